@@ -1,0 +1,45 @@
+/**
+ * Typed errors shared by every layer. A verdict is never an error; these are for things that
+ * stop a command or a Lambda. Each carries a stable `code` the command line and handlers map
+ * to exit statuses and typed Lambda errors, and keeps its `cause`.
+ */
+export class Cm01Error extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad input from a person, an event or a file: exit 2 on the command line (usage) or 1 (data). */
+export class InputError extends Cm01Error {
+  /** Path of the bad field, e.g. `repos[2].pullRequests[5].mergedAt` or `--period`. */
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super('INPUT', `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** The evidence store or index is missing, misconfigured or unreachable. */
+export class StoreError extends Cm01Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE', message, options);
+  }
+}
+
+/** A write was refused because the object is retained (Object Lock or the local locker). */
+export class RetentionError extends StoreError {}
+
+/** A source (GitHub) failed in a way the collector could not recover from. */
+export class SourceError extends Cm01Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SOURCE', message, options);
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,334 @@
+import { z } from 'zod';
+import { EVIDENCE_KINDS } from './ports.ts';
+
+/**
+ * The stored evidence documents: the contract between collectors (which write them from
+ * GitHub's answers, applying no policy) and the evaluation (which reads only these).
+ * Every document is an envelope `{ schema, kind, org, repo, itemId, occurredAt, provenance, data }`.
+ * Lists that GitHub caps or that a collector could not read whole say so in `completeness`.
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character lowercase hex SHA');
+
+export const provenanceSchema = z.object({
+  /** `github-graphql`, `github-rest`, or `cm01` for records the tool makes itself. */
+  source: z.enum(['github-graphql', 'github-rest', 'cm01']),
+  /** GraphQL operation name + query SHA-256, or `GET /repos/{owner}/{repo}/deployments`. */
+  request: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+  /** `login` of the token's user, or `app/<slug>` for a GitHub App installation. */
+  tokenIdentity: z.string(),
+  toolVersion: z.string(),
+  fetchedAt: isoTime,
+  apiCost: z.object({
+    requests: z.number().int().nonnegative(),
+    graphqlPoints: z.number().int().nonnegative(),
+  }),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
+export const actorSchema = z.object({
+  login: z.string(),
+  /** `User`, `Bot` (GitHub's `__typename` / REST `type`). */
+  type: z.string().default('User'),
+});
+export type Actor = z.infer<typeof actorSchema>;
+
+export const signatureSchema = z
+  .object({ isValid: z.boolean(), state: z.string(), signer: z.string().nullable() })
+  .nullable();
+export type Signature = z.infer<typeof signatureSchema>;
+
+/** Where a list may be incomplete: the collector read `collected` of GitHub's `total`. */
+export const completenessSchema = z.object({
+  field: z.string(),
+  collected: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  reason: z.string(),
+});
+
+export const commitSchema = z.object({
+  sha,
+  message: z.string(),
+  author: z.string().nullable(),
+  committer: z.string().nullable(),
+  authoredAt: isoTime,
+  committedAt: isoTime,
+  parents: z.array(sha),
+  signature: signatureSchema,
+});
+export type CommitData = z.infer<typeof commitSchema>;
+
+export const reviewSchema = z.object({
+  id: z.string(),
+  author: z.string().nullable(),
+  /** APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING */
+  state: z.string(),
+  /** For a DISMISSED review, what it was before dismissal (e.g. APPROVED), where known. */
+  previousState: z.string().nullable().default(null),
+  submittedAt: isoTime.nullable(),
+  commitSha: sha.nullable(),
+  dismissedAt: isoTime.nullable().default(null),
+  dismissedBy: z.string().nullable().default(null),
+});
+export type ReviewData = z.infer<typeof reviewSchema>;
+
+export const checkSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['check_run', 'status']),
+  /** App slug for check runs (e.g. `github-actions`), creator login for statuses. */
+  app: z.string().nullable(),
+  commitSha: sha,
+  /** QUEUED | IN_PROGRESS | COMPLETED (statuses: COMPLETED unless PENDING). */
+  status: z.string(),
+  /** SUCCESS | FAILURE | NEUTRAL | CANCELLED | SKIPPED | TIMED_OUT | ACTION_REQUIRED | ERROR | PENDING | null */
+  conclusion: z.string().nullable(),
+  startedAt: isoTime.nullable(),
+  completedAt: isoTime.nullable(),
+});
+export type CheckData = z.infer<typeof checkSchema>;
+
+export const fileSchema = z.object({
+  path: z.string(),
+  additions: z.number().int(),
+  deletions: z.number().int(),
+  changeType: z.string(),
+});
+
+export const labelEventSchema = z.object({
+  name: z.string(),
+  action: z.enum(['added', 'removed']),
+  actor: z.string().nullable(),
+  at: isoTime,
+});
+export type LabelEvent = z.infer<typeof labelEventSchema>;
+
+export const commentSchema = z.object({
+  author: z.string().nullable(),
+  createdAt: isoTime,
+  body: z.string(),
+  url: z.string().nullable().default(null),
+});
+export type CommentData = z.infer<typeof commentSchema>;
+
+export const pullRequestDataSchema = z.object({
+  number: z.number().int().positive(),
+  url: z.string(),
+  title: z.string(),
+  body: z.string(),
+  author: actorSchema.nullable(),
+  baseRef: z.string(),
+  headRef: z.string(),
+  headSha: sha,
+  createdAt: isoTime,
+  mergedAt: isoTime,
+  mergedBy: actorSchema.nullable(),
+  mergeCommit: commitSchema.nullable(),
+  commits: z.array(commitSchema),
+  reviews: z.array(reviewSchema),
+  /** Check runs and statuses on the PR's head commit, as they stood at collection. */
+  checks: z.array(checkSchema),
+  files: z.array(fileSchema),
+  labels: z.array(z.string()),
+  labelEvents: z.array(labelEventSchema),
+  comments: z.array(commentSchema),
+  /** Lists GitHub itself capped or the collector could not read whole; empty when complete. */
+  completeness: z.array(completenessSchema),
+});
+export type PullRequestData = z.infer<typeof pullRequestDataSchema>;
+
+/** A commit on a protected default branch, and how it got there. */
+export const branchCommitDataSchema = z.object({
+  branch: z.string(),
+  commit: commitSchema,
+  /** Merged PRs into this branch whose merge commit is this SHA or that contain it. */
+  associatedPullRequests: z.array(
+    z.object({
+      number: z.number().int(),
+      mergedAt: isoTime.nullable(),
+      mergeCommitSha: sha.nullable(),
+      baseRef: z.string(),
+    }),
+  ),
+  /** The repository-activity event that moved the branch to (or past) this commit, where known. */
+  activity: z
+    .object({
+      id: z.number().int(),
+      activityType: z.string(),
+      actor: z.string().nullable(),
+      timestamp: isoTime,
+      before: sha.nullable(),
+      after: sha,
+    })
+    .nullable(),
+});
+export type BranchCommitData = z.infer<typeof branchCommitDataSchema>;
+
+export const deploymentStatusSchema = z.object({
+  state: z.string(),
+  createdAt: isoTime,
+  creator: actorSchema.nullable(),
+  logUrl: z.string().nullable(),
+  description: z.string().nullable().default(null),
+});
+
+export const workflowRunSchema = z.object({
+  id: z.number().int(),
+  name: z.string().nullable(),
+  runAttempt: z.number().int(),
+  actor: z.string().nullable(),
+  triggeringActor: z.string().nullable(),
+  event: z.string().nullable(),
+  status: z.string().nullable(),
+  conclusion: z.string().nullable(),
+  headSha: sha,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  jobs: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string().nullable(),
+      conclusion: z.string().nullable(),
+      startedAt: isoTime.nullable(),
+      completedAt: isoTime.nullable(),
+    }),
+  ),
+});
+
+export const deploymentDataSchema = z.object({
+  id: z.number().int(),
+  sha,
+  ref: z.string(),
+  environment: z.string(),
+  productionEnvironment: z.boolean(),
+  creator: actorSchema.nullable(),
+  /** The GitHub App that created it (e.g. `github-actions`), where GitHub reports one. */
+  performedViaApp: z.string().nullable().default(null),
+  createdAt: isoTime,
+  statuses: z.array(deploymentStatusSchema),
+  workflowRun: workflowRunSchema.nullable(),
+});
+export type DeploymentData = z.infer<typeof deploymentDataSchema>;
+
+export const overrideSourceSchema = z.enum(['audit-log', 'rule-suite', 'activity']);
+export type OverrideSource = z.infer<typeof overrideSourceSchema>;
+
+/** One override / bypass event, merged from every source that saw it. */
+export const overrideDataSchema = z.object({
+  branch: z.string(),
+  actor: z.string().nullable(),
+  at: isoTime,
+  beforeSha: sha.nullable(),
+  afterSha: sha,
+  sources: z.array(overrideSourceSchema).min(1),
+  /** e.g. audit-log reasons `{ code, message }`; rule-suite ids; activity types. */
+  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  /** The commit the override pushed or merged, with its message (justification, Approved-by). */
+  commit: commitSchema.nullable(),
+  /** The merged PR this commit belongs to, when there is one. */
+  pullRequest: z.number().int().nullable(),
+});
+export type OverrideData = z.infer<typeof overrideDataSchema>;
+
+export const branchProtectionDataSchema = z.object({
+  branch: z.string(),
+  /** Classic protection, or null when the branch has none. */
+  protection: z
+    .object({
+      requiredStatusChecks: z.array(z.string()),
+      requiredApprovingReviewCount: z.number().int(),
+      requireSignedCommits: z.boolean(),
+      enforceAdmins: z.boolean(),
+    })
+    .nullable(),
+  rulesets: z.array(
+    z.object({
+      id: z.number().int(),
+      name: z.string(),
+      enforcement: z.string(),
+      rules: z.array(
+        z.object({ type: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }),
+      ),
+      bypassActors: z.array(z.object({ actor: z.string(), mode: z.string() })),
+    }),
+  ),
+});
+export type BranchProtectionData = z.infer<typeof branchProtectionDataSchema>;
+
+export const teamMembershipDataSchema = z.object({
+  team: z.string(),
+  members: z.array(z.string()),
+});
+export type TeamMembershipData = z.infer<typeof teamMembershipDataSchema>;
+
+export const gapSchema = z.object({
+  /** e.g. `audit-log`, `rule-suites`, `deployments`, `linear`. */
+  source: z.string(),
+  repo: z.string().nullable(),
+  reason: z.string(),
+});
+export type Gap = z.infer<typeof gapSchema>;
+
+export const collectionRunDataSchema = z.object({
+  runId: z.string(),
+  collector: z.string(),
+  window: z.object({ from: isoTime, to: isoTime }),
+  repos: z.array(z.string()),
+  status: z.enum(['succeeded', 'partial', 'failed']),
+  startedAt: isoTime,
+  finishedAt: isoTime,
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  gaps: z.array(gapSchema),
+  errors: z.array(z.object({ repo: z.string().nullable(), message: z.string() })),
+  apiCost: z.object({
+    requests: z.number().int().nonnegative(),
+    graphqlPoints: z.number().int().nonnegative(),
+  }),
+});
+export type CollectionRunData = z.infer<typeof collectionRunDataSchema>;
+
+export const dataSchemas = {
+  'pull-request': pullRequestDataSchema,
+  'branch-commit': branchCommitDataSchema,
+  deployment: deploymentDataSchema,
+  override: overrideDataSchema,
+  'branch-protection': branchProtectionDataSchema,
+  'team-membership': teamMembershipDataSchema,
+  'collection-run': collectionRunDataSchema,
+} as const;
+export type DocumentKind = keyof typeof dataSchemas;
+export type DataOf<K extends DocumentKind> = z.infer<(typeof dataSchemas)[K]>;
+
+export const EVIDENCE_SCHEMA = 'cm01.evidence/1';
+
+export interface EvidenceDocument<K extends DocumentKind = DocumentKind> {
+  readonly schema: typeof EVIDENCE_SCHEMA;
+  readonly kind: K;
+  readonly org: string;
+  /** `org/name`, or `org` for organisation-wide evidence. */
+  readonly repo: string;
+  readonly itemId: string;
+  readonly occurredAt: string;
+  readonly provenance: Provenance;
+  readonly data: DataOf<K>;
+}
+
+export const envelopeSchema = z.object({
+  schema: z.literal(EVIDENCE_SCHEMA),
+  kind: z.enum(EVIDENCE_KINDS),
+  org: z.string(),
+  repo: z.string(),
+  itemId: z.string(),
+  occurredAt: isoTime,
+  provenance: provenanceSchema,
+  data: z.unknown(),
+});
+
+/** Parse stored bytes into a typed document, naming the bad field when it does not fit. */
+export function parseEvidenceDocument<K extends DocumentKind>(kind: K, json: unknown): EvidenceDocument<K> {
+  const envelope = envelopeSchema.parse(json);
+  if (envelope.kind !== kind) throw new Error(`expected evidence of kind ${kind}, got ${envelope.kind}`);
+  const data = dataSchemas[kind].parse(envelope.data) as DataOf<K>;
+  return { ...envelope, kind, data } as EvidenceDocument<K>;
+}
