@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job on one machine, from a clean clone: collect the bundled demo organisation from
+# the local GitHub emulator into the embedded store (./.cm01), judge it, and render the pack
+# into ./out. No AWS account and no GitHub token needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --no-servers
+node bin/cm01.js run "$@"
