@@ -1,0 +1,439 @@
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/core';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import Bottleneck from 'bottleneck';
+import { SourceError } from '../../errors.ts';
+import { TOOL_ID } from '../../version.ts';
+
+/**
+ * The one way the collectors talk to GitHub (github.com, GitHub Enterprise, or the local
+ * emulator): GraphQL and REST over `@octokit/core`, with GitHub's primary and secondary rate
+ * limits honoured (`@octokit/plugin-throttling`), transient 5xx retried (`@octokit/plugin-retry`),
+ * conditional GETs answered from a per-client ETag cache, and running cost totals that the
+ * collectors copy into each snapshot's provenance. The credential never appears in a log line
+ * or an error message.
+ */
+
+export type GitHubAuth =
+  | { readonly kind: 'token'; readonly token: string }
+  | {
+      readonly kind: 'app';
+      readonly appId: string;
+      readonly privateKey: string;
+      readonly installationId: number;
+    };
+
+/** What the client tells its caller while it waits or retries (never the credential). */
+export type GitHubClientEvent =
+  | {
+      readonly type: 'rate-limit' | 'secondary-limit';
+      readonly method: string;
+      readonly url: string;
+      readonly retryAfterSeconds: number;
+      readonly retryCount: number;
+      readonly willRetry: boolean;
+    }
+  | { readonly type: 'retry'; readonly method: string; readonly url: string; readonly status: number };
+
+export interface GitHubClientOptions {
+  /** `https://api.github.com`, a GHES `https://host/api/v3`, or the emulator's `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string;
+  readonly auth: GitHubAuth;
+  /** Bounded retries for 5xx and for rate limits (each). Default 3. */
+  readonly retries?: number;
+  readonly onProgress?: (event: GitHubClientEvent) => void;
+  /**
+   * Milliseconds per second of `retry-after` and of plugin-retry's back-off. GitHub's value is
+   * 1,000; tests against the emulator pass less so that faults still run through the real code.
+   */
+  readonly retryAfterBaseMs?: number;
+  /**
+   * Minimum milliseconds between two GraphQL requests. GitHub asks integrators not to fire
+   * GraphQL requests concurrently (secondary limits), so the default against github.com is
+   * 1,000 (plugin-throttling's own pacing); against any other base URL (the emulator) it is 0.
+   */
+  readonly graphqlMinIntervalMs?: number;
+  /** Overrides `globalThis.fetch` (e.g. to count or observe traffic in a benchmark). */
+  readonly fetch?: typeof fetch;
+}
+
+export interface GitHubResponse<T> {
+  readonly data: T;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | number | undefined>>;
+}
+
+export interface GitHubCost {
+  /** HTTP requests that counted against the limit (a 304 to a conditional GET does not). */
+  readonly requests: number;
+  /** Sum of `rateLimit.cost` over every GraphQL query that asked for it. */
+  readonly graphqlPoints: number;
+  /** Conditional GETs GitHub answered `304 Not Modified` (served from the ETag cache). */
+  readonly notModified: number;
+}
+
+export interface GitHubClient {
+  readonly baseUrl: string;
+  /** `login` of the token's user, or `app/<slug>` for a GitHub App installation; cached. */
+  identity(): Promise<string>;
+  graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  rest<T>(route: string, params?: Record<string, unknown>): Promise<GitHubResponse<T>>;
+  /**
+   * Every item of a paged REST list, following the `Link: rel="next"` header (page numbers or
+   * `after=` cursors alike). A response that wraps its list (`{ total_count, jobs: [...] }`) is
+   * unwrapped through `itemsKey`, or its only array member.
+   */
+  paginate<T>(
+    route: string,
+    params?: Record<string, unknown>,
+    options?: { itemsKey?: string; maxPages?: number },
+  ): Promise<T[]>;
+  /** Running totals since the client was created. */
+  readonly cost: GitHubCost;
+}
+
+/** GitHub refused the credential (bad, revoked or expired). */
+export class GitHubAuthError extends SourceError {}
+/** The repository, team, branch or object does not exist (or the credential cannot see it). */
+export class GitHubNotFoundError extends SourceError {}
+/** 403 that is not a rate limit: a plan without the feature, or a missing permission. Collectors record a gap. */
+export class GitHubForbiddenError extends SourceError {}
+/** A primary or secondary rate limit outlasted the bounded retries. */
+export class GitHubRateLimitError extends SourceError {
+  /** Seconds until GitHub said the limit resets, where it said. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, options);
+    this.retryAfterSeconds = options?.retryAfterSeconds;
+  }
+}
+/** A GraphQL query GitHub rejected (a schema error, a field it will not serve). */
+export class GitHubQueryError extends SourceError {}
+
+const ThrottledOctokit = Octokit.plugin(throttling, retry);
+type ThrottledOctokitInstance = InstanceType<typeof ThrottledOctokit>;
+
+interface CachedResponse {
+  readonly etag: string;
+  readonly response: GitHubResponse<unknown> & { url: string };
+}
+
+interface RequestOptionsLike {
+  method?: string;
+  url?: string;
+  headers?: Record<string, string | number | undefined>;
+  [key: string]: unknown;
+}
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const retries = options.retries ?? 3;
+  const retryAfterBaseMs = options.retryAfterBaseMs ?? 1000;
+  const isGitHubDotCom = /^https:\/\/api\.github\.com$/i.test(baseUrl);
+  const graphqlMinIntervalMs = options.graphqlMinIntervalMs ?? (isGitHubDotCom ? 1000 : 0);
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const totals = { requests: 0, graphqlPoints: 0, notModified: 0 };
+  const notify = options.onProgress ?? (() => {});
+
+  const countingFetch: typeof fetch = async (input, init) => {
+    const response = await baseFetch(input, init);
+    if (response.status === 304) totals.notModified += 1;
+    else totals.requests += 1;
+    return response;
+  };
+
+  const limitHandler =
+    (type: 'rate-limit' | 'secondary-limit') =>
+    (
+      retryAfter: number,
+      requestOptions: { method: string; url: string },
+      _octokit: unknown,
+      retryCount: number,
+    ) => {
+      const willRetry = retryCount < retries;
+      notify({
+        type,
+        method: requestOptions.method,
+        url: requestOptions.url,
+        retryAfterSeconds: retryAfter,
+        retryCount,
+        willRetry,
+      });
+      return willRetry;
+    };
+
+  const authOptions =
+    options.auth.kind === 'token'
+      ? { auth: options.auth.token }
+      : {
+          authStrategy: createAppAuth,
+          auth: {
+            appId: options.auth.appId,
+            privateKey: options.auth.privateKey,
+            installationId: options.auth.installationId,
+          },
+        };
+
+  const octokit: ThrottledOctokitInstance = new ThrottledOctokit({
+    ...authOptions,
+    baseUrl,
+    userAgent: TOOL_ID,
+    request: { fetch: countingFetch, retries },
+    retry: { retries, retryAfterBaseValue: retryAfterBaseMs },
+    throttle: {
+      // A group per client, so one client's pacing does not slow another (tests, fan-out).
+      id: `cm01-${Math.random().toString(36).slice(2)}`,
+      retryAfterBaseValue: retryAfterBaseMs,
+      fallbackSecondaryRateRetryAfter: 60,
+      write: new Bottleneck.Group({ maxConcurrent: 1, minTime: graphqlMinIntervalMs }),
+      onRateLimit: limitHandler('rate-limit'),
+      onSecondaryRateLimit: limitHandler('secondary-limit'),
+    },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
+
+  octokit.hook.error('request', (error: unknown, requestOptions: RequestOptionsLike) => {
+    const status = statusOf(error);
+    if (status !== undefined && status >= 500) {
+      notify({
+        type: 'retry',
+        method: String(requestOptions.method),
+        url: String(requestOptions.url),
+        status,
+      });
+    }
+    throw error;
+  });
+
+  // Conditional requests: GitHub answers 304 (free of charge) when the ETag still matches.
+  const etagCache = new Map<string, CachedResponse>();
+  octokit.hook.wrap('request', async (request, requestOptions: RequestOptionsLike) => {
+    const method = String(requestOptions.method ?? 'GET').toUpperCase();
+    if (method !== 'GET') return request(requestOptions as never);
+    const parsed = octokit.request.endpoint.parse(requestOptions as never);
+    const cacheKey = parsed.url;
+    const cached = etagCache.get(cacheKey);
+    if (cached) {
+      requestOptions.headers = { ...(requestOptions.headers ?? {}), 'if-none-match': cached.etag };
+    }
+    try {
+      const response = await request(requestOptions as never);
+      const etag = response.headers.etag;
+      if (typeof etag === 'string') {
+        etagCache.set(cacheKey, {
+          etag,
+          response: {
+            data: response.data,
+            status: response.status,
+            headers: response.headers,
+            url: response.url,
+          },
+        });
+      }
+      return response;
+    } catch (error) {
+      if (cached && statusOf(error) === 304) return { ...cached.response };
+      throw error;
+    }
+  });
+
+  let identityPromise: Promise<string> | undefined;
+
+  const client: GitHubClient = {
+    baseUrl,
+    get cost(): GitHubCost {
+      return { ...totals };
+    },
+    identity() {
+      identityPromise ??= (async () => {
+        if (options.auth.kind === 'app') {
+          const app = await client.rest<{ slug: string }>('GET /app');
+          return `app/${app.data.slug}`;
+        }
+        const user = await client.rest<{ login: string }>('GET /user');
+        return user.data.login;
+      })();
+      identityPromise.catch(() => {
+        identityPromise = undefined;
+      });
+      return identityPromise;
+    },
+    async graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      let data: unknown;
+      try {
+        data = await octokit.graphql(query, variables);
+      } catch (error) {
+        throw toGitHubError(error, `GraphQL ${operationNameOf(query)}`, options.auth);
+      }
+      const cost = rateLimitCostOf(data);
+      if (cost !== undefined) totals.graphqlPoints += cost;
+      return data as T;
+    },
+    async rest<T>(route: string, params: Record<string, unknown> = {}): Promise<GitHubResponse<T>> {
+      try {
+        const request = octokit.request as unknown as (
+          route: string,
+          params: Record<string, unknown>,
+        ) => Promise<{ data: unknown; status: number; headers: Record<string, string | number | undefined> }>;
+        const response = await request(route, params);
+        return {
+          data: response.data as T,
+          status: response.status,
+          headers: response.headers,
+        };
+      } catch (error) {
+        throw toGitHubError(error, route, options.auth);
+      }
+    },
+    async paginate<T>(
+      route: string,
+      params: Record<string, unknown> = {},
+      pageOptions: { itemsKey?: string; maxPages?: number } = {},
+    ): Promise<T[]> {
+      const items: T[] = [];
+      const maxPages = pageOptions.maxPages ?? 10_000;
+      let response = await client.rest<unknown>(route, params);
+      for (let page = 1; ; page += 1) {
+        items.push(...itemsOf<T>(response.data, pageOptions.itemsKey, route));
+        const next = nextLink(response.headers.link);
+        if (!next || page >= maxPages) break;
+        response = await client.rest<unknown>(`GET ${next}`);
+      }
+      return items;
+    },
+  };
+  return client;
+}
+
+function itemsOf<T>(data: unknown, itemsKey: string | undefined, route: string): T[] {
+  if (Array.isArray(data)) return data as T[];
+  if (data !== null && typeof data === 'object') {
+    const record = data as Record<string, unknown>;
+    if (itemsKey !== undefined) {
+      const list = record[itemsKey];
+      if (Array.isArray(list)) return list as T[];
+    } else {
+      const lists = Object.values(record).filter(Array.isArray);
+      if (lists.length === 1) return lists[0] as T[];
+    }
+  }
+  throw new SourceError(`${route}: GitHub answered a page that is not a list`);
+}
+
+/** The `rel="next"` URL of a `Link` header, if any. */
+export function nextLink(link: string | number | undefined): string | undefined {
+  if (typeof link !== 'string') return undefined;
+  for (const part of link.split(',')) {
+    const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+    if (match?.[1]) return match[1];
+  }
+  return undefined;
+}
+
+function rateLimitCostOf(data: unknown): number | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const rateLimit = (data as { rateLimit?: unknown }).rateLimit;
+  if (rateLimit === null || typeof rateLimit !== 'object') return undefined;
+  const cost = (rateLimit as { cost?: unknown }).cost;
+  return typeof cost === 'number' ? cost : undefined;
+}
+
+/** `query PullRequestsMerged(...)` → `PullRequestsMerged`; anonymous queries are `query`. */
+export function operationNameOf(query: string): string {
+  return /\b(?:query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)/.exec(query)?.[1] ?? 'query';
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (error !== null && typeof error === 'object' && 'status' in error) {
+    const status = (error as { status: unknown }).status;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
+
+function headersOf(error: unknown): Record<string, string | undefined> {
+  if (error !== null && typeof error === 'object' && 'response' in error) {
+    const response = (error as { response?: { headers?: Record<string, string | undefined> } }).response;
+    return response?.headers ?? {};
+  }
+  return {};
+}
+
+function graphqlErrorsOf(error: unknown): { type?: string; message?: string; path?: unknown }[] | undefined {
+  if (error !== null && typeof error === 'object' && 'errors' in error) {
+    const errors = (error as { errors: unknown }).errors;
+    if (Array.isArray(errors)) return errors as { type?: string; message?: string }[];
+  }
+  return undefined;
+}
+
+function credentialSetting(auth: GitHubAuth): string {
+  return auth.kind === 'token'
+    ? 'the GITHUB_TOKEN setting (or the GitHub token secret)'
+    : 'the GitHub App settings (app id, private key secret, installation id)';
+}
+
+/** Map whatever Octokit threw to one of our typed errors; messages never carry the credential. */
+function toGitHubError(error: unknown, what: string, auth: GitHubAuth): SourceError {
+  if (error instanceof SourceError) return error;
+  const status = statusOf(error);
+  const headers = headersOf(error);
+  const graphqlErrors = graphqlErrorsOf(error);
+  const detail = safeMessage(error);
+  if (graphqlErrors && graphqlErrors.length > 0) {
+    const first = graphqlErrors[0];
+    const messages = graphqlErrors.map((e) => e.message ?? 'unknown error').join('; ');
+    if (first?.type === 'NOT_FOUND') return new GitHubNotFoundError(`${what}: ${messages}`, { cause: error });
+    if (first?.type === 'FORBIDDEN')
+      return new GitHubForbiddenError(`${what}: ${messages}`, { cause: error });
+    if (first?.type === 'RATE_LIMITED') {
+      return new GitHubRateLimitError(`${what}: GraphQL rate limit exceeded`, { cause: error });
+    }
+    return new GitHubQueryError(`${what}: GitHub rejected the query: ${messages}`, { cause: error });
+  }
+  if (status === 401) {
+    return new GitHubAuthError(
+      `${what}: GitHub refused the credential (401 ${detail}); check ${credentialSetting(auth)}`,
+      { cause: error },
+    );
+  }
+  if (status === 404) return new GitHubNotFoundError(`${what}: not found (404 ${detail})`, { cause: error });
+  const isRateLimit =
+    status === 429 ||
+    (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(detail)));
+  if (isRateLimit) {
+    const retryAfter = Number(headers['retry-after']);
+    const reset = Number(headers['x-ratelimit-reset']);
+    const retryAfterSeconds = Number.isFinite(retryAfter)
+      ? retryAfter
+      : Number.isFinite(reset)
+        ? Math.max(0, Math.ceil(reset - Date.now() / 1000))
+        : undefined;
+    return new GitHubRateLimitError(
+      `${what}: GitHub rate limit not lifted after retries (${status} ${detail})`,
+      {
+        cause: error,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      },
+    );
+  }
+  if (status === 403) {
+    return new GitHubForbiddenError(
+      `${what}: forbidden (403 ${detail}); the plan lacks this feature or ${credentialSetting(auth)} lacks the permission`,
+      { cause: error },
+    );
+  }
+  if (status !== undefined)
+    return new SourceError(`${what}: GitHub answered ${status} (${detail})`, { cause: error });
+  return new SourceError(`${what}: ${detail}`, { cause: error });
+}
+
+/** Octokit redacts authorization headers, but a message could still quote a URL with a token. */
+function safeMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message
+    .replace(/(gh[pousr]_|github_pat_)[A-Za-z0-9_]+/g, '[REDACTED]')
+    .replace(/(access_token|token)=[^&\s]+/gi, '$1=[REDACTED]')
+    .slice(0, 300);
+}
