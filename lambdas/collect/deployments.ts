@@ -1,0 +1,185 @@
+import { type GitHubClient, GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
+import {
+  type DeploymentStatusRecord,
+  type DeploymentSummary,
+  parseDeploymentStatuses,
+  parseDeploymentsPage,
+  parseWorkflowJobs,
+  parseWorkflowRun,
+  type WorkflowJobSummary,
+  type WorkflowRunSummary,
+  workflowRunIdFromUrl,
+} from '../adapters/github/parse-deployments.ts';
+import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-repository.ts';
+import type { Window } from '../core/window.ts';
+import type { DeploymentData } from '../evidence/documents.ts';
+import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
+
+/**
+ * Collects every GitHub deployment of one repository created in the window — with all its
+ * statuses and the Actions run behind it — as one `deployment` document per deployment
+ * (itemId = deployment id, occurredAt = creation time). No policy is applied here.
+ *
+ * Actions logs expire (90 days by default), so the document copies what the run proves —
+ * states, times, actors, job outcomes — rather than linking to a log an auditor cannot open
+ * a year later.
+ */
+
+/**
+ * Deployments created this long before the window are collected again: a deployment started
+ * just before the window can fail or be rolled back inside it, and the ROLLBACK control needs
+ * the previous good deployment. Unchanged ones cost a read and write nothing.
+ */
+export const DEPLOYMENT_LOOKBACK_MS = 2 * 24 * 60 * 60 * 1000;
+
+const PAGE_SIZE = 100;
+const DEPLOYMENTS_ROUTE = 'GET /repos/{owner}/{repo}/deployments';
+const STATUSES_ROUTE = 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses';
+const RUN_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}';
+const JOBS_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs';
+
+export interface CollectDeploymentsResult {
+  /** Deployments read and stored (written or unchanged). */
+  readonly deployments: number;
+  readonly written: number;
+}
+
+export async function collectDeployments(
+  ctx: CollectContext,
+  repo: string | RepoRef,
+  window: Pick<Window, 'from' | 'to'>,
+): Promise<CollectDeploymentsResult> {
+  const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
+  checkWindow(window, ctx.clock());
+  const collectFrom = Date.parse(window.from) - DEPLOYMENT_LOOKBACK_MS;
+  const collectTo = Date.parse(window.to);
+
+  const runs = new Map<number, Promise<WorkflowRunEvidence>>();
+  let deployments = 0;
+  let written = 0;
+  for await (const deployment of deploymentsNewestFirst(ctx.github, target, collectFrom)) {
+    const created = Date.parse(deployment.createdAt);
+    if (created >= collectTo || created < collectFrom) continue;
+    const costBefore = ctx.github.cost;
+    const statuses = parseDeploymentStatuses(
+      await ctx.github.paginate<unknown>(STATUSES_ROUTE, {
+        owner: target.owner,
+        repo: target.name,
+        deployment_id: deployment.id,
+        per_page: PAGE_SIZE,
+      }),
+    );
+    const runId = latestRunId(statuses);
+    let workflowRun: DeploymentData['workflowRun'] = null;
+    if (runId !== undefined) {
+      let pending = runs.get(runId);
+      if (!pending) {
+        pending = fetchWorkflowRun(ctx.github, target, runId);
+        runs.set(runId, pending);
+      }
+      const evidence = await pending;
+      if (evidence.kind === 'found') workflowRun = { ...evidence.run, jobs: evidence.jobs };
+      else {
+        ctx.recordGap({
+          source: 'workflow-runs',
+          repo: target.fullName,
+          reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${evidence.reason}); the deployment is recorded without it`,
+        });
+      }
+    }
+    const data: DeploymentData = { ...deployment, statuses, workflowRun };
+    const recorded = await storeEvidence(
+      ctx,
+      {
+        kind: 'deployment',
+        repo: target.fullName,
+        itemId: String(deployment.id),
+        occurredAt: deployment.createdAt,
+        provenance: provenanceOf(ctx, {
+          source: 'github-rest',
+          request: [
+            DEPLOYMENTS_ROUTE,
+            STATUSES_ROUTE,
+            ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
+          ].join('; '),
+          parameters: {
+            owner: target.owner,
+            repo: target.name,
+            deployment_id: deployment.id,
+            ...(runId === undefined ? {} : { run_id: runId }),
+          },
+          apiCost: costSince(costBefore, ctx.github.cost),
+        }),
+        data,
+      },
+      {
+        environment: deployment.environment,
+        production: deployment.productionEnvironment,
+        sha: deployment.sha,
+        state: statuses.at(-1)?.state ?? 'none',
+      },
+    );
+    deployments += 1;
+    if (recorded.written) written += 1;
+    ctx.progress({ type: 'item', repo: target.fullName, kind: 'deployments', itemId: String(deployment.id) });
+  }
+  return { deployments, written };
+}
+
+/**
+ * GitHub lists deployments newest first and has no time filter, so paging stops at the first
+ * page that reaches past the start of what we collect.
+ */
+async function* deploymentsNewestFirst(
+  github: GitHubClient,
+  target: RepoName,
+  collectFrom: number,
+): AsyncGenerator<DeploymentSummary> {
+  for (let page = 1; ; page += 1) {
+    const response = await github.rest<unknown>(DEPLOYMENTS_ROUTE, {
+      owner: target.owner,
+      repo: target.name,
+      per_page: PAGE_SIZE,
+      page,
+    });
+    const deployments = parseDeploymentsPage(response.data);
+    yield* deployments;
+    const oldest = deployments.at(-1);
+    if (deployments.length < PAGE_SIZE || !oldest || Date.parse(oldest.createdAt) < collectFrom) return;
+  }
+}
+
+/** The run named by the newest status that links one (a re-run's attempt supersedes the first). */
+function latestRunId(statuses: readonly DeploymentStatusRecord[]): number | undefined {
+  for (let i = statuses.length - 1; i >= 0; i -= 1) {
+    const runId = workflowRunIdFromUrl(statuses[i]?.logUrl ?? null);
+    if (runId !== undefined) return runId;
+  }
+  return undefined;
+}
+
+type WorkflowRunEvidence =
+  | { readonly kind: 'found'; readonly run: WorkflowRunSummary; readonly jobs: WorkflowJobSummary[] }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/** A run deleted by retention or unreadable with the token's permissions is a gap, not a failure. */
+async function fetchWorkflowRun(
+  github: GitHubClient,
+  target: RepoName,
+  runId: number,
+): Promise<WorkflowRunEvidence> {
+  const params = { owner: target.owner, repo: target.name, run_id: runId };
+  try {
+    const run = parseWorkflowRun((await github.rest<unknown>(RUN_ROUTE, params)).data);
+    const jobs = parseWorkflowJobs(
+      await github.paginate<unknown>(JOBS_ROUTE, { ...params, per_page: PAGE_SIZE }, { itemsKey: 'jobs' }),
+    );
+    return { kind: 'found', run, jobs };
+  } catch (error: unknown) {
+    if (error instanceof GitHubNotFoundError)
+      return { kind: 'unreadable', reason: 'not found: deleted or expired' };
+    if (error instanceof GitHubForbiddenError)
+      return { kind: 'unreadable', reason: 'forbidden: no Actions read permission' };
+    throw error;
+  }
+}
