@@ -225,6 +225,7 @@ export const OVERRIDE_COMMIT_QUERY = `query OverrideCommit($owner: String!, $nam
       }
     }
   }
+  rateLimit { cost }
 }`;
 
 const gitActorSchema = z

@@ -1,0 +1,419 @@
+import { type GitHubClient, GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
+import {
+  fullRef,
+  OVERRIDE_COMMIT_QUERY,
+  type OverrideCommit,
+  type OverrideReason,
+  type OverrideSighting,
+  parseActivity,
+  parseAuditLogOverrides,
+  parseOverrideCommit,
+  parseRuleSuiteBypassedRules,
+  parseRuleSuites,
+} from '../adapters/github/parse-overrides.ts';
+import {
+  checkWindow,
+  parseDefaultBranch,
+  parseRepoName,
+  type RepoName,
+} from '../adapters/github/parse-repository.ts';
+import type { Window } from '../core/window.ts';
+import type { OverrideData, OverrideSource } from '../evidence/documents.ts';
+import {
+  type CollectContext,
+  costSince,
+  graphqlRequestName,
+  provenanceOf,
+  type RepoRef,
+  shareOfCost,
+  storeEvidence,
+} from './context.ts';
+
+/**
+ * Collects protected-branch overrides and ruleset bypasses of one repository from every source
+ * GitHub offers, each optional:
+ * - the organisation audit log, `protected_branch.policy_override` (Enterprise Cloud, 180 days);
+ * - rule suites with result `bypass` on the default branch (one month back);
+ * - repository activity `push` / `force_push` on the default branch (one month back). A direct
+ *   push is only an override when protection required PRs; the evaluation decides that, so every
+ *   push is recorded here as a candidate with source `activity` and nothing is lost.
+ * Sightings of the same push (same branch and after-SHA) merge into ONE `override` document whose
+ * `sources` lists every source that saw it; itemId is the after-SHA, stable across runs and sources.
+ * A source the plan, permission or retention cannot serve is a recorded gap, never an empty list.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The audit log keeps web events for 180 days. */
+export const AUDIT_LOG_REACH_MS = 180 * DAY_MS;
+const PAGE_SIZE = 100;
+
+const REPO_ROUTE = 'GET /repos/{owner}/{repo}';
+const AUDIT_LOG_ROUTE = 'GET /orgs/{org}/audit-log';
+const RULE_SUITES_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/rule-suites';
+const RULE_SUITE_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}';
+const ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
+const SOURCE_ORDER: readonly OverrideSource[] = ['audit-log', 'rule-suite', 'activity'];
+
+export interface CollectOverridesResult {
+  readonly events: number;
+  readonly written: number;
+}
+
+/**
+ * How far back rule suites and repository activity reach: GitHub says "one month"; the later of
+ * a calendar month and 30 days is taken so that a window near the edge is reported as a gap
+ * rather than silently cut.
+ */
+export function oneMonthBefore(now: Date): number {
+  const calendarMonth = new Date(now.getTime());
+  calendarMonth.setUTCMonth(calendarMonth.getUTCMonth() - 1);
+  return Math.max(calendarMonth.getTime(), now.getTime() - 30 * DAY_MS);
+}
+
+export async function collectOverrides(
+  ctx: CollectContext,
+  repo: string | RepoRef,
+  window: Pick<Window, 'from' | 'to'>,
+): Promise<CollectOverridesResult> {
+  const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
+  const now = ctx.clock();
+  checkWindow(window, now);
+  const costAtStart = ctx.github.cost;
+  const defaultBranch =
+    typeof repo === 'string'
+      ? parseDefaultBranch(
+          (await ctx.github.rest<unknown>(REPO_ROUTE, { owner: target.owner, repo: target.name })).data,
+        )
+      : repo.defaultBranch;
+  const ref = fullRef(defaultBranch);
+  const from = Date.parse(window.from);
+  const to = Date.parse(window.to);
+
+  const sightings: OverrideSighting[] = [];
+  const requests = new Set<string>([REPO_ROUTE]);
+  const parameters: Record<string, unknown> = { owner: target.owner, repo: target.name, ref };
+
+  const auditLog = await readAuditLog(ctx, target, from, to, now);
+  if (auditLog) {
+    sightings.push(...auditLog.sightings);
+    requests.add(AUDIT_LOG_ROUTE);
+    parameters.auditLogPhrase = auditLog.phrase;
+  }
+  const monthReach = oneMonthBefore(now);
+  const ruleSuites = await readRuleSuites(ctx, target, ref, from, to, monthReach);
+  if (ruleSuites) {
+    sightings.push(...ruleSuites);
+    requests.add(RULE_SUITES_ROUTE).add(RULE_SUITE_ROUTE);
+  }
+  const activity = await readActivity(ctx, target, ref, from, to, monthReach);
+  if (activity) {
+    sightings.push(...activity);
+    requests.add(ACTIVITY_ROUTE);
+  }
+
+  const events = mergeSightings(sightings.filter((s) => inRange(s.at, from, to)));
+  const listingCost = costSince(costAtStart, ctx.github.cost);
+  let written = 0;
+  for (const [position, event] of events.entries()) {
+    const costBefore = ctx.github.cost;
+    const found = await readOverrideCommit(ctx.github, target, event.afterSha, shortBranch(event.ref));
+    const commitCost = costSince(costBefore, ctx.github.cost);
+    const listingShare = shareOfCost(listingCost, events.length, position);
+    const data: OverrideData = {
+      branch: shortBranch(event.ref),
+      actor: event.actor,
+      at: event.at,
+      beforeSha: event.beforeSha,
+      afterSha: event.afterSha,
+      sources: event.sources,
+      reasons: event.reasons,
+      commit: found?.commit ?? null,
+      pullRequest: found?.pullRequest ?? null,
+    };
+    const itemId = event.ref === ref ? event.afterSha : `${shortBranch(event.ref)}@${event.afterSha}`;
+    const recorded = await storeEvidence(
+      ctx,
+      {
+        kind: 'override',
+        repo: target.fullName,
+        itemId,
+        occurredAt: event.at,
+        provenance: provenanceOf(ctx, {
+          source: 'github-rest',
+          request: [...requests, graphqlRequestName('OverrideCommit', OVERRIDE_COMMIT_QUERY)].join('; '),
+          parameters: { ...parameters, oid: event.afterSha, sources: event.sources },
+          apiCost: {
+            requests: listingShare.requests + commitCost.requests,
+            graphqlPoints: listingShare.graphqlPoints + commitCost.graphqlPoints,
+          },
+        }),
+        data,
+      },
+      { sources: event.sources.join(','), actor: event.actor ?? 'unknown', branch: data.branch },
+    );
+    if (recorded.written) written += 1;
+    ctx.progress({ type: 'item', repo: target.fullName, kind: 'overrides', itemId });
+  }
+  return { events: events.length, written };
+}
+
+/** Is the plan or the permission missing? Those answers are gaps; anything else is a failure. */
+function unavailable(error: unknown): error is GitHubNotFoundError | GitHubForbiddenError {
+  return error instanceof GitHubNotFoundError || error instanceof GitHubForbiddenError;
+}
+
+async function readAuditLog(
+  ctx: CollectContext,
+  target: RepoName,
+  from: number,
+  to: number,
+  now: Date,
+): Promise<{ sightings: OverrideSighting[]; phrase: string } | undefined> {
+  const reach = now.getTime() - AUDIT_LOG_REACH_MS;
+  if (to <= reach) {
+    ctx.recordGap({
+      source: 'audit-log',
+      repo: target.fullName,
+      reason: `the audit log reaches back 180 days (to ${iso(reach)}); the window ends before that, so its overrides cannot be read`,
+    });
+    return undefined;
+  }
+  const start = Math.max(from, reach);
+  if (from < reach) {
+    ctx.recordGap({
+      source: 'audit-log',
+      repo: target.fullName,
+      reason: `the audit log reaches back 180 days (to ${iso(reach)}); overrides between ${iso(from)} and then cannot be read`,
+    });
+  }
+  // `created:` bounds are inclusive; the window is half-open, so the upper bound is one ms before `to`.
+  const phrase = `action:protected_branch.policy_override repo:${target.fullName} created:${iso(start)}..${iso(to - 1)}`;
+  try {
+    const entries = await ctx.github.paginate<unknown>(AUDIT_LOG_ROUTE, {
+      org: target.owner,
+      phrase,
+      per_page: PAGE_SIZE,
+    });
+    const parsed = parseAuditLogOverrides(entries);
+    const repoSightings = parsed.sightings;
+    if (parsed.unattributable.length > 0) {
+      const ids = parsed.unattributable.map((u) => u.documentId ?? u.at ?? '?').join(', ');
+      ctx.recordGap({
+        source: 'audit-log',
+        repo: target.fullName,
+        reason: `${parsed.unattributable.length} protected_branch.policy_override event(s) name no commit (after SHA) and cannot be tied to a change: ${ids}`,
+      });
+    }
+    return { sightings: repoSightings, phrase };
+  } catch (error: unknown) {
+    if (!unavailable(error)) throw error;
+    ctx.recordGap({
+      source: 'audit-log',
+      repo: target.fullName,
+      reason: `the organisation audit log could not be read (${error.message}); it needs GitHub Enterprise Cloud and an organisation owner's audit-log read permission`,
+    });
+    return undefined;
+  }
+}
+
+async function readRuleSuites(
+  ctx: CollectContext,
+  target: RepoName,
+  ref: string,
+  from: number,
+  to: number,
+  reach: number,
+): Promise<OverrideSighting[] | undefined> {
+  if (!reportReach(ctx, 'rule-suites', target, from, to, reach)) return undefined;
+  const params = { owner: target.owner, repo: target.name };
+  try {
+    const suites = parseRuleSuites(
+      await ctx.github.paginate<unknown>(RULE_SUITES_ROUTE, {
+        ...params,
+        ref,
+        time_period: 'month',
+        rule_suite_result: 'bypass',
+        per_page: PAGE_SIZE,
+      }),
+    ).filter((suite) => suite.result === 'bypass' && inRange(suite.sighting.at, from, to));
+    const sightings: OverrideSighting[] = [];
+    for (const suite of suites) {
+      const bypassed = await readBypassedRules(ctx.github, params, suite.id);
+      sightings.push({ ...suite.sighting, reasons: [...suite.sighting.reasons, ...bypassed] });
+    }
+    return sightings;
+  } catch (error: unknown) {
+    if (!unavailable(error)) throw error;
+    ctx.recordGap({
+      source: 'rule-suites',
+      repo: target.fullName,
+      reason: `rule suites could not be read (${error.message}); ruleset bypasses of the window are unknown`,
+    });
+    return undefined;
+  }
+}
+
+/** The rules a bypass skipped; a suite whose detail is gone keeps its summary. */
+async function readBypassedRules(
+  github: GitHubClient,
+  params: { owner: string; repo: string },
+  id: number,
+): Promise<OverrideReason[]> {
+  try {
+    return parseRuleSuiteBypassedRules(
+      (await github.rest<unknown>(RULE_SUITE_ROUTE, { ...params, rule_suite_id: id })).data,
+    );
+  } catch (error: unknown) {
+    if (error instanceof GitHubNotFoundError) return [];
+    throw error;
+  }
+}
+
+async function readActivity(
+  ctx: CollectContext,
+  target: RepoName,
+  ref: string,
+  from: number,
+  to: number,
+  reach: number,
+): Promise<OverrideSighting[] | undefined> {
+  if (!reportReach(ctx, 'activity', target, from, to, reach)) return undefined;
+  const sightings: OverrideSighting[] = [];
+  try {
+    for (const activityType of ['push', 'force_push'] as const) {
+      const items = await ctx.github.paginate<unknown>(ACTIVITY_ROUTE, {
+        owner: target.owner,
+        repo: target.name,
+        ref,
+        activity_type: activityType,
+        per_page: PAGE_SIZE,
+      });
+      sightings.push(...parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to)));
+    }
+    return sightings;
+  } catch (error: unknown) {
+    if (!unavailable(error)) throw error;
+    ctx.recordGap({
+      source: 'activity',
+      repo: target.fullName,
+      reason: `repository activity could not be read (${error.message}); direct pushes of the window are unknown`,
+    });
+    return undefined;
+  }
+}
+
+/**
+ * Record a gap for the part of the window a one-month source cannot reach; false when none of
+ * the window is reachable (nothing to ask).
+ */
+function reportReach(
+  ctx: CollectContext,
+  source: 'rule-suites' | 'activity',
+  target: RepoName,
+  from: number,
+  to: number,
+  reach: number,
+): boolean {
+  const what = source === 'rule-suites' ? 'rule suites reach' : 'repository activity reaches';
+  if (to <= reach) {
+    ctx.recordGap({
+      source,
+      repo: target.fullName,
+      reason: `${what} back one month (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
+    });
+    return false;
+  }
+  if (from < reach) {
+    ctx.recordGap({
+      source,
+      repo: target.fullName,
+      reason: `${what} back one month (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
+    });
+  }
+  return true;
+}
+
+interface MergedEvent {
+  readonly ref: string;
+  readonly afterSha: string;
+  readonly at: string;
+  readonly actor: string | null;
+  readonly beforeSha: string | null;
+  readonly sources: OverrideSource[];
+  readonly reasons: OverrideReason[];
+}
+
+/**
+ * One event per pushed (branch, after-SHA): every source describes the same push by the SHA it
+ * left the branch at. Fields come from the most authoritative source that has them (audit log,
+ * then rule suite, then activity); the time is the earliest sighting. Output is sorted, so the
+ * same sightings always produce the same documents.
+ */
+export function mergeSightings(sightings: readonly OverrideSighting[]): MergedEvent[] {
+  const groups = new Map<string, OverrideSighting[]>();
+  for (const sighting of sightings) {
+    const key = `${sighting.ref}\u0000${sighting.afterSha}`;
+    const group = groups.get(key) ?? [];
+    group.push(sighting);
+    groups.set(key, group);
+  }
+  const events: MergedEvent[] = [];
+  for (const group of groups.values()) {
+    const byAuthority = [...group].sort(
+      (a, b) =>
+        SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source) ||
+        Date.parse(a.at) - Date.parse(b.at),
+    );
+    const first = byAuthority[0];
+    if (!first) continue;
+    const reasons = new Map<string, OverrideReason>();
+    for (const sighting of byAuthority) {
+      for (const reason of sighting.reasons) reasons.set(`${reason.code}\u0000${reason.message}`, reason);
+    }
+    events.push({
+      ref: first.ref,
+      afterSha: first.afterSha,
+      at: group.map((s) => s.at).sort((a, b) => Date.parse(a) - Date.parse(b))[0] ?? first.at,
+      actor: byAuthority.find((s) => s.actor !== null)?.actor ?? null,
+      beforeSha: byAuthority.find((s) => s.beforeSha !== null)?.beforeSha ?? null,
+      sources: SOURCE_ORDER.filter((source) => group.some((s) => s.source === source)),
+      reasons: [...reasons.values()].sort(
+        (a, b) => a.code.localeCompare(b.code) || a.message.localeCompare(b.message),
+      ),
+    });
+  }
+  return events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.afterSha.localeCompare(b.afterSha));
+}
+
+/** The commit the override pushed, with its message; undefined when GitHub no longer has it. */
+async function readOverrideCommit(
+  github: GitHubClient,
+  target: RepoName,
+  oid: string,
+  branch: string,
+): Promise<OverrideCommit | undefined> {
+  try {
+    const answer = await github.graphql<unknown>(OVERRIDE_COMMIT_QUERY, {
+      owner: target.owner,
+      name: target.name,
+      oid,
+    });
+    return parseOverrideCommit(answer, branch);
+  } catch (error: unknown) {
+    if (error instanceof GitHubNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function shortBranch(ref: string): string {
+  return ref.replace(/^refs\/heads\//, '');
+}
+
+function inRange(isoTime: string, from: number, to: number): boolean {
+  const t = Date.parse(isoTime);
+  return t >= from && t < to;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
