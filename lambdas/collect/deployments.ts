@@ -10,7 +10,7 @@ import {
   type WorkflowRunSummary,
   workflowRunIdFromUrl,
 } from '../adapters/github/parse-deployments.ts';
-import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-repository.ts';
+import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-collect-target.ts';
 import type { Window } from '../core/window.ts';
 import type { DeploymentData } from '../evidence/documents.ts';
 import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';

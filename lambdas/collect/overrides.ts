@@ -16,7 +16,7 @@ import {
   parseDefaultBranch,
   parseRepoName,
   type RepoName,
-} from '../adapters/github/parse-repository.ts';
+} from '../adapters/github/parse-collect-target.ts';
 import type { Window } from '../core/window.ts';
 import type { OverrideData, OverrideSource } from '../evidence/documents.ts';
 import {
