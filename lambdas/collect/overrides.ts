@@ -1,5 +1,11 @@
 import { type GitHubClient, GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
 import {
+  checkWindow,
+  parseDefaultBranch,
+  parseRepoName,
+  type RepoName,
+} from '../adapters/github/parse-collect-target.ts';
+import {
   fullRef,
   OVERRIDE_COMMIT_QUERY,
   type OverrideCommit,
@@ -11,12 +17,6 @@ import {
   parseRuleSuiteBypassedRules,
   parseRuleSuites,
 } from '../adapters/github/parse-overrides.ts';
-import {
-  checkWindow,
-  parseDefaultBranch,
-  parseRepoName,
-  type RepoName,
-} from '../adapters/github/parse-collect-target.ts';
 import type { Window } from '../core/window.ts';
 import type { OverrideData, OverrideSource } from '../evidence/documents.ts';
 import {
@@ -65,9 +65,12 @@ export interface CollectOverridesResult {
  * rather than silently cut.
  */
 export function oneMonthBefore(now: Date): number {
-  const calendarMonth = new Date(now.getTime());
-  calendarMonth.setUTCMonth(calendarMonth.getUTCMonth() - 1);
-  return Math.max(calendarMonth.getTime(), now.getTime() - 30 * DAY_MS);
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth() - 1;
+  // The same day of the previous month, clamped to its last day (31 March → 28 February).
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const sameDay = Date.UTC(year, month, Math.min(now.getUTCDate(), lastDay)) + (now.getTime() % DAY_MS);
+  return Math.max(sameDay, now.getTime() - 30 * DAY_MS);
 }
 
 export async function collectOverrides(
