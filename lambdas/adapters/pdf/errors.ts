@@ -1,0 +1,15 @@
+import { Cm01Error } from '../../errors.ts';
+
+/** The renderer could not produce a pack (a pdfkit failure or the two layout passes disagreeing). */
+export class PackRenderError extends Cm01Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PACK_RENDER', message, options);
+  }
+}
+
+/** A file given as a pack is not one: not a PDF, damaged, or without the pack's attachments. */
+export class PackFormatError extends Cm01Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('PACK_FORMAT', message, options);
+  }
+}
