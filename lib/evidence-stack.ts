@@ -1,0 +1,265 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from './config.ts';
+import { AuditorAccess } from './constructs/auditor-access.ts';
+import { EvidenceFunction } from './constructs/evidence-function.ts';
+import { EVIDENCE_PREFIX, EvidenceStorage, PACKS_PREFIX } from './constructs/evidence-storage.ts';
+import { GITHUB_SECRET_ENV, GitHubCredential } from './constructs/github-credential.ts';
+import { RepositoryFanOut } from './constructs/repository-fan-out.ts';
+import { ScheduledJob } from './constructs/scheduled-job.ts';
+
+/**
+ * What a job may touch:
+ * - `collect`: read GitHub (the credential), write evidence under `evidence/`, read and write the index;
+ * - `build-pack`: no GitHub; read all evidence, write under `packs/` and `evidence/` (the pack's
+ *   own evidence record), read and write the index;
+ * - `read-only`: read evidence, packs and the index; write nothing.
+ */
+export type JobAccess = 'collect' | 'build-pack' | 'read-only';
+
+export interface JobDefinition {
+  /** Unique, kebab-case, e.g. `collect-pull-requests`; names the constructs. */
+  readonly name: string;
+  /** Handler file relative to the repository root, e.g. `lambdas/collect-pull-requests/handler.ts`. */
+  readonly entry: string;
+  /** EventBridge schedule expression (UTC), e.g. `cron(30 2 * * ? *)`. */
+  readonly schedule: string;
+  readonly access: JobAccess;
+  /**
+   * Fixed event of scheduled runs.
+   * @default {}
+   */
+  readonly input?: Readonly<Record<string, unknown>>;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default 300 (900 for `build-pack`) */
+  readonly timeoutSeconds?: number;
+  /**
+   * When set, the job fans out per repository: this handler returns `{ repositories: [...] }`
+   * and `entry` is called once per repository with `{ repo, input }`.
+   * @default - one invocation does the whole organisation
+   */
+  readonly listRepositoriesEntry?: string;
+  /**
+   * Concurrent repositories of a fan-out job.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+}
+
+export interface EvidenceStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /**
+   * The scheduled jobs to deploy.
+   * @default - none: storage, auditor role and credential only
+   */
+  readonly jobs?: readonly JobDefinition[];
+  /**
+   * Overrides `config.auditorPrincipal` with a principal object.
+   * @default - from config, else the deploying account
+   */
+  readonly auditorPrincipal?: iam.IPrincipal;
+}
+
+/** Environment variable names every job receives. */
+export const JOB_ENVIRONMENT_KEYS = [
+  'CM01_BUCKET',
+  'CM01_TABLE',
+  'CM01_ORG',
+  GITHUB_SECRET_ENV,
+  'CM01_OBJECT_LOCK_MODE',
+  'CM01_RETENTION_DAYS',
+] as const;
+
+/**
+ * The CM-01 evidence stack: the Object-Locked store and its index, the GitHub credential, the
+ * auditor role, an alarm topic, and one scheduled job (or per-repository fan-out) per job
+ * definition.
+ */
+export class EvidenceStack extends Stack {
+  readonly storage: EvidenceStorage;
+  readonly auditor: AuditorAccess;
+  readonly githubCredential: GitHubCredential;
+  readonly alarmTopic: sns.Topic;
+  readonly jobs: ReadonlyMap<string, ScheduledJob | RepositoryFanOut>;
+
+  constructor(scope: Construct, id: string, props: EvidenceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.storage = new EvidenceStorage(this, 'EvidenceStorage', {
+      objectLockMode: config.objectLockMode,
+      retentionDays: config.retentionDays,
+      nonProduction: config.nonProduction,
+    });
+    this.githubCredential = new GitHubCredential(this, 'GitHubCredential', {
+      existingSecretArn: config.githubSecretArn,
+    });
+    this.auditor = new AuditorAccess(this, 'Auditor', {
+      storage: this.storage,
+      assumedBy: props.auditorPrincipal ?? auditorPrincipalFrom(config.auditorPrincipal),
+    });
+    this.alarmTopic = this.createAlarmTopic(config.alarmEmail);
+
+    const environment: Record<(typeof JOB_ENVIRONMENT_KEYS)[number], string> = {
+      CM01_BUCKET: this.storage.bucket.bucketName,
+      CM01_TABLE: this.storage.table.tableName,
+      CM01_ORG: config.org,
+      [GITHUB_SECRET_ENV]: this.githubCredential.secret.secretArn,
+      CM01_OBJECT_LOCK_MODE: config.objectLockMode,
+      CM01_RETENTION_DAYS: String(config.retentionDays),
+    };
+
+    const jobs = new Map<string, ScheduledJob | RepositoryFanOut>();
+    for (const definition of props.jobs ?? []) {
+      if (!/^[a-z][a-z0-9-]*$/.test(definition.name)) {
+        throw new Error(`job name "${definition.name}" must be kebab-case`);
+      }
+      if (jobs.has(definition.name)) throw new Error(`job "${definition.name}" is defined twice`);
+      jobs.set(definition.name, this.addJob(definition, environment, config.logRetentionDays));
+    }
+    this.jobs = jobs;
+
+    new CfnOutput(this, 'BucketName', {
+      value: this.storage.bucket.bucketName,
+      description: 'Evidence bucket',
+    });
+    new CfnOutput(this, 'TableName', {
+      value: this.storage.table.tableName,
+      description: 'Evidence index table',
+    });
+    new CfnOutput(this, 'AuditorRoleArn', {
+      value: this.auditor.role.roleArn,
+      description: 'Role auditors assume',
+    });
+    new CfnOutput(this, 'GitHubSecretArn', {
+      value: this.githubCredential.secret.secretArn,
+      description: 'Put the GitHub token or App key here',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.alarmTopic.topicArn,
+      description: 'Job failure alarms',
+    });
+  }
+
+  private createAlarmTopic(email: string | undefined): sns.Topic {
+    // CloudWatch alarms publish to an encrypted topic only if the key lets CloudWatch use it.
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts CM-01 job failure notifications',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'CM-01 evidence job failures',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
+    return topic;
+  }
+
+  private addJob(
+    definition: JobDefinition,
+    environment: Readonly<Record<string, string>>,
+    logRetentionDays: number,
+  ): ScheduledJob | RepositoryFanOut {
+    const id = pascalCase(definition.name);
+    const timeout = Duration.seconds(
+      definition.timeoutSeconds ?? (definition.access === 'build-pack' ? 900 : 300),
+    );
+    const logRetention = toRetentionDays(logRetentionDays);
+    const grant = (job: EvidenceFunction): void => this.grantJobAccess(job, definition.access);
+
+    if (definition.listRepositoriesEntry === undefined) {
+      return new ScheduledJob(this, id, {
+        entry: definition.entry,
+        schedule: definition.schedule,
+        input: definition.input,
+        memorySize: definition.memorySize,
+        timeout,
+        environment,
+        logRetention,
+        description: `CM-01 ${definition.name}`,
+        grant,
+        alarmTopic: this.alarmTopic,
+      });
+    }
+    const list = new EvidenceFunction(this, `${id}List`, {
+      entry: definition.listRepositoriesEntry,
+      description: `CM-01 ${definition.name}: list repositories`,
+      timeout: Duration.minutes(5),
+      environment,
+      logRetention,
+    });
+    const collectOne = new EvidenceFunction(this, `${id}Each`, {
+      entry: definition.entry,
+      description: `CM-01 ${definition.name}: one repository`,
+      memorySize: definition.memorySize,
+      timeout,
+      environment,
+      logRetention,
+    });
+    // Listing repositories needs GitHub, never write access to the store.
+    this.githubCredential.grantRead(list.function);
+    grant(collectOne);
+    return new RepositoryFanOut(this, id, {
+      listRepositories: list.function,
+      collectRepository: collectOne.function,
+      maxConcurrency: definition.maxConcurrency,
+      schedule: definition.schedule,
+      input: definition.input,
+      alarmTopic: this.alarmTopic,
+      logRetention,
+    });
+  }
+
+  private grantJobAccess(job: EvidenceFunction, access: JobAccess): void {
+    switch (access) {
+      case 'collect':
+        this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX] });
+        this.githubCredential.grantRead(job.function);
+        return;
+      case 'build-pack':
+        this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX, PACKS_PREFIX] });
+        return;
+      case 'read-only':
+        this.storage.grantReadEvidence(job.function);
+        return;
+    }
+  }
+}
+
+function auditorPrincipalFrom(text: string | undefined): iam.IPrincipal | undefined {
+  if (text === undefined) return undefined;
+  return /^\d{12}$/.test(text) ? new iam.AccountPrincipal(text) : new iam.ArnPrincipal(text);
+}
+
+/** CloudWatch Logs accepts only its own list of retention periods: take the nearest not shorter. */
+export function toRetentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((value): value is number => typeof value === 'number')
+    .sort((a, b) => a - b);
+  const chosen = allowed.find((value) => value >= days);
+  if (chosen === undefined)
+    throw new Error(`log retention of ${days} days exceeds the longest CloudWatch allows`);
+  return chosen as logs.RetentionDays;
+}
+
+function pascalCase(kebab: string): string {
+  return kebab
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

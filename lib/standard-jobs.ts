@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PROJECT_ROOT } from './constructs/evidence-function.ts';
+import type { JobDefinition } from './evidence-stack.ts';
+
+/**
+ * The jobs of the architecture, with their schedules (UTC). Collectors run nightly so that
+ * sources with short memories (rule suites: one month; Actions logs: 90 days) are copied out
+ * well in time; the pack runs on the 1st of each month for the month before (its handler's
+ * default window, given the empty scheduled input).
+ */
+export const STANDARD_JOBS: readonly JobDefinition[] = [
+  {
+    name: 'snapshot-protection',
+    entry: 'lambdas/snapshot-protection/handler.ts',
+    schedule: 'cron(0 2 * * ? *)',
+    access: 'collect',
+  },
+  {
+    name: 'collect-pull-requests',
+    entry: 'lambdas/collect-pull-requests/handler.ts',
+    schedule: 'cron(15 2 * * ? *)',
+    access: 'collect',
+    memorySize: 1024,
+    timeoutSeconds: 900,
+  },
+  {
+    name: 'collect-deployments',
+    entry: 'lambdas/collect-deployments/handler.ts',
+    schedule: 'cron(30 2 * * ? *)',
+    access: 'collect',
+    timeoutSeconds: 900,
+  },
+  {
+    name: 'collect-overrides',
+    entry: 'lambdas/collect-overrides/handler.ts',
+    schedule: 'cron(45 2 * * ? *)',
+    access: 'collect',
+    timeoutSeconds: 900,
+  },
+  {
+    name: 'build-pack',
+    entry: 'lambdas/build-pack/handler.ts',
+    schedule: 'cron(0 6 1 * ? *)',
+    access: 'build-pack',
+    memorySize: 2048,
+    timeoutSeconds: 900,
+  },
+];
+
+/** The standard jobs whose handler files exist, and the names of those that do not (yet). */
+export function availableStandardJobs(root: string = PROJECT_ROOT): {
+  readonly jobs: readonly JobDefinition[];
+  readonly missing: readonly string[];
+} {
+  const present = (job: JobDefinition): boolean => existsSync(resolve(root, job.entry));
+  return {
+    jobs: STANDARD_JOBS.filter(present),
+    missing: STANDARD_JOBS.filter((job) => !present(job)).map((job) => job.entry),
+  };
+}
