@@ -1,0 +1,134 @@
+/**
+ * Rate limits and injected faults. Limits are kept per token and resource as GitHub keeps them
+ * (5,000 REST requests and 5,000 GraphQL points an hour by default), on the real clock, so that
+ * `x-ratelimit-reset` means what a client's throttling expects. Faults are drawn from a seeded
+ * generator, so a run with the same plan and request order fails the same way every time.
+ */
+
+export type RateResource = 'core' | 'graphql';
+
+export interface RateLimits {
+  /** REST requests per hour; default 5,000. */
+  readonly core?: number;
+  /** GraphQL points per hour; default 5,000. */
+  readonly graphql?: number;
+}
+
+export interface RateState {
+  readonly resource: RateResource;
+  readonly limit: number;
+  readonly used: number;
+  readonly remaining: number;
+  /** Epoch seconds. */
+  readonly reset: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+export class RateLimiter {
+  private readonly windows = new Map<string, { started: number; used: number }>();
+
+  constructor(private readonly limits: RateLimits = {}) {}
+
+  limitOf(resource: RateResource): number {
+    return this.limits[resource] ?? 5000;
+  }
+
+  state(token: string, resource: RateResource, nowMs = Date.now()): RateState {
+    const window = this.current(token, resource, nowMs);
+    const limit = this.limitOf(resource);
+    return {
+      resource,
+      limit,
+      used: window.used,
+      remaining: Math.max(0, limit - window.used),
+      reset: Math.ceil((window.started + HOUR_MS) / 1000),
+    };
+  }
+
+  /** Charge `points`; false (and nothing charged) when the window cannot pay for them. */
+  charge(token: string, resource: RateResource, points: number, nowMs = Date.now()): boolean {
+    const window = this.current(token, resource, nowMs);
+    if (window.used + points > this.limitOf(resource)) return false;
+    window.used += points;
+    return true;
+  }
+
+  private current(token: string, resource: RateResource, nowMs: number): { started: number; used: number } {
+    const key = `${resource}\u0000${token}`;
+    let window = this.windows.get(key);
+    if (!window || nowMs >= window.started + HOUR_MS) {
+      window = { started: nowMs, used: 0 };
+      this.windows.set(key, window);
+    }
+    return window;
+  }
+}
+
+export type FaultKind = '502' | 'secondary' | 'primary' | 'slow';
+export const FAULT_KINDS: readonly FaultKind[] = ['502', 'secondary', 'primary', 'slow'];
+
+export interface FaultPlan {
+  /** Seed of the generator that draws rate-based faults; default 1. */
+  readonly seed?: number;
+  /** Probability (0..1) of each fault per request. */
+  readonly rates?: Partial<Record<FaultKind, number>>;
+  /** Which requests may fail: `graphql`, `rest` or `all` (default). */
+  readonly scope?: 'graphql' | 'rest' | 'all';
+  /** Delay of a `slow` answer; default 1,500 ms. */
+  readonly slowMs?: number;
+  /** `retry-after` of a secondary limit, seconds; default 1. */
+  readonly retryAfterSeconds?: number;
+  /** How far `x-ratelimit-reset` of a primary-limit fault lies ahead, seconds; default 1. */
+  readonly resetAfterSeconds?: number;
+}
+
+/** mulberry32: small, fast and good enough to spread faults reproducibly. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultInjector {
+  private plan: FaultPlan = {};
+  private random: () => number = seededRandom(1);
+  private readonly forced: FaultKind[] = [];
+
+  constructor(plan?: FaultPlan) {
+    if (plan) this.inject(plan);
+  }
+
+  get current(): FaultPlan {
+    return this.plan;
+  }
+
+  inject(plan: FaultPlan): void {
+    this.plan = plan;
+    this.random = seededRandom(plan.seed ?? 1);
+  }
+
+  failNext(count: number, kind: FaultKind): void {
+    for (let i = 0; i < count; i++) this.forced.push(kind);
+  }
+
+  /** The fault for the next request of this kind, if any. */
+  draw(endpoint: 'graphql' | 'rest'): FaultKind | undefined {
+    const forced = this.forced.shift();
+    if (forced) return forced;
+    const rates = this.plan.rates;
+    if (!rates) return undefined;
+    const scope = this.plan.scope ?? 'all';
+    if (scope !== 'all' && scope !== endpoint) return undefined;
+    for (const kind of FAULT_KINDS) {
+      const rate = rates[kind];
+      if (rate !== undefined && rate > 0 && this.random() < rate) return kind;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The GitHub API emulator: one loopback HTTP server that answers GitHub's GraphQL
+ * (`POST /graphql`) and REST calls from a `github-world/1` file, with GitHub's authentication,
+ * rate-limit headers and, on request, its failures (502, secondary and primary rate limits,
+ * slow answers) so that retry and throttling code runs for real.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQlEndpoint, type GraphQlRequestBody } from './graphql/endpoint.ts';
+import type { GraphQlContext } from './graphql/models.ts';
+import {
+  FaultInjector,
+  type FaultKind,
+  type FaultPlan,
+  RateLimiter,
+  type RateLimits,
+  type RateResource,
+} from './limits.ts';
+import { RestApi } from './rest/api.ts';
+import type { World } from './world.ts';
+import { viewWorld, type WorldView } from './world-view.ts';
+
+export const DEFAULT_TOKEN = 'emulator-token';
+export const DEFAULT_LOGIN = 'octocat-emulator';
+
+export interface EmulatorOptions {
+  readonly world: World;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  /** token -> login; default `{ 'emulator-token': 'octocat-emulator' }`. */
+  readonly tokens?: Record<string, string>;
+  readonly faults?: FaultPlan;
+  /** Added to every answer, to look like a network. */
+  readonly latencyMs?: number;
+  /** Points and requests per hour; GitHub's 5,000 each by default. */
+  readonly rateLimits?: RateLimits;
+  /** Keep at most this many entries in `requestLog` (oldest dropped); default 10,000. */
+  readonly requestLogSize?: number;
+}
+
+export interface RequestLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** GraphQL points charged; 0 for REST. */
+  readonly cost: number;
+  readonly fault?: FaultKind;
+  /** Milliseconds spent answering. */
+  readonly ms: number;
+  readonly at: string;
+}
+
+export interface EmulatorStats {
+  readonly requests: number;
+  readonly graphqlRequests: number;
+  readonly restRequests: number;
+  readonly graphqlPoints: number;
+  readonly faults: number;
+}
+
+export interface Emulator {
+  /** `http://127.0.0.1:<port>`: REST base URL; GraphQL at `${url}/graphql`. */
+  readonly url: string;
+  readonly port: number;
+  /** The first configured token, for convenience. */
+  readonly token: string;
+  readonly requestLog: readonly RequestLogEntry[];
+  stats(): EmulatorStats;
+  injectFaults(plan: FaultPlan): void;
+  failNext(count: number, kind: FaultKind): void;
+  close(): Promise<void>;
+}
+
+const SECONDARY_DOCS =
+  'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits';
+const PRIMARY_DOCS =
+  'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit';
+const MAX_BODY_BYTES = 1_000_000;
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+  cost: number;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const view = viewWorld(options.world);
+  const tokens = new Map(Object.entries(options.tokens ?? { [DEFAULT_TOKEN]: DEFAULT_LOGIN }));
+  const limiter = new RateLimiter(options.rateLimits);
+  const faults = new FaultInjector(options.faults);
+  const graphql = new GraphQlEndpoint(view);
+  const log: RequestLogEntry[] = [];
+  const logSize = options.requestLogSize ?? 10_000;
+  const counters = { requests: 0, graphqlRequests: 0, restRequests: 0, graphqlPoints: 0, faults: 0 };
+  let rest: RestApi | undefined;
+
+  const server: Server = createServer((request, response) => {
+    const started = performance.now();
+    void answer(request)
+      .catch(
+        (error: unknown): Answer => ({
+          status: 500,
+          body: { message: `emulator failure: ${error instanceof Error ? error.message : String(error)}` },
+          headers: {},
+          cost: 0,
+        }),
+      )
+      .then(async (result) => {
+        const latency = options.latencyMs ?? 0;
+        if (latency > 0) await sleep(latency);
+        send(response, result);
+        const path = (request.url ?? '/').split('?')[0] ?? '/';
+        log.push({
+          method: request.method ?? 'GET',
+          path,
+          status: result.status,
+          cost: result.cost,
+          ...(result.headers['x-emulator-fault']
+            ? { fault: result.headers['x-emulator-fault'] as FaultKind }
+            : {}),
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          at: new Date().toISOString(),
+        });
+        if (log.length > logSize) log.splice(0, log.length - logSize);
+      });
+  });
+
+  async function answer(request: IncomingMessage): Promise<Answer> {
+    const url = new URL(request.url ?? '/', 'http://emulator');
+    const isGraphQl = url.pathname === '/graphql';
+    const resource: RateResource = isGraphQl ? 'graphql' : 'core';
+    counters.requests++;
+    if (isGraphQl) counters.graphqlRequests++;
+    else counters.restRequests++;
+    const body = request.method === 'POST' || request.method === 'PUT' ? await readBody(request) : '';
+
+    const token = tokenOf(request.headers.authorization);
+    const login = token === undefined ? undefined : tokens.get(token);
+    if (token !== undefined && login === undefined) {
+      return json(401, {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      });
+    }
+    if (login === undefined) {
+      const message = isGraphQl
+        ? 'This endpoint requires you to be authenticated.'
+        : 'Requires authentication';
+      return json(401, { message, documentation_url: 'https://docs.github.com/rest', status: '401' });
+    }
+
+    const fault = faults.draw(isGraphQl ? 'graphql' : 'rest');
+    if (fault) counters.faults++;
+    const plan = faults.current;
+    if (fault === 'slow') await sleep(plan.slowMs ?? 1500);
+    const rate = (): Record<string, string> => rateHeaders(limiter, token as string, resource);
+    if (fault === '502') {
+      return { ...json(502, { message: 'Server Error' }), headers: { 'x-emulator-fault': '502' } };
+    }
+    if (fault === 'secondary') {
+      const requestId = randomUUID().toUpperCase();
+      return {
+        status: 403,
+        body: {
+          message: `You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID ${requestId}.`,
+          documentation_url: SECONDARY_DOCS,
+          status: '403',
+        },
+        headers: {
+          ...rate(),
+          'retry-after': String(plan.retryAfterSeconds ?? 1),
+          'x-github-request-id': requestId,
+          'x-emulator-fault': 'secondary',
+        },
+        cost: 0,
+      };
+    }
+    if (fault === 'primary') {
+      const state = limiter.state(token as string, resource);
+      const reset = Math.ceil(Date.now() / 1000) + (plan.resetAfterSeconds ?? 1);
+      return {
+        status: 403,
+        body: {
+          message: `API rate limit exceeded for user ID ${userId(login)}. If you reach out to GitHub Support for help, please include the request ID ${randomUUID().toUpperCase()}.`,
+          documentation_url: PRIMARY_DOCS,
+          status: '403',
+        },
+        headers: {
+          'x-ratelimit-limit': String(state.limit),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-used': String(state.limit),
+          'x-ratelimit-reset': String(reset),
+          'x-ratelimit-resource': resource,
+          'x-emulator-fault': 'primary',
+        },
+        cost: 0,
+      };
+    }
+
+    if (isGraphQl) return graphQl(request, body, token as string, login);
+    if (url.pathname === '/rate_limit')
+      return { ...json(200, rateLimitBody(limiter, token as string)), headers: rate() };
+    if (!limiter.charge(token as string, 'core', 1)) {
+      return {
+        ...json(403, {
+          message: `API rate limit exceeded for user ID ${userId(login)}.`,
+          documentation_url: PRIMARY_DOCS,
+          status: '403',
+        }),
+        headers: rate(),
+      };
+    }
+    rest ??= new RestApi(view, baseUrl());
+    const result = rest.handle({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      viewerLogin: login,
+    });
+    return { status: result.status, body: result.body, headers: { ...rate(), ...result.headers }, cost: 0 };
+  }
+
+  async function graphQl(
+    request: IncomingMessage,
+    text: string,
+    token: string,
+    login: string,
+  ): Promise<Answer> {
+    if (request.method !== 'POST')
+      return json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/graphql' });
+    let parsed: GraphQlRequestBody;
+    try {
+      parsed = JSON.parse(text) as GraphQlRequestBody;
+    } catch {
+      return json(400, {
+        message: 'Problems parsing JSON',
+        documentation_url: 'https://docs.github.com/graphql',
+      });
+    }
+    const headers = (): Record<string, string> => rateHeaders(limiter, token, 'graphql');
+    const prepared = graphql.prepare(parsed ?? {});
+    if (!prepared.ok) return { status: 200, body: { errors: prepared.errors }, headers: headers(), cost: 0 };
+    const { cost, nodeCount } = prepared.query;
+    if (!limiter.charge(token, 'graphql', cost)) {
+      return {
+        status: 200,
+        body: {
+          errors: [
+            { type: 'RATE_LIMITED', message: `API rate limit exceeded for user ID ${userId(login)}.` },
+          ],
+        },
+        headers: headers(),
+        cost: 0,
+      };
+    }
+    counters.graphqlPoints += cost;
+    const state = limiter.state(token, 'graphql');
+    const context: GraphQlContext = {
+      view,
+      viewerLogin: login,
+      rateLimit: {
+        cost,
+        nodeCount,
+        limit: state.limit,
+        remaining: state.remaining,
+        used: state.used,
+        resetAt: new Date(state.reset * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    };
+    const body = await graphql.run(prepared.query, context);
+    return { status: 200, body, headers: headers(), cost };
+  }
+
+  function baseUrl(): string {
+    const address = server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  const url = baseUrl();
+  return {
+    url,
+    port: (server.address() as AddressInfo).port,
+    token: tokens.keys().next().value ?? DEFAULT_TOKEN,
+    requestLog: log,
+    stats: () => ({ ...counters }),
+    injectFaults: (plan) => faults.inject(plan),
+    failNext: (count, kind) => faults.failNext(count, kind),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The view an emulator serves, for tools (benchmarks, generators) that want GitHub's picture. */
+export function worldAtNow(world: World): WorldView {
+  return viewWorld(world);
+}
+
+function tokenOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^(?:bearer|token)\s+(\S+)$/i.exec(header.trim());
+  return match ? match[1] : header.trim();
+}
+
+function userId(login: string): number {
+  let hash = 0;
+  for (let i = 0; i < login.length; i++) hash = (hash * 31 + login.charCodeAt(i)) >>> 0;
+  return 1_000_000 + (hash % 90_000_000);
+}
+
+function rateHeaders(limiter: RateLimiter, token: string, resource: RateResource): Record<string, string> {
+  const state = limiter.state(token, resource);
+  return {
+    'x-ratelimit-limit': String(state.limit),
+    'x-ratelimit-remaining': String(state.remaining),
+    'x-ratelimit-used': String(state.used),
+    'x-ratelimit-reset': String(state.reset),
+    'x-ratelimit-resource': resource,
+  };
+}
+
+function rateLimitBody(limiter: RateLimiter, token: string): unknown {
+  const shape = (resource: RateResource) => {
+    const state = limiter.state(token, resource);
+    return { limit: state.limit, used: state.used, remaining: state.remaining, reset: state.reset };
+  };
+  const core = shape('core');
+  return { resources: { core, graphql: shape('graphql') }, rate: core };
+}
+
+function json(status: number, body: unknown): Answer {
+  return { status, body, headers: {}, cost: 0 };
+}
+
+function send(response: ServerResponse, answer: Answer): void {
+  const payload = JSON.stringify(answer.body);
+  response.writeHead(answer.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'x-github-media-type': 'github.v3; format=json',
+    'x-github-api-version-selected': '2022-11-28',
+    'x-github-request-id': answer.headers['x-github-request-id'] ?? randomUUID().toUpperCase(),
+    ...answer.headers,
+  });
+  response.end(payload);
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
