@@ -68,9 +68,8 @@ export function breakToken(token: string, maxWidth: number, measure: MeasureText
       if (chars[end] === '/' || chars[end] === '-' || chars[end] === '_') lastSeparator = end;
       end++;
     }
-    // Prefer a break after a separator in the last third of the line: keys read better that way.
-    if (end < chars.length && lastSeparator >= start + Math.ceil(((end - start) * 2) / 3))
-      end = lastSeparator + 1;
+    // Prefer a break after a separator in the second half of the line: keys read better that way.
+    if (end < chars.length && lastSeparator >= start + Math.ceil((end - start) / 2)) end = lastSeparator + 1;
     pieces.push(chars.slice(start, end).join(''));
     start = end;
   }
