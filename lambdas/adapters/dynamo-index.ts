@@ -29,10 +29,11 @@ import {
  *
  * - Rows: `pk = <kind>#<period>`, `sk = <repo>#<itemId>` — one partition holds everything the
  *   pack needs for one kind and month, read with one paged Query.
- * - GSI `byRepo`: `repo`, `repoSk = <kind>#<occurredAt>#<itemId>` — a repository's history,
- *   optionally one kind and a time range, again a Query.
- * - Cursors: `pk = cursor#<collector>`, `sk = <repo>`; they carry no `repo` attribute, so the
- *   sparse GSI never sees them.
+ * - GSI `byRepo`: `gsi1pk = <repo>`, `gsi1sk = <kind>#<occurredAt>#<itemId>` — a repository's
+ *   history, optionally one kind and a time range, again a Query.
+ * - Cursors: `pk = cursor#<collector>`, `sk = <repo>`; they carry no `gsi1pk`, so the sparse
+ *   GSI never sees them.
+ * The stack (lib/) declares the same names; `cm01 store init` creates the table from these.
  * - TTL: `expiresAt` (epoch seconds) = retain-until + 30 days, so an index row never outlives
  *   the object it points to by much, and never disappears before it.
  *
@@ -42,8 +43,8 @@ export const INDEX_TABLE_DESIGN = {
   partitionKey: 'pk',
   sortKey: 'sk',
   byRepoIndex: 'byRepo',
-  byRepoPartitionKey: 'repo',
-  byRepoSortKey: 'repoSk',
+  byRepoPartitionKey: 'gsi1pk',
+  byRepoSortKey: 'gsi1sk',
   ttlAttribute: 'expiresAt',
   cursorPrefix: 'cursor#',
   ttlGraceDays: 30,
@@ -124,7 +125,7 @@ export class DynamoEvidenceIndex implements EvidenceIndex {
       byRepoKeys.RANGE !== INDEX_TABLE_DESIGN.byRepoSortKey
     ) {
       throw new StoreError(
-        `DynamoDB table "${this.table}" lacks the global secondary index "byRepo" (partition key "repo", sort key "repoSk", projection ALL): add it, or ${fix}`,
+        `DynamoDB table "${this.table}" lacks the global secondary index "byRepo" (partition key "gsi1pk", sort key "gsi1sk", projection ALL): add it, or ${fix}`,
       );
     }
     let ttl: DescribeTimeToLiveCommandOutput;
@@ -178,14 +179,14 @@ export class DynamoEvidenceIndex implements EvidenceIndex {
     options: { kind?: EvidenceKind; from?: string; to?: string } = {},
   ): Promise<IndexEntry[]> {
     const values: Record<string, string> = { ':repo': repo };
-    let keyCondition = 'repo = :repo';
+    let keyCondition = 'gsi1pk = :repo';
     const filters: string[] = [];
     if (options.kind) {
       // `<kind>#<occurredAt>#<itemId>`: a time range within one kind is a key range. The upper
       // bound `<kind>#<to>` sorts before every item at exactly `to`, which keeps [from, to) half-open.
       values[':low'] = `${options.kind}#${options.from ?? ''}`;
       values[':high'] = `${options.kind}#${options.to ?? '\uffff'}`;
-      keyCondition += ' AND repoSk BETWEEN :low AND :high';
+      keyCondition += ' AND gsi1sk BETWEEN :low AND :high';
     } else {
       if (options.from) {
         values[':from'] = options.from;
@@ -309,7 +310,8 @@ function rowOf(entry: IndexEntry): Record<string, unknown> {
   return {
     pk: `${entry.kind}#${entry.period}`,
     sk: `${entry.repo}#${entry.itemId}`,
-    repoSk: `${entry.kind}#${entry.occurredAt}#${entry.itemId}`,
+    gsi1pk: entry.repo,
+    gsi1sk: `${entry.kind}#${entry.occurredAt}#${entry.itemId}`,
     expiresAt: expiresAtOf(entry.retainUntil),
     kind: entry.kind,
     period: entry.period,
