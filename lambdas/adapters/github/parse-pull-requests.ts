@@ -1,0 +1,451 @@
+import { z } from 'zod';
+import type {
+  CheckData,
+  CommentData,
+  CommitData,
+  LabelEvent,
+  PullRequestData,
+  ReviewData,
+} from '../../evidence/documents.ts';
+import { GITHUB_FILES_CAP, type PagedConnection } from './queries/pull-requests.ts';
+
+/**
+ * Parsers of GitHub's GraphQL answers about pull requests and commits (one zod schema per
+ * payload), and the pure assembly of a `PullRequestData` from a first page plus follow-up pages.
+ */
+
+const loginSchema = z.object({ login: z.string() }).nullable().optional();
+const pageInfoSchema = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
+
+export const rawCommitSchema = z.object({
+  oid: z.string(),
+  message: z.string(),
+  committedDate: z.string(),
+  authoredDate: z.string(),
+  author: z.object({ user: loginSchema, name: z.string().nullable().optional() }).nullable().optional(),
+  committer: z.object({ user: loginSchema, name: z.string().nullable().optional() }).nullable().optional(),
+  parents: z.object({ totalCount: z.number().int(), nodes: z.array(z.object({ oid: z.string() })) }),
+  signature: z.object({ isValid: z.boolean(), state: z.string(), signer: loginSchema }).nullable().optional(),
+});
+export type RawCommit = z.infer<typeof rawCommitSchema>;
+
+export function toCommitData(raw: RawCommit): CommitData {
+  return {
+    sha: raw.oid,
+    message: raw.message,
+    author: raw.author?.user?.login ?? null,
+    committer: raw.committer?.user?.login ?? null,
+    authoredAt: isoUtc(raw.authoredDate),
+    committedAt: isoUtc(raw.committedDate),
+    parents: raw.parents.nodes.map((parent) => parent.oid),
+    signature: raw.signature
+      ? {
+          isValid: raw.signature.isValid,
+          state: raw.signature.state,
+          signer: raw.signature.signer?.login ?? null,
+        }
+      : null,
+  };
+}
+
+/** GitHub answers `...Z`; normalise any offset so stored times compare as strings. */
+export function isoUtc(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new Error(`"${value}" is not an ISO-8601 time`);
+  return new Date(time).toISOString().replace('.000Z', 'Z');
+}
+
+const checkContextSchema = z.union([
+  z.object({
+    __typename: z.literal('CheckRun'),
+    name: z.string(),
+    status: z.string(),
+    conclusion: z.string().nullable(),
+    startedAt: z.string().nullable(),
+    completedAt: z.string().nullable(),
+    checkSuite: z
+      .object({ app: z.object({ slug: z.string() }).nullable() })
+      .nullable()
+      .optional(),
+  }),
+  z.object({
+    __typename: z.literal('StatusContext'),
+    context: z.string(),
+    state: z.string(),
+    createdAt: z.string(),
+    creator: loginSchema,
+  }),
+]);
+type RawCheckContext = z.infer<typeof checkContextSchema>;
+
+export const commitChecksSchema = z
+  .object({
+    oid: z.string(),
+    statusCheckRollup: z
+      .object({
+        contexts: z.object({
+          totalCount: z.number().int(),
+          pageInfo: pageInfoSchema,
+          nodes: z.array(checkContextSchema),
+        }),
+      })
+      .nullable(),
+  })
+  .nullable();
+
+export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData {
+  if (raw.__typename === 'CheckRun') {
+    return {
+      name: raw.name,
+      kind: 'check_run',
+      app: raw.checkSuite?.app?.slug ?? null,
+      commitSha,
+      status: raw.status,
+      conclusion: raw.conclusion,
+      startedAt: raw.startedAt ? isoUtc(raw.startedAt) : null,
+      completedAt: raw.completedAt ? isoUtc(raw.completedAt) : null,
+    };
+  }
+  // A commit status has no separate completion: it is final unless PENDING, at its creation time.
+  const pending = raw.state === 'PENDING' || raw.state === 'EXPECTED';
+  return {
+    name: raw.context,
+    kind: 'status',
+    app: raw.creator?.login ?? null,
+    commitSha,
+    status: pending ? 'PENDING' : 'COMPLETED',
+    conclusion: raw.state,
+    startedAt: isoUtc(raw.createdAt),
+    completedAt: pending ? null : isoUtc(raw.createdAt),
+  };
+}
+
+const rawReviewSchema = z.object({
+  id: z.string(),
+  author: loginSchema,
+  state: z.string(),
+  submittedAt: z.string().nullable(),
+  commit: z.object({ oid: z.string() }).nullable().optional(),
+});
+const rawFileSchema = z.object({
+  path: z.string(),
+  additions: z.number().int(),
+  deletions: z.number().int(),
+  changeType: z.string(),
+});
+const rawTimelineItemSchema = z.union([
+  z.object({
+    __typename: z.enum(['LabeledEvent', 'UnlabeledEvent']),
+    createdAt: z.string(),
+    actor: loginSchema,
+    label: z.object({ name: z.string() }),
+  }),
+  z.object({
+    __typename: z.literal('ReviewDismissedEvent'),
+    createdAt: z.string(),
+    actor: loginSchema,
+    review: z.object({ id: z.string() }).nullable(),
+    previousReviewState: z.string().nullable().optional(),
+  }),
+]);
+type RawTimelineItem = z.infer<typeof rawTimelineItemSchema>;
+const rawCommentSchema = z.object({
+  author: loginSchema,
+  createdAt: z.string(),
+  body: z.string(),
+  url: z.string().nullable().optional(),
+});
+
+function connectionOf<T extends z.ZodType>(node: T) {
+  return z.object({ totalCount: z.number().int(), pageInfo: pageInfoSchema, nodes: z.array(node) });
+}
+
+const connectionSchemas = {
+  commits: connectionOf(z.object({ commit: rawCommitSchema })),
+  reviews: connectionOf(rawReviewSchema),
+  files: connectionOf(rawFileSchema),
+  timelineItems: connectionOf(rawTimelineItemSchema),
+  comments: connectionOf(rawCommentSchema),
+} as const;
+
+const actorWithTypeSchema = z.object({ login: z.string(), __typename: z.string().optional() }).nullable();
+
+export const rawPullRequestSchema = z.object({
+  id: z.string(),
+  number: z.number().int(),
+  url: z.string(),
+  title: z.string(),
+  body: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  mergedAt: z.string().nullable(),
+  baseRefName: z.string(),
+  headRefName: z.string(),
+  headRefOid: z.string(),
+  author: actorWithTypeSchema,
+  mergedBy: actorWithTypeSchema,
+  mergeCommit: rawCommitSchema.nullable(),
+  commits: connectionSchemas.commits,
+  reviews: connectionSchemas.reviews,
+  files: connectionSchemas.files,
+  labels: z.object({
+    totalCount: z.number().int().optional(),
+    nodes: z.array(z.object({ name: z.string() })),
+  }),
+  timelineItems: connectionSchemas.timelineItems,
+  comments: connectionSchemas.comments,
+});
+export type RawPullRequest = z.infer<typeof rawPullRequestSchema>;
+
+const searchPageSchema = z.object({
+  rateLimit: z.object({ cost: z.number() }).nullable().optional(),
+  search: z.object({
+    issueCount: z.number().int(),
+    pageInfo: pageInfoSchema,
+    // Search may also match issues; they arrive as empty objects under `... on PullRequest`.
+    nodes: z.array(z.unknown()),
+  }),
+});
+
+export interface MergedPullRequestsPage {
+  readonly issueCount: number;
+  readonly hasNextPage: boolean;
+  readonly endCursor: string | null;
+  readonly pullRequests: RawPullRequest[];
+  readonly cost: number;
+}
+
+export function parseMergedPullRequestsPage(json: unknown): MergedPullRequestsPage {
+  const page = searchPageSchema.parse(json);
+  const pullRequests = page.search.nodes
+    .filter((node) => node !== null && typeof node === 'object' && 'number' in node)
+    .map((node) => rawPullRequestSchema.parse(node));
+  return {
+    issueCount: page.search.issueCount,
+    hasNextPage: page.search.pageInfo.hasNextPage,
+    endCursor: page.search.pageInfo.endCursor,
+    pullRequests,
+    cost: page.rateLimit?.cost ?? 0,
+  };
+}
+
+/** A pull request being put together from its first page and any follow-up pages. */
+export class PullRequestAssembly {
+  readonly id: string;
+  readonly number: number;
+  readonly mergedAt: string;
+  readonly headSha: string;
+  private readonly first: RawPullRequest;
+  private readonly commits: CommitData[] = [];
+  private readonly reviews: z.infer<typeof rawReviewSchema>[] = [];
+  private readonly files: z.infer<typeof rawFileSchema>[] = [];
+  private readonly timeline: RawTimelineItem[] = [];
+  private readonly comments: z.infer<typeof rawCommentSchema>[] = [];
+  private readonly checks: CheckData[] = [];
+  private readonly totals = new Map<string, number>();
+  private readonly pending = new Map<PagedConnection, string>();
+  private checksState: { after: string | null } | 'done' = { after: null };
+
+  constructor(raw: RawPullRequest) {
+    if (raw.mergedAt === null) throw new Error(`pull request #${raw.number} is not merged`);
+    this.first = raw;
+    this.id = raw.id;
+    this.number = raw.number;
+    this.mergedAt = isoUtc(raw.mergedAt);
+    this.headSha = raw.headRefOid;
+    for (const connection of ['commits', 'reviews', 'files', 'timelineItems', 'comments'] as const) {
+      this.addPage(connection, raw[connection]);
+    }
+  }
+
+  /** Lists with another page to read, and from which cursor. */
+  pendingPages(): { connection: PagedConnection; after: string }[] {
+    return [...this.pending].map(([connection, after]) => ({ connection, after }));
+  }
+
+  /** `after` of the next checks page to read, or undefined when the checks are complete. */
+  pendingChecks(): { after: string | null } | undefined {
+    return this.checksState === 'done' ? undefined : this.checksState;
+  }
+
+  addPage(connection: PagedConnection, json: unknown): void {
+    const page = connectionSchemas[connection].parse(json);
+    this.totals.set(connection, page.totalCount);
+    switch (connection) {
+      case 'commits':
+        for (const node of (page as z.infer<typeof connectionSchemas.commits>).nodes) {
+          this.commits.push(toCommitData(node.commit));
+        }
+        break;
+      case 'reviews':
+        this.reviews.push(...(page as z.infer<typeof connectionSchemas.reviews>).nodes);
+        break;
+      case 'files':
+        this.files.push(...(page as z.infer<typeof connectionSchemas.files>).nodes);
+        break;
+      case 'timelineItems':
+        this.timeline.push(...(page as z.infer<typeof connectionSchemas.timelineItems>).nodes);
+        break;
+      case 'comments':
+        this.comments.push(...(page as z.infer<typeof connectionSchemas.comments>).nodes);
+        break;
+    }
+    if (page.pageInfo.hasNextPage && page.pageInfo.endCursor)
+      this.pending.set(connection, page.pageInfo.endCursor);
+    else this.pending.delete(connection);
+  }
+
+  /** One page of the head commit's checks (`null` when the commit has no checks at all). */
+  addChecksPage(json: unknown): void {
+    const commit = commitChecksSchema.parse(json);
+    const contexts = commit?.statusCheckRollup?.contexts;
+    if (!contexts) {
+      this.totals.set('checks', this.checks.length);
+      this.checksState = 'done';
+      return;
+    }
+    this.totals.set('checks', contexts.totalCount);
+    for (const node of contexts.nodes) this.checks.push(toCheckData(node, this.headSha));
+    this.checksState =
+      contexts.pageInfo.hasNextPage && contexts.pageInfo.endCursor
+        ? { after: contexts.pageInfo.endCursor }
+        : 'done';
+  }
+
+  isComplete(): boolean {
+    return this.pending.size === 0 && this.checksState === 'done';
+  }
+
+  toData(): PullRequestData {
+    const raw = this.first;
+    const dismissals = new Map<string, { at: string; by: string | null; previousState: string | null }>();
+    const labelEvents: LabelEvent[] = [];
+    for (const item of this.timeline) {
+      if (item.__typename === 'ReviewDismissedEvent') {
+        if (item.review) {
+          dismissals.set(item.review.id, {
+            at: isoUtc(item.createdAt),
+            by: item.actor?.login ?? null,
+            previousState: item.previousReviewState ?? null,
+          });
+        }
+      } else {
+        labelEvents.push({
+          name: item.label.name,
+          action: item.__typename === 'LabeledEvent' ? 'added' : 'removed',
+          actor: item.actor?.login ?? null,
+          at: isoUtc(item.createdAt),
+        });
+      }
+    }
+    const reviews: ReviewData[] = this.reviews.map((review) => {
+      const dismissal = dismissals.get(review.id);
+      return {
+        id: review.id,
+        author: review.author?.login ?? null,
+        state: review.state,
+        previousState: dismissal?.previousState ?? null,
+        submittedAt: review.submittedAt ? isoUtc(review.submittedAt) : null,
+        commitSha: review.commit?.oid ?? null,
+        dismissedAt: dismissal?.at ?? null,
+        dismissedBy: dismissal?.by ?? null,
+      };
+    });
+    const comments: CommentData[] = this.comments.map((comment) => ({
+      author: comment.author?.login ?? null,
+      createdAt: isoUtc(comment.createdAt),
+      body: comment.body,
+      url: comment.url ?? null,
+    }));
+    return {
+      number: raw.number,
+      url: raw.url,
+      title: raw.title,
+      body: raw.body,
+      author: raw.author ? { login: raw.author.login, type: raw.author.__typename ?? 'User' } : null,
+      baseRef: raw.baseRefName,
+      headRef: raw.headRefName,
+      headSha: raw.headRefOid,
+      createdAt: isoUtc(raw.createdAt),
+      mergedAt: this.mergedAt,
+      mergedBy: raw.mergedBy ? { login: raw.mergedBy.login, type: raw.mergedBy.__typename ?? 'User' } : null,
+      mergeCommit: raw.mergeCommit ? toCommitData(raw.mergeCommit) : null,
+      commits: this.commits,
+      reviews,
+      checks: this.checks,
+      files: this.files.map((file) => ({ ...file })),
+      labels: raw.labels.nodes.map((label) => label.name),
+      labelEvents,
+      comments,
+      completeness: this.completeness(),
+    };
+  }
+
+  private completeness(): PullRequestData['completeness'] {
+    const gaps: PullRequestData['completeness'] = [];
+    const collected: Record<string, number> = {
+      commits: this.commits.length,
+      reviews: this.reviews.length,
+      files: this.files.length,
+      timelineItems: this.timeline.length,
+      comments: this.comments.length,
+      checks: this.checks.length,
+    };
+    for (const [field, count] of Object.entries(collected)) {
+      const total = this.totals.get(field) ?? count;
+      if (total > count) {
+        gaps.push({
+          field,
+          collected: count,
+          total,
+          reason:
+            field === 'files' && count >= GITHUB_FILES_CAP
+              ? `GitHub serves at most ${GITHUB_FILES_CAP} files of a pull request`
+              : 'GitHub reported more items than it served',
+        });
+      }
+    }
+    const labelTotal = this.first.labels.totalCount ?? this.first.labels.nodes.length;
+    if (labelTotal > this.first.labels.nodes.length) {
+      gaps.push({
+        field: 'labels',
+        collected: this.first.labels.nodes.length,
+        total: labelTotal,
+        reason: 'more labels than the query reads',
+      });
+    }
+    const mergeCommit = this.first.mergeCommit;
+    if (mergeCommit && mergeCommit.parents.totalCount > mergeCommit.parents.nodes.length) {
+      gaps.push({
+        field: 'mergeCommit.parents',
+        collected: mergeCommit.parents.nodes.length,
+        total: mergeCommit.parents.totalCount,
+        reason: 'octopus merge with more parents than the query reads',
+      });
+    }
+    return gaps;
+  }
+}
+
+const followUpSchema = z.object({
+  rateLimit: z.object({ cost: z.number() }).nullable().optional(),
+  repository: z.record(z.string(), z.unknown()).nullable().optional(),
+});
+
+/** The pieces of a `PullRequestFollowUp` answer, by alias. */
+export function parseFollowUp(json: unknown): {
+  checks: (alias: string) => unknown;
+  pullRequest: (alias: string) => Record<string, unknown> | undefined;
+  cost: number;
+} {
+  const parsed = followUpSchema.parse(json);
+  const record = json as Record<string, unknown>;
+  return {
+    cost: parsed.rateLimit?.cost ?? 0,
+    checks: (alias) => parsed.repository?.[alias] ?? null,
+    pullRequest: (alias) => {
+      const node = record[alias];
+      return node !== null && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+    },
+  };
+}

@@ -1,0 +1,193 @@
+import {
+  CHECK_CONTEXT_FIELDS,
+  COMMENT_FIELDS,
+  COMMIT_FIELDS,
+  commitChecksSelection,
+  FILE_FIELDS,
+  PAGE_INFO,
+  REVIEW_FIELDS,
+  TIMELINE_ITEM_FIELDS,
+  TIMELINE_ITEM_TYPES,
+} from './fragments.ts';
+
+/**
+ * Merged pull requests: one `search` page brings up to `SEARCH_PAGE_SIZE` PRs with the first
+ * page of every nested list; one follow-up request per page brings the head commits' checks
+ * (search cannot reach them) together with the next page of any list that did not fit.
+ */
+
+export const SEARCH_PAGE_SIZE = 50;
+/** GitHub's search returns at most this many results per query, whatever `issueCount` says. */
+export const SEARCH_RESULT_CAP = 1000;
+
+/** First-page sizes inside the search, and the page size of follow-ups (GitHub's maximum). */
+export const FIRST_PAGE = {
+  commits: 20,
+  reviews: 20,
+  files: 40,
+  labels: 30,
+  timelineItems: 20,
+  comments: 20,
+  checks: 30,
+} as const;
+export const FOLLOW_UP_PAGE_SIZE = 100;
+/** GitHub serves at most 3,000 files of a pull request, whatever `totalCount` says. */
+export const GITHUB_FILES_CAP = 3000;
+
+export type PagedConnection = 'commits' | 'reviews' | 'files' | 'timelineItems' | 'comments';
+
+function connectionSelection(
+  connection: PagedConnection,
+  first: number,
+  afterVariable: string | null,
+): string {
+  const after = afterVariable ? `, after: $${afterVariable}` : '';
+  switch (connection) {
+    case 'commits':
+      return `commits(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { commit { ...CommitFields } } }`;
+    case 'reviews':
+      return `reviews(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${REVIEW_FIELDS} } }`;
+    case 'files':
+      return `files(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${FILE_FIELDS} } }`;
+    case 'timelineItems':
+      return `timelineItems(first: ${first}${after}, itemTypes: ${TIMELINE_ITEM_TYPES}) { totalCount ${PAGE_INFO} nodes { ...TimelineItemFields } }`;
+    case 'comments':
+      return `comments(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${COMMENT_FIELDS} } }`;
+  }
+}
+
+export const PULL_REQUEST_FIELDS = `fragment PullRequestFields on PullRequest {
+  id
+  number
+  url
+  title
+  body
+  createdAt
+  updatedAt
+  mergedAt
+  merged
+  state
+  baseRefName
+  headRefName
+  headRefOid
+  author { login __typename }
+  mergedBy { login __typename }
+  mergeCommit { ...CommitFields }
+  ${connectionSelection('commits', FIRST_PAGE.commits, null)}
+  ${connectionSelection('reviews', FIRST_PAGE.reviews, null)}
+  ${connectionSelection('files', FIRST_PAGE.files, null)}
+  labels(first: ${FIRST_PAGE.labels}) { totalCount nodes { name } }
+  ${connectionSelection('timelineItems', FIRST_PAGE.timelineItems, null)}
+  ${connectionSelection('comments', FIRST_PAGE.comments, null)}
+}`;
+
+export const MERGED_PULL_REQUESTS_QUERY = `query MergedPullRequests($searchQuery: String!, $first: Int!, $after: String) {
+  rateLimit { cost remaining resetAt }
+  search(type: ISSUE, query: $searchQuery, first: $first, after: $after) {
+    issueCount
+    ${PAGE_INFO}
+    nodes { ... on PullRequest { ...PullRequestFields } }
+  }
+}
+${PULL_REQUEST_FIELDS}
+${COMMIT_FIELDS}
+${TIMELINE_ITEM_FIELDS}`;
+
+/** `repo:ORG/NAME is:pr is:merged base:BRANCH merged:FROM..TO [updated:>=SINCE]` (inclusive times). */
+export function mergedPullRequestsSearch(
+  fullName: string,
+  baseBranch: string,
+  mergedFrom: string,
+  mergedToInclusive: string,
+  updatedSince?: string,
+): string {
+  const updated = updatedSince ? ` updated:>=${isoSeconds(updatedSince)}` : '';
+  return `repo:${fullName} is:pr is:merged base:${baseBranch} merged:${isoSeconds(mergedFrom)}..${isoSeconds(mergedToInclusive)}${updated}`;
+}
+
+/** GitHub's search qualifiers take second precision: `2026-10-01T00:00:00Z`. */
+export function isoSeconds(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}Z`;
+}
+
+/** One follow-up item: the next page of one list of one pull request. */
+export interface ConnectionPageRequest {
+  readonly pullRequestId: string;
+  readonly connection: PagedConnection;
+  readonly after: string;
+}
+
+/** One follow-up item: a page of the check contexts of one head commit. */
+export interface ChecksPageRequest {
+  readonly sha: string;
+  readonly after: string | null;
+}
+
+/**
+ * One request that fetches, through aliases, a page of checks for each named head commit and
+ * the next page of each named PR list. Returns the query and its variables; aliases are
+ * `c<i>` (checks, in order) and `p<i>` (one per distinct PR, holding its requested lists).
+ */
+export function buildFollowUpQuery(
+  owner: string,
+  name: string,
+  checks: readonly ChecksPageRequest[],
+  pages: readonly ConnectionPageRequest[],
+): { query: string; variables: Record<string, unknown>; prAliases: Map<string, string> } {
+  // Only declared when used: GraphQL rejects a declared variable no field uses.
+  const variables: Record<string, unknown> = checks.length > 0 ? { owner, name } : {};
+  const declarations = checks.length > 0 ? ['$owner: String!', '$name: String!'] : [];
+  const parts: string[] = ['rateLimit { cost remaining resetAt }'];
+  const usesCommitFields = pages.some((page) => page.connection === 'commits');
+  const usesTimeline = pages.some((page) => page.connection === 'timelineItems');
+
+  if (checks.length > 0) {
+    const commitParts = checks.map((check, i) => {
+      variables[`oid${i}`] = check.sha;
+      declarations.push(`$oid${i}: GitObjectID!`);
+      let afterVariable: string | null = null;
+      if (check.after !== null) {
+        afterVariable = `checksAfter${i}`;
+        variables[afterVariable] = check.after;
+        declarations.push(`$${afterVariable}: String`);
+      }
+      const first = check.after === null ? FIRST_PAGE.checks : FOLLOW_UP_PAGE_SIZE;
+      return `c${i}: object(oid: $oid${i}) { ... on Commit { ${commitChecksSelection(afterVariable, first)} } }`;
+    });
+    parts.push(`repository(owner: $owner, name: $name) {\n    ${commitParts.join('\n    ')}\n  }`);
+  }
+
+  const byPullRequest = new Map<string, ConnectionPageRequest[]>();
+  for (const page of pages) {
+    const list = byPullRequest.get(page.pullRequestId) ?? [];
+    list.push(page);
+    byPullRequest.set(page.pullRequestId, list);
+  }
+  const prAliases = new Map<string, string>();
+  let prIndex = 0;
+  let afterIndex = 0;
+  for (const [pullRequestId, list] of byPullRequest) {
+    const alias = `p${prIndex}`;
+    prAliases.set(pullRequestId, alias);
+    variables[`id${prIndex}`] = pullRequestId;
+    declarations.push(`$id${prIndex}: ID!`);
+    const selections = list.map((page) => {
+      const afterVariable = `after${afterIndex}`;
+      afterIndex += 1;
+      variables[afterVariable] = page.after;
+      declarations.push(`$${afterVariable}: String`);
+      return connectionSelection(page.connection, FOLLOW_UP_PAGE_SIZE, afterVariable);
+    });
+    parts.push(`${alias}: node(id: $id${prIndex}) { ... on PullRequest { id ${selections.join(' ')} } }`);
+    prIndex += 1;
+  }
+
+  const fragments = [
+    checks.length > 0 ? CHECK_CONTEXT_FIELDS : '',
+    usesCommitFields ? COMMIT_FIELDS : '',
+    usesTimeline ? TIMELINE_ITEM_FIELDS : '',
+  ].filter((fragment) => fragment !== '');
+  const signature = declarations.length > 0 ? `(${declarations.join(', ')})` : '';
+  const query = `query PullRequestFollowUp${signature} {\n  ${parts.join('\n  ')}\n}\n${fragments.join('\n')}`;
+  return { query, variables, prAliases };
+}

@@ -1,0 +1,207 @@
+import {
+  type MergedPullRequestsPage,
+  PullRequestAssembly,
+  parseFollowUp,
+  parseMergedPullRequestsPage,
+} from '../adapters/github/parse-pull-requests.ts';
+import {
+  buildFollowUpQuery,
+  type ChecksPageRequest,
+  type ConnectionPageRequest,
+  MERGED_PULL_REQUESTS_QUERY,
+  mergedPullRequestsSearch,
+  SEARCH_PAGE_SIZE,
+  SEARCH_RESULT_CAP,
+} from '../adapters/github/queries/pull-requests.ts';
+import { inWindow, type Window } from '../core/window.ts';
+import { SourceError } from '../errors.ts';
+import {
+  type CollectContext,
+  costSince,
+  graphqlRequestName,
+  provenanceOf,
+  type RepoRef,
+  shareOfCost,
+  storeEvidence,
+} from './context.ts';
+
+/**
+ * Every pull request merged into the repository's default branch in the window, whole: the
+ * first page of each list comes with the search, longer lists (commits, reviews, files, label
+ * timeline, comments, head-commit checks) are paged through `node(id:)` / `object(oid:)`
+ * follow-ups until GitHub has no more. Where GitHub itself stops short of its own `totalCount`
+ * (3,000 files) the document says so in `completeness`. No policy is applied here.
+ */
+
+export interface CollectPullRequestsOptions {
+  /** Only PRs updated at or after this time (incremental runs: the cursor, minus an overlap). */
+  readonly updatedSince?: string;
+  /** PRs per search page (GitHub allows up to 100). */
+  readonly pageSize?: number;
+}
+
+export interface CollectPullRequestsResult {
+  readonly pullRequests: number;
+  readonly written: number;
+  /** The search ranges actually queried (windows split below GitHub's 1,000-result cap). */
+  readonly searchRanges: number;
+}
+
+/** Bounds on one follow-up request, so that no single query nears GitHub's node limit or timeout. */
+const MAX_CHECKS_PER_FOLLOW_UP = 50;
+const MAX_PULL_REQUESTS_PER_FOLLOW_UP = 10;
+
+export async function collectPullRequests(
+  ctx: CollectContext,
+  repo: RepoRef,
+  window: Pick<Window, 'from' | 'to'>,
+  options: CollectPullRequestsOptions = {},
+): Promise<CollectPullRequestsResult> {
+  const pageSize = options.pageSize ?? SEARCH_PAGE_SIZE;
+  let pullRequests = 0;
+  let written = 0;
+  let searchRanges = 0;
+  const seen = new Set<number>();
+
+  // Ranges still to search; a range whose first page reports more than the cap is halved.
+  const ranges: { from: number; to: number }[] = [
+    { from: Date.parse(window.from), to: Date.parse(window.to) },
+  ];
+  while (ranges.length > 0) {
+    const range = ranges.shift() as { from: number; to: number };
+    const searchQuery = mergedPullRequestsSearch(
+      repo.fullName,
+      repo.defaultBranch,
+      new Date(range.from).toISOString(),
+      // Search ranges are inclusive at second precision; the window is half-open.
+      new Date(range.to - 1000).toISOString(),
+      options.updatedSince,
+    );
+    let after: string | null = null;
+    let firstPage = true;
+    for (;;) {
+      const costBefore = ctx.github.cost;
+      const fetchedAt = ctx.clock().toISOString();
+      const page: MergedPullRequestsPage = parseMergedPullRequestsPage(
+        await ctx.github.graphql<unknown>(MERGED_PULL_REQUESTS_QUERY, {
+          searchQuery,
+          first: pageSize,
+          after,
+        }),
+      );
+      if (firstPage) {
+        firstPage = false;
+        searchRanges += 1;
+        if (page.issueCount > SEARCH_RESULT_CAP && range.to - range.from > 2000) {
+          const middle = range.from + Math.floor((range.to - range.from) / 2000) * 1000;
+          ranges.unshift({ from: range.from, to: middle }, { from: middle, to: range.to });
+          searchRanges -= 1;
+          break;
+        }
+        if (page.issueCount > SEARCH_RESULT_CAP) {
+          throw new SourceError(
+            `${repo.fullName}: more than ${SEARCH_RESULT_CAP} pull requests merged within one second; cannot split the search further`,
+          );
+        }
+      }
+      const assemblies = page.pullRequests
+        .filter((pr) => pr.mergedAt !== null && pr.baseRefName === repo.defaultBranch)
+        .filter((pr) => inWindow(pr.mergedAt as string, window))
+        .filter((pr) => !seen.has(pr.number))
+        .map((pr) => new PullRequestAssembly(pr));
+      await completeAssemblies(ctx, repo, assemblies);
+      const pageCost = costSince(costBefore, ctx.github.cost);
+      const parameters = {
+        owner: repo.owner,
+        name: repo.name,
+        searchQuery,
+        first: pageSize,
+        after,
+      };
+      for (const [position, assembly] of assemblies.entries()) {
+        seen.add(assembly.number);
+        const data = assembly.toData();
+        const recorded = await storeEvidence(
+          ctx,
+          {
+            kind: 'pull-request',
+            repo: repo.fullName,
+            itemId: String(data.number),
+            occurredAt: data.mergedAt,
+            provenance: provenanceOf(ctx, {
+              source: 'github-graphql',
+              request: graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY),
+              parameters,
+              apiCost: shareOfCost(pageCost, assemblies.length, position),
+              fetchedAt,
+            }),
+            data,
+          },
+          {
+            number: data.number,
+            headSha: data.headSha,
+            ...(data.mergeCommit ? { mergeSha: data.mergeCommit.sha } : {}),
+            ...(data.author ? { author: data.author.login } : {}),
+            complete: data.completeness.length === 0,
+          },
+        );
+        pullRequests += 1;
+        if (recorded.written) written += 1;
+        ctx.progress({
+          type: 'item',
+          repo: repo.fullName,
+          kind: 'pull-requests',
+          itemId: String(data.number),
+        });
+      }
+      if (!page.hasNextPage || !page.endCursor) break;
+      after = page.endCursor;
+    }
+  }
+  return { pullRequests, written, searchRanges };
+}
+
+/** Page every list of every PR of one search page to its end, in as few requests as the bounds allow. */
+async function completeAssemblies(
+  ctx: CollectContext,
+  repo: RepoRef,
+  assemblies: readonly PullRequestAssembly[],
+): Promise<void> {
+  for (;;) {
+    const checks: { assembly: PullRequestAssembly; request: ChecksPageRequest }[] = [];
+    const pages: { assembly: PullRequestAssembly; request: ConnectionPageRequest }[] = [];
+    const pullRequestsInBatch = new Set<string>();
+    for (const assembly of assemblies) {
+      const pendingChecks = assembly.pendingChecks();
+      if (pendingChecks && checks.length < MAX_CHECKS_PER_FOLLOW_UP) {
+        checks.push({ assembly, request: { sha: assembly.headSha, after: pendingChecks.after } });
+      }
+      const pending = assembly.pendingPages();
+      if (pending.length > 0 && pullRequestsInBatch.size < MAX_PULL_REQUESTS_PER_FOLLOW_UP) {
+        pullRequestsInBatch.add(assembly.id);
+        for (const page of pending) {
+          pages.push({ assembly, request: { pullRequestId: assembly.id, ...page } });
+        }
+      }
+    }
+    if (checks.length === 0 && pages.length === 0) return;
+    const { query, variables, prAliases } = buildFollowUpQuery(
+      repo.owner,
+      repo.name,
+      checks.map((check) => check.request),
+      pages.map((page) => page.request),
+    );
+    const answer = parseFollowUp(await ctx.github.graphql<unknown>(query, variables));
+    for (const [i, check] of checks.entries()) check.assembly.addChecksPage(answer.checks(`c${i}`));
+    for (const page of pages) {
+      const alias = prAliases.get(page.request.pullRequestId) as string;
+      const node = answer.pullRequest(alias);
+      if (!node) {
+        throw new SourceError(
+          `${repo.fullName}#${page.assembly.number}: GitHub no longer returns this pull request`,
+        );
+      }
+      page.assembly.addPage(page.request.connection, node[page.request.connection]);
+    }
+  }
+}
