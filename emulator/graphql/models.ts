@@ -137,13 +137,7 @@ export class WorldGraph {
       resourcePath: `/${org}`,
       team: ({ slug }: Args) => this.team(String(slug)),
       teams: (args: Args) => {
-        rejectArguments(args, 'Organization.teams', [
-          'query',
-          'userLogins',
-          'ldapMapped',
-          'role',
-          'rootTeamsOnly',
-        ]);
+        rejectArguments(args, 'Organization.teams', ['query', 'userLogins', 'ldapMapped', 'role']);
         const slugs = Object.keys(this.view.world.teams).sort();
         return connection('TeamConnection', slugs, args, (slug) => this.team(slug));
       },
@@ -174,7 +168,7 @@ export class WorldGraph {
       url: `${GITHUB}/orgs/${org}/teams/${slug}`,
       organization: () => this.organizationModel(org),
       members: (args: Args) => {
-        rejectArguments(args, 'Team.members', ['query', 'role', 'orderBy']);
+        rejectArguments(args, 'Team.members', ['query', 'role']);
         return connection(
           'TeamMemberConnection',
           members,
@@ -281,7 +275,6 @@ export class WorldGraph {
         }),
       signature: () => this.signature(commit),
       associatedPullRequests: (args: Args) => {
-        rejectArguments(args, 'Commit.associatedPullRequests', ['orderBy']);
         const prs = repo.pullsByCommit.get(commit.sha) ?? [];
         return connection('PullRequestConnection', prs, args, (pr) => this.pullRequest(repo, pr));
       },
@@ -502,12 +495,10 @@ export class WorldGraph {
           changeType: file.changeType,
         })),
       labels: (args: Args) => {
-        rejectArguments(args, 'PullRequest.labels', ['orderBy']);
         const current = pr.labels.filter((label) => label.removedAt === null);
         return connection('LabelConnection', current, args, (label) => this.label(repo, label));
       },
       comments: (args: Args) => {
-        rejectArguments(args, 'PullRequest.comments', ['orderBy']);
         return connection('IssueCommentConnection', pr.comments, args, (comment) =>
           this.comment(repo, pr, comment),
         );

@@ -166,11 +166,17 @@ export class RepoBuilder {
     this.nextPullNumber = Math.max(this.nextPullNumber, number + 1);
     const base = options.base ?? this.input.defaultBranch;
     const author = options.author === undefined ? 'octocat' : options.author;
-    const createdAt = options.createdAt ?? this.tick();
-    if (Date.parse(createdAt) > Date.parse(this.clock)) this.clock = createdAt;
     const commitOptions: CommitOptions[] = Array.isArray(options.commits)
       ? options.commits
       : Array.from({ length: options.commits ?? 1 }, () => ({}));
+    const resume = this.clock;
+    // With a given merge time, the PR's own commits are laid out just before it.
+    const createdAt =
+      options.createdAt ??
+      (typeof options.mergedAt === 'string'
+        ? addMinutes(options.mergedAt, -(commitOptions.length + 10))
+        : this.tick());
+    this.clock = createdAt;
     const commits: string[] = [];
     let parent = this.head(base);
     for (const [i, commitOption] of commitOptions.entries()) {
@@ -187,6 +193,7 @@ export class RepoBuilder {
     const headSha = commits[commits.length - 1] as string;
     const mergedAt = options.mergedAt === undefined ? this.tick(5) : options.mergedAt;
     if (mergedAt !== null && Date.parse(mergedAt) > Date.parse(this.clock)) this.clock = mergedAt;
+    if (Date.parse(resume) > Date.parse(this.clock)) this.clock = resume;
     let mergeCommit: string | null = null;
     const title = options.title ?? `Change ${number}`;
     if (mergedAt !== null) {
