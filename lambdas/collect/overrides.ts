@@ -189,8 +189,9 @@ async function readAuditLog(
       reason: `the audit log reaches back 180 days (to ${iso(reach)}); overrides between ${iso(from)} and then cannot be read`,
     });
   }
-  // `created:` bounds are inclusive; the window is half-open, so the upper bound is one ms before `to`.
-  const phrase = `action:protected_branch.policy_override repo:${target.fullName} created:${iso(start)}..${iso(to - 1)}`;
+  // `created:` bounds are inclusive and to the second; the window is half-open, so the upper
+  // bound is the second before `to`. Results are filtered to the exact window afterwards.
+  const phrase = `action:protected_branch.policy_override repo:${target.fullName} created:${searchTime(start)}..${searchTime(to - 1)}`;
   try {
     const entries = await ctx.github.paginate<unknown>(AUDIT_LOG_ROUTE, {
       org: target.owner,
@@ -415,6 +416,11 @@ function shortBranch(ref: string): string {
 function inRange(isoTime: string, from: number, to: number): boolean {
   const t = Date.parse(isoTime);
   return t >= from && t < to;
+}
+
+/** Search qualifiers take times to the second: `2026-10-31T23:59:59Z`. */
+function searchTime(ms: number): string {
+  return `${iso(ms).slice(0, 19)}Z`;
 }
 
 function iso(ms: number): string {
