@@ -123,7 +123,7 @@ describe('GraphQL validation', () => {
 describe('GraphQL search', () => {
   it('finds the PRs merged in a window, bounds included, and pages through them', async () => {
     const first = await graphqlRequest(emulator, PR_NUMBERS, { q: MERGED_IN_OCTOBER });
-    const search = first.data?.search as {
+    const search = first.data!.search as {
       issueCount: number;
       pageInfo: { hasNextPage: boolean; endCursor: string };
       nodes: { number: number }[];
@@ -132,7 +132,7 @@ describe('GraphQL search', () => {
       q: MERGED_IN_OCTOBER,
       after: search.pageInfo.endCursor,
     });
-    const rest = second.data?.search as typeof search;
+    const rest = second.data!.search as typeof search;
 
     expect(search.issueCount).toBe(3);
     expect(search.pageInfo.hasNextPage).toBe(true);
@@ -149,10 +149,10 @@ describe('GraphQL search', () => {
       '{ repository(owner: "acme", name: "payments-api") { pullRequest(number: 5) { state mergedAt mergeCommit { oid } } } }',
     );
 
-    expect((merged.data?.search as { nodes: { number: number }[] }).nodes.map((pr) => pr.number)).toEqual([
+    expect((merged.data!.search as { nodes: { number: number }[] }).nodes.map((pr) => pr.number)).toEqual([
       4,
     ]);
-    expect((pr5.data?.repository as { pullRequest: unknown }).pullRequest).toEqual({
+    expect((pr5.data!.repository as { pullRequest: unknown }).pullRequest).toEqual({
       state: 'OPEN',
       mergedAt: null,
       mergeCommit: null,
@@ -178,7 +178,7 @@ describe('GraphQL search', () => {
           'query($after: String) { search(type: ISSUE, query: "repo:acme/busy is:pr is:merged", first: 100, after: $after) { issueCount pageInfo { hasNextPage endCursor } nodes { ... on PullRequest { number } } } }',
           { after },
         );
-        answer = result.data?.search as typeof answer;
+        answer = result.data!.search as typeof answer;
         seen += answer.nodes.length;
         after = answer.pageInfo.endCursor;
       } while (answer.pageInfo.hasNextPage);
@@ -197,7 +197,7 @@ describe('GraphQL connections and nodes', () => {
       emulator,
       '{ repository(owner: "acme", name: "payments-api") { pullRequest(number: 3) { id } } }',
     );
-    const id = (pr.data?.repository as { pullRequest: { id: string } }).pullRequest.id;
+    const id = (pr.data!.repository as { pullRequest: { id: string } }).pullRequest.id;
     const query = `query($id: ID!, $after: String) { node(id: $id) { ... on PullRequest {
       commits(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { commit { oid } } } } } }`;
     const oids: string[] = [];
@@ -206,7 +206,7 @@ describe('GraphQL connections and nodes', () => {
     for (;;) {
       const answer = await graphqlRequest(emulator, query, { id, after });
       const commits = (
-        answer.data?.node as {
+        answer.data!.node as {
           commits: {
             totalCount: number;
             pageInfo: { hasNextPage: boolean; endCursor: string };
@@ -232,7 +232,7 @@ describe('GraphQL connections and nodes', () => {
          search(type: ISSUE, query: "repo:acme/payments-api is:pr", first: 25) { nodes { ... on PullRequest {
            commits(first: 100) { nodes { commit { statusCheckRollup { contexts(first: 10) { totalCount } } } } } } } } }`,
     );
-    const rate = answer.data?.rateLimit as {
+    const rate = answer.data!.rateLimit as {
       cost: number;
       nodeCount: number;
       limit: number;
@@ -260,7 +260,7 @@ describe('GraphQL connections and nodes', () => {
           commits(last: 1) { nodes { commit { statusCheckRollup { contexts(first: 2) { totalCount pageInfo { hasNextPage } } } } } } }`,
       { owner: 'acme' },
     );
-    const repo = answer.data?.repo as Record<string, Record<string, unknown>>;
+    const repo = answer.data!.repo as Record<string, Record<string, unknown>>;
     const ids = [repo.big?.id, repo.small?.id];
     const nodes = await graphqlRequest(
       emulator,
@@ -286,7 +286,7 @@ describe('GraphQL connections and nodes', () => {
         ],
       },
     });
-    expect(nodes.data?.nodes).toEqual([{ number: 3 }, { number: 2 }]);
+    expect(nodes.data!.nodes).toEqual([{ number: 3 }, { number: 2 }]);
   });
 
   it('shows the default branch history as of the world clock', async () => {
@@ -296,7 +296,7 @@ describe('GraphQL connections and nodes', () => {
           oid history(first: 100, since: "2026-10-01T00:00:00Z") { totalCount nodes { oid committedDate associatedPullRequests(first: 1) { nodes { number } } } } } } } } }`,
     );
     const ref = (
-      answer.data?.repository as {
+      answer.data!.repository as {
         defaultBranchRef: {
           name: string;
           target: {

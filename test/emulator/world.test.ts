@@ -69,18 +69,26 @@ describe('parseWorld', () => {
   it('refuses a pull request commit, merge commit or reviewed commit that does not exist', () => {
     const missing = shaOf('missing');
 
-    expect(refusal((world) => void (repos(world)[1].pullRequests[0].commits[0] = missing)).field).toBe(
-      'repos[1].pullRequests[0].commits[0]',
-    );
-    expect(refusal((world) => void (repos(world)[1].pullRequests[0].mergeCommit = missing)).field).toBe(
-      'repos[1].pullRequests[0].mergeCommit',
-    );
-    expect(refusal((world) => void (repos(world)[1].pullRequests[0].reviews[0].commit = missing)).field).toBe(
-      'repos[1].pullRequests[0].reviews[0].commit',
-    );
-    expect(refusal((world) => void (repos(world)[1].checks[0].commit = missing)).field).toBe(
-      'repos[1].checks[0].commit',
-    );
+    expect(
+      refusal((world) => {
+        repos(world)[1].pullRequests[0].commits[0] = missing;
+      }).field,
+    ).toBe('repos[1].pullRequests[0].commits[0]');
+    expect(
+      refusal((world) => {
+        repos(world)[1].pullRequests[0].mergeCommit = missing;
+      }).field,
+    ).toBe('repos[1].pullRequests[0].mergeCommit');
+    expect(
+      refusal((world) => {
+        repos(world)[1].pullRequests[0].reviews[0].commit = missing;
+      }).field,
+    ).toBe('repos[1].pullRequests[0].reviews[0].commit');
+    expect(
+      refusal((world) => {
+        repos(world)[1].checks[0].commit = missing;
+      }).field,
+    ).toBe('repos[1].checks[0].commit');
   });
 
   it('refuses duplicate pull request numbers', () => {
@@ -93,11 +101,21 @@ describe('parseWorld', () => {
   });
 
   it('refuses a team member who is not a user, an unknown plan and a bad login', () => {
-    expect(refusal((world) => void (world.teams = { sre: ['nobody'] })).field).toBe('teams.sre[0]');
-    expect(refusal((world) => void (world.plan = 'gold' as Loose)).message).toContain('plan:');
-    expect(refusal((world) => void (repos(world)[1].pullRequests[0].author = 'not a login')).field).toBe(
-      'repos[1].pullRequests[0].author',
-    );
+    expect(
+      refusal((world) => {
+        world.teams = { sre: ['nobody'] };
+      }).field,
+    ).toBe('teams.sre[0]');
+    expect(
+      refusal((world) => {
+        world.plan = 'gold' as Loose;
+      }).message,
+    ).toContain('plan:');
+    expect(
+      refusal((world) => {
+        repos(world)[1].pullRequests[0].author = 'not a login';
+      }).field,
+    ).toBe('repos[1].pullRequests[0].author');
   });
 
   it('refuses a missing required field, naming it', () => {
