@@ -50,6 +50,7 @@ export interface CfnResourceJson {
   readonly Properties?: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
+  readonly Metadata?: Record<string, unknown>;
 }
 
 export interface ValidationReport {

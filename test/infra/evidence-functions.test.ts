@@ -1,0 +1,205 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EvidenceFunction } from '../../lib/constructs/evidence-function.ts';
+import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
+import { JOB_ENVIRONMENT_KEYS } from '../../lib/evidence-stack.ts';
+import {
+  FIXTURE_JOB,
+  resourcesOfType,
+  type SynthesizedEvidenceApp,
+  synthesizeEvidenceApp,
+} from './evidence-app.ts';
+
+let synthesized: SynthesizedEvidenceApp;
+let functions: [string, NonNullable<SynthesizedEvidenceApp['resources'][string]>][];
+
+/** The asset folder of a function's code: CDK names it after the zip's content hash. */
+function bundleDirectoryOf(fn: NonNullable<SynthesizedEvidenceApp['resources'][string]>): string {
+  const s3Key = (fn.Properties?.Code as { S3Key: string }).S3Key;
+  return join(synthesized.assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
+}
+
+beforeAll(() => {
+  synthesized = synthesizeEvidenceApp();
+  functions = resourcesOfType(synthesized.resources, 'AWS::Lambda::Function');
+});
+
+describe('every function built by the shared wrapper', () => {
+  it('exists for each job, fan-out listing and per-repository collector', () => {
+    // collect-pull-requests, build-pack, report-status, collect-deployments (list + each)
+    expect(functions).toHaveLength(5);
+  });
+
+  it('runs Node.js 22 on ARM64 with X-Ray tracing and source maps', () => {
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+      });
+    }
+  });
+
+  it('logs to its own log group kept for more than a year and retained', () => {
+    for (const [id, fn] of functions) {
+      const logGroupRef = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logGroup = synthesized.resources[logGroupRef];
+      expect(logGroup?.Type, id).toBe('AWS::Logs::LogGroup');
+      expect(logGroup?.Properties?.RetentionInDays, id).toBeGreaterThanOrEqual(365);
+      expect(logGroup?.DeletionPolicy, id).toBe('Retain');
+    }
+  });
+
+  it('uses a role of its own with no AWS managed policy', () => {
+    const roleIds = new Set(
+      functions.map(([, fn]) => (fn.Properties?.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]),
+    );
+    expect(roleIds.size).toBe(functions.length);
+    for (const [id, role] of resourcesOfType(synthesized.resources, 'AWS::IAM::Role')) {
+      expect(role.Properties?.ManagedPolicyArns, id).toBeUndefined();
+    }
+  });
+
+  it('receives the store, organisation and credential location, never a secret value', () => {
+    const secretId = resourcesOfType(synthesized.resources, 'AWS::SecretsManager::Secret')[0]?.[0];
+    for (const [id, fn] of functions) {
+      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      for (const key of JOB_ENVIRONMENT_KEYS) expect(variables, `${id} ${key}`).toHaveProperty(key);
+      expect(variables.CM01_ORG).toBe('acme');
+      expect(variables.CM01_OBJECT_LOCK_MODE).toBe('COMPLIANCE');
+      expect(variables.CM01_RETENTION_DAYS).toBe('365');
+      expect(variables.CM01_GITHUB_SECRET_ARN).toEqual({ Ref: secretId });
+      const serialized = JSON.stringify(variables);
+      expect(serialized).not.toMatch(/resolve:secretsmanager|SecretString|GITHUB_TOKEN|ghp_/i);
+    }
+  });
+
+  it('bundles an ESM handler with its source map that runs as deployed', async () => {
+    for (const [id, fn] of functions) {
+      const directory = bundleDirectoryOf(fn);
+      expect(existsSync(join(directory, 'index.mjs.map')), id).toBe(true);
+      expect(readFileSync(join(directory, 'index.mjs'), 'utf8')).toContain('createRequire');
+    }
+    const jobFunction = functions.find(([id]) => id.startsWith('ReportStatusJob'));
+    if (!jobFunction) throw new Error('expected the report-status job');
+    const directory = bundleDirectoryOf(jobFunction[1]);
+    const bundled = (await import(pathToFileURL(join(directory, 'index.mjs')).href)) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    await expect(bundled.handler({ period: '2026-10' })).resolves.toEqual({
+      received: { period: '2026-10' },
+    });
+  });
+
+  it('sets memory and timeout from the job definition', () => {
+    const buildPack = functions.find(([id]) => id.startsWith('BuildPackJob'));
+    expect(buildPack?.[1].Properties).toMatchObject({ MemorySize: 2048, Timeout: 900 });
+    const collect = functions.find(([id]) => id.startsWith('CollectPullRequestsJob'));
+    expect(collect?.[1].Properties).toMatchObject({ MemorySize: 512, Timeout: 300 });
+  });
+});
+
+describe('the wrapper refuses unsafe settings', () => {
+  it('refuses log retention shorter than a year', () => {
+    const stack = new Stack(new App(), 'Short');
+    expect(() => new EvidenceFunction(stack, 'Fn', { entry: FIXTURE_JOB, logRetention: 90 })).toThrow(
+      /shorter than 365/,
+    );
+  });
+
+  it('refuses memory outside what Lambda offers', () => {
+    const stack = new Stack(new App(), 'Memory');
+    expect(() => new EvidenceFunction(stack, 'Fn', { entry: FIXTURE_JOB, memorySize: 64 })).toThrow(
+      /128–10240/,
+    );
+  });
+});
+
+describe('scheduled jobs', () => {
+  it('run on their EventBridge schedule with their fixed input', () => {
+    synthesized.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 6 1 * ? *)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Input: JSON.stringify({ trigger: 'monthly' }),
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BuildPackDeadLetterQueue'), 'Arn'] },
+          },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 2 }),
+        }),
+      ],
+    });
+    synthesized.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(15 2 * * ? *)',
+      Targets: [Match.objectLike({ Input: '{}' })],
+    });
+  });
+
+  it('send failed asynchronous runs to a dead-letter queue and never overlap', () => {
+    for (const [id, fn] of functions.filter(([functionId]) => /JobFunction/.test(functionId))) {
+      expect(fn.Properties?.DeadLetterConfig, id).toEqual({
+        TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+      });
+      expect(fn.Properties?.ReservedConcurrentExecutions, id).toBe(1);
+    }
+  });
+
+  it('raise an alarm to the topic on a function error and on a dead letter', () => {
+    const topicId = resourcesOfType(synthesized.resources, 'AWS::SNS::Topic')[0]?.[0];
+    const alarms = resourcesOfType(synthesized.resources, 'AWS::CloudWatch::Alarm');
+    const metricsAlarmed = alarms.map(([, alarm]) => alarm.Properties?.MetricName);
+    expect(metricsAlarmed.filter((name) => name === 'Errors')).toHaveLength(3);
+    expect(metricsAlarmed).toContain('ApproximateNumberOfMessagesVisible');
+    expect(metricsAlarmed).toContain('ExecutionsFailed');
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties?.Threshold, id).toBe(1);
+    }
+  });
+
+  it('accept cron with six fields and rate, and refuse anything else at synth', () => {
+    expect(() => parseScheduleExpression('job', 'cron(0 2 * * ? *)')).not.toThrow();
+    expect(() => parseScheduleExpression('job', 'rate(1 hour)')).not.toThrow();
+    expect(() => parseScheduleExpression('job', 'cron(0 2 * * *)')).toThrow(/6 cron fields/);
+    expect(() => parseScheduleExpression('job', 'cron(0 2 1 * 1 *)')).toThrow(/"\?"/);
+    expect(() => parseScheduleExpression('job', 'every night')).toThrow(/neither/);
+  });
+});
+
+describe('per-repository fan-out', () => {
+  it('lists repositories, then collects each in a bounded Map, logged and traced', () => {
+    const machines = resourcesOfType(synthesized.resources, 'AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const properties = machines[0]?.[1].Properties ?? {};
+    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(properties.LoggingConfiguration).toMatchObject({ Level: 'ALL' });
+    const definition = JSON.parse(
+      (properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : 'ref'))
+        .join(''),
+    ) as { StartAt: string; States: Record<string, Record<string, unknown>> };
+    expect(definition.StartAt).toBe('ListRepositories');
+    expect(definition.States.EachRepository).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 3,
+      ItemsPath: '$.listed.repositories',
+      ItemSelector: { 'repo.$': '$$.Map.Item.Value', 'input.$': '$$.Execution.Input' },
+    });
+  });
+
+  it('is started by its schedule', () => {
+    synthesized.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 2 * * ? *)',
+      Targets: [
+        Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^CollectDeploymentsStateMachine') } }),
+      ],
+    });
+  });
+});
