@@ -1,0 +1,111 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
+import { loadWorld } from '../../emulator/world.ts';
+import {
+  createGitHubClient,
+  type GitHubAuth,
+  type GitHubClient,
+} from '../../lambdas/adapters/github/client.ts';
+import { InputError } from '../../lambdas/errors.ts';
+import { UsageError } from './args.ts';
+
+/** The bundled demo organisation, used by `cm01 run` when no source is named. */
+export const DEMO_WORLD = fileURLToPath(new URL('../../emulator/worlds/demo.world.json', import.meta.url));
+
+/** Where changes are collected from: github.com (or GHES), or the local emulator on a world file. */
+export interface Source {
+  readonly org: string;
+  /** The source's clock: the world's `now` for the emulator, the wall clock for GitHub. */
+  readonly now: Date;
+  readonly github: GitHubClient;
+  /** e.g. `GitHub emulator on demo.world.json (acme)` or `https://api.github.com (acme)`. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface SourceOptions {
+  readonly world?: string;
+  readonly org?: string;
+  /** Use the bundled demo organisation when no source is named (`cm01 run`). */
+  readonly demoByDefault: boolean;
+  readonly onRetry?: (text: string) => void;
+}
+
+export async function openSource(
+  options: SourceOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Source> {
+  if (options.world !== undefined && options.org !== undefined) {
+    throw new UsageError('--github-world', 'give either --github-world or --org, not both');
+  }
+  const worldFile =
+    options.world ?? (options.org === undefined && options.demoByDefault ? DEMO_WORLD : undefined);
+  if (worldFile !== undefined) return openEmulatorSource(worldFile, options.world === undefined);
+  if (options.org === undefined) {
+    throw new UsageError(
+      'source',
+      'name where to collect from: --github-world FILE, or --org ORG with GITHUB_TOKEN',
+    );
+  }
+  const baseUrl = (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, '');
+  const github = createGitHubClient({
+    baseUrl,
+    auth: await githubAuthFromEnv(env),
+    onProgress: (event) => {
+      if (event.type !== 'retry')
+        options.onRetry?.(`GitHub ${event.type}: waiting ${event.retryAfterSeconds}s`);
+    },
+  });
+  return {
+    org: options.org,
+    now: new Date(),
+    github,
+    description: `${baseUrl} (${options.org})`,
+    close: async () => {},
+  };
+}
+
+async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source> {
+  if (!existsSync(file)) throw new InputError('--github-world', `no such file: ${file}`);
+  const world = await loadWorld(file);
+  const emulator = await startEmulator({ world, port: 0 });
+  const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
+  return {
+    org: world.org,
+    now: new Date(world.now),
+    github,
+    description: `${isDemo ? 'bundled demo organisation' : file} (${world.org}) on the local GitHub emulator`,
+    close: () => emulator.close(),
+  };
+}
+
+/** A token (`GITHUB_TOKEN`) or a GitHub App (`GITHUB_APP_ID` + key + installation). */
+export async function githubAuthFromEnv(env: NodeJS.ProcessEnv): Promise<GitHubAuth> {
+  if (env.GITHUB_APP_ID) {
+    const keyFile = env.GITHUB_APP_PRIVATE_KEY_FILE;
+    const privateKey = env.GITHUB_APP_PRIVATE_KEY ?? (keyFile ? await readFile(keyFile, 'utf8') : undefined);
+    if (!privateKey) {
+      throw new InputError(
+        'GITHUB_APP_PRIVATE_KEY',
+        'missing: set it or GITHUB_APP_PRIVATE_KEY_FILE with GITHUB_APP_ID',
+      );
+    }
+    const installationId = Number(env.GITHUB_APP_INSTALLATION_ID);
+    if (!Number.isInteger(installationId) || installationId <= 0) {
+      throw new InputError(
+        'GITHUB_APP_INSTALLATION_ID',
+        'missing or not a number (needed with GITHUB_APP_ID)',
+      );
+    }
+    return { kind: 'app', appId: env.GITHUB_APP_ID, privateKey, installationId };
+  }
+  const token = env.GITHUB_TOKEN;
+  if (!token)
+    throw new InputError(
+      'GITHUB_TOKEN',
+      'missing: set a token (or GitHub App settings) to collect with --org',
+    );
+  return { kind: 'token', token };
+}
