@@ -25,7 +25,7 @@ export async function graphqlRequest(
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as Omit<GraphQlAnswer, 'status' | 'headers'>;
-  return { status: response.status, headers: response.headers, ...body };
+  return { ...body, status: response.status, headers: response.headers };
 }
 
 export interface RestAnswer<T = unknown> {
