@@ -47,7 +47,7 @@ export interface SynthesizedEvidenceApp {
 
 export interface CfnResourceJson {
   readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
+  readonly Properties: Record<string, unknown>;
   readonly DeletionPolicy?: string;
   readonly UpdateReplacePolicy?: string;
   readonly Metadata?: Record<string, unknown>;

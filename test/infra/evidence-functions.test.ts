@@ -19,7 +19,7 @@ let functions: [string, NonNullable<SynthesizedEvidenceApp['resources'][string]>
 
 /** The asset folder of a function's code: CDK names it after the zip's content hash. */
 function bundleDirectoryOf(fn: NonNullable<SynthesizedEvidenceApp['resources'][string]>): string {
-  const s3Key = (fn.Properties?.Code as { S3Key: string }).S3Key;
+  const s3Key = (fn.Properties.Code as { S3Key: string }).S3Key;
   return join(synthesized.assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
 }
 
@@ -48,28 +48,28 @@ describe('every function built by the shared wrapper', () => {
 
   it('logs to its own log group kept for more than a year and retained', () => {
     for (const [id, fn] of functions) {
-      const logGroupRef = (fn.Properties?.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logGroupRef = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       const logGroup = synthesized.resources[logGroupRef];
       expect(logGroup?.Type, id).toBe('AWS::Logs::LogGroup');
-      expect(logGroup?.Properties?.RetentionInDays, id).toBeGreaterThanOrEqual(365);
+      expect(logGroup?.Properties.RetentionInDays, id).toBeGreaterThanOrEqual(365);
       expect(logGroup?.DeletionPolicy, id).toBe('Retain');
     }
   });
 
   it('uses a role of its own with no AWS managed policy', () => {
     const roleIds = new Set(
-      functions.map(([, fn]) => (fn.Properties?.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]),
+      functions.map(([, fn]) => (fn.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]),
     );
     expect(roleIds.size).toBe(functions.length);
     for (const [id, role] of resourcesOfType(synthesized.resources, 'AWS::IAM::Role')) {
-      expect(role.Properties?.ManagedPolicyArns, id).toBeUndefined();
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
     }
   });
 
   it('receives the store, organisation and credential location, never a secret value', () => {
     const secretId = resourcesOfType(synthesized.resources, 'AWS::SecretsManager::Secret')[0]?.[0];
     for (const [id, fn] of functions) {
-      const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const key of JOB_ENVIRONMENT_KEYS) expect(variables, `${id} ${key}`).toHaveProperty(key);
       expect(variables.CM01_ORG).toBe('acme');
       expect(variables.CM01_OBJECT_LOCK_MODE).toBe('COMPLIANCE');
@@ -144,23 +144,23 @@ describe('scheduled jobs', () => {
 
   it('send failed asynchronous runs to a dead-letter queue and never overlap', () => {
     for (const [id, fn] of functions.filter(([functionId]) => /JobFunction/.test(functionId))) {
-      expect(fn.Properties?.DeadLetterConfig, id).toEqual({
+      expect(fn.Properties.DeadLetterConfig, id).toEqual({
         TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
       });
-      expect(fn.Properties?.ReservedConcurrentExecutions, id).toBe(1);
+      expect(fn.Properties.ReservedConcurrentExecutions, id).toBe(1);
     }
   });
 
   it('raise an alarm to the topic on a function error and on a dead letter', () => {
     const topicId = resourcesOfType(synthesized.resources, 'AWS::SNS::Topic')[0]?.[0];
     const alarms = resourcesOfType(synthesized.resources, 'AWS::CloudWatch::Alarm');
-    const metricsAlarmed = alarms.map(([, alarm]) => alarm.Properties?.MetricName);
+    const metricsAlarmed = alarms.map(([, alarm]) => alarm.Properties.MetricName);
     expect(metricsAlarmed.filter((name) => name === 'Errors')).toHaveLength(3);
     expect(metricsAlarmed).toContain('ApproximateNumberOfMessagesVisible');
     expect(metricsAlarmed).toContain('ExecutionsFailed');
     for (const [id, alarm] of alarms) {
-      expect(alarm.Properties?.AlarmActions, id).toEqual([{ Ref: topicId }]);
-      expect(alarm.Properties?.Threshold, id).toBe(1);
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.Threshold, id).toBe(1);
     }
   });
 

@@ -16,15 +16,13 @@ let keyId: string;
 beforeAll(() => {
   synthesized = synthesizeEvidenceApp({ jobs: [] });
   const buckets = resourcesOfType(synthesized.resources, 'AWS::S3::Bucket');
-  const evidence = buckets.find(([, bucket]) => bucket.Properties?.ObjectLockEnabled === true);
-  const logs = buckets.find(([, bucket]) => bucket.Properties?.ObjectLockEnabled !== true);
+  const evidence = buckets.find(([, bucket]) => bucket.Properties.ObjectLockEnabled === true);
+  const logs = buckets.find(([, bucket]) => bucket.Properties.ObjectLockEnabled !== true);
   if (!evidence || !logs) throw new Error('expected an evidence bucket and an access-log bucket');
   bucketId = evidence[0];
   logBucketId = logs[0];
   const keys = resourcesOfType(synthesized.resources, 'AWS::KMS::Key');
-  const evidenceKey = keys.find(([, key]) =>
-    String(key.Properties?.Description).includes('evidence objects'),
-  );
+  const evidenceKey = keys.find(([, key]) => String(key.Properties.Description).includes('evidence objects'));
   if (!evidenceKey) throw new Error('expected the evidence key');
   keyId = evidenceKey[0];
 });
@@ -44,7 +42,7 @@ describe('evidence bucket', () => {
   });
 
   it('blocks every kind of public access', () => {
-    expect(synthesized.resources[bucketId]?.Properties?.PublicAccessBlockConfiguration).toEqual({
+    expect(synthesized.resources[bucketId]?.Properties.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
       IgnorePublicAcls: true,
@@ -53,7 +51,7 @@ describe('evidence bucket', () => {
   });
 
   it('encrypts with the customer-managed, rotating key and a bucket key', () => {
-    expect(synthesized.resources[bucketId]?.Properties?.BucketEncryption).toEqual({
+    expect(synthesized.resources[bucketId]?.Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [
         {
           BucketKeyEnabled: true,
@@ -64,7 +62,7 @@ describe('evidence bucket', () => {
         },
       ],
     });
-    expect(synthesized.resources[keyId]?.Properties?.EnableKeyRotation).toBe(true);
+    expect(synthesized.resources[keyId]?.Properties.EnableKeyRotation).toBe(true);
     expect(synthesized.resources[keyId]?.DeletionPolicy).toBe('Retain');
   });
 
@@ -87,12 +85,12 @@ describe('evidence bucket', () => {
   });
 
   it('writes server access logs to a separate, encrypted, retained log bucket', () => {
-    expect(synthesized.resources[bucketId]?.Properties?.LoggingConfiguration).toEqual({
+    expect(synthesized.resources[bucketId]?.Properties.LoggingConfiguration).toEqual({
       DestinationBucketName: { Ref: logBucketId },
       LogFilePrefix: 'evidence-bucket/',
     });
     const logBucket = synthesized.resources[logBucketId];
-    expect(logBucket?.Properties?.BucketEncryption).toEqual({
+    expect(logBucket?.Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
     });
     expect(logBucket?.DeletionPolicy).toBe('Retain');
@@ -100,7 +98,7 @@ describe('evidence bucket', () => {
   });
 
   it('expires current and noncurrent versions only after the retention has lapsed', () => {
-    const lifecycle = synthesized.resources[bucketId]?.Properties?.LifecycleConfiguration as
+    const lifecycle = synthesized.resources[bucketId]?.Properties.LifecycleConfiguration as
       | { Rules: Record<string, unknown>[] }
       | undefined;
     const rules = lifecycle?.Rules ?? [];

@@ -87,16 +87,16 @@ export function identityStatementsOf(
   const role = resources[roleId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role`);
   const statements: Statement[] = [];
-  for (const inline of list(role.Properties?.Policies)) {
+  for (const inline of list(role.Properties.Policies)) {
     statements.push(
       ...statementsOf((inline as { PolicyDocument: unknown }).PolicyDocument, `${roleId} inline`),
     );
   }
   for (const [id, resource] of Object.entries(resources)) {
     if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::ManagedPolicy') continue;
-    const roles = list(resource.Properties?.Roles).map(resolveIntrinsic);
+    const roles = list(resource.Properties.Roles).map(resolveIntrinsic);
     if (roles.includes(`<${roleId}>`))
-      statements.push(...statementsOf(resource.Properties?.PolicyDocument, id));
+      statements.push(...statementsOf(resource.Properties.PolicyDocument, id));
   }
   return statements;
 }
@@ -106,14 +106,14 @@ export function everyIdentityStatement(resources: Readonly<Record<string, CfnRes
   const statements: Statement[] = [];
   for (const [id, resource] of Object.entries(resources)) {
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
-      statements.push(...statementsOf(resource.Properties?.PolicyDocument, id));
+      statements.push(...statementsOf(resource.Properties.PolicyDocument, id));
     }
     if (
       resource.Type === 'AWS::IAM::Role' ||
       resource.Type === 'AWS::IAM::User' ||
       resource.Type === 'AWS::IAM::Group'
     ) {
-      for (const inline of list(resource.Properties?.Policies)) {
+      for (const inline of list(resource.Properties.Policies)) {
         statements.push(
           ...statementsOf((inline as { PolicyDocument: unknown }).PolicyDocument, `${id} inline`),
         );

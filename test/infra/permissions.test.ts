@@ -43,7 +43,7 @@ function roleOfFunction(prefix: string): string {
     id.startsWith(prefix),
   );
   if (!found) throw new Error(`no function ${prefix}`);
-  return (found[1].Properties?.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  return (found[1].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
 }
 
 function auditorRole(): string {
@@ -67,7 +67,7 @@ function may(roleId: string, action: string, resource: string): ReturnType<typeo
 beforeAll(() => {
   synthesized = synthesizeEvidenceApp();
   const evidenceBucket = resourcesOfType(synthesized.resources, 'AWS::S3::Bucket').find(
-    ([, b]) => b.Properties?.ObjectLockEnabled === true,
+    ([, b]) => b.Properties.ObjectLockEnabled === true,
   );
   bucket = `<${evidenceBucket?.[0]}.Arn>`;
   table = `<${resourcesOfType(synthesized.resources, 'AWS::DynamoDB::Table')[0]?.[0]}.Arn>`;
@@ -75,10 +75,10 @@ beforeAll(() => {
   secret = `<${resourcesOfType(synthesized.resources, 'AWS::SecretsManager::Secret')[0]?.[0]}>`;
   resourcePolicyStatements = [
     ...resourcesOfType(synthesized.resources, 'AWS::S3::BucketPolicy').flatMap(([id, policy]) =>
-      statementsOf(policy.Properties?.PolicyDocument, id),
+      statementsOf(policy.Properties.PolicyDocument, id),
     ),
     ...resourcesOfType(synthesized.resources, 'AWS::KMS::Key').flatMap(([id, k]) =>
-      statementsOf(k.Properties?.KeyPolicy, id),
+      statementsOf(k.Properties.KeyPolicy, id),
     ),
   ];
 });
@@ -254,8 +254,8 @@ describe('auditor role', () => {
 
   it('is assumable by the deploying account by default, and by the configured principal', () => {
     const trust = (id: string, resources: SynthesizedEvidenceApp['resources']) =>
-      statementsOf(resources[id]?.Properties?.AssumeRolePolicyDocument, id);
-    const defaultTrust = synthesized.resources[auditorRole()]?.Properties?.AssumeRolePolicyDocument as {
+      statementsOf(resources[id]?.Properties.AssumeRolePolicyDocument, id);
+    const defaultTrust = synthesized.resources[auditorRole()]?.Properties.AssumeRolePolicyDocument as {
       Statement: { Principal: { AWS: unknown } }[];
     };
     expect(resolveIntrinsic(defaultTrust.Statement[0]?.Principal.AWS)).toBe(
@@ -270,12 +270,12 @@ describe('auditor role', () => {
         id.startsWith('AuditorRole'),
       )?.[0] ?? '';
     expect(trust(roleId, configured.resources)[0]?.actions).toEqual(['sts:AssumeRole']);
-    const configuredTrust = configured.resources[roleId]?.Properties?.AssumeRolePolicyDocument as {
+    const configuredTrust = configured.resources[roleId]?.Properties.AssumeRolePolicyDocument as {
       Statement: { Principal: { AWS: unknown } }[];
     };
     expect(resolveIntrinsic(configuredTrust.Statement[0]?.Principal.AWS)).toBe(
       'arn:<AWS::Partition>:iam::123456789012:root',
     );
-    expect(configured.resources[roleId]?.Properties?.MaxSessionDuration).toBe(3600);
+    expect(configured.resources[roleId]?.Properties.MaxSessionDuration).toBe(3600);
   });
 });
