@@ -59,8 +59,13 @@ export class Canvas {
   private pageStartHook: PageStartHook | null = null;
   private ops: string[] = [];
   private fontsOnPage = new Set<string>();
-  private currentFont = '';
+  private currentFont: GlyphFont | null = null;
+  private currentSize = 0;
   private currentColor = '';
+  private currentStroke = '';
+  private inTextObject = false;
+  private lineX = 0;
+  private lineY = 0;
 
   constructor(
     surface: PdfkitSurface | null,
@@ -110,26 +115,51 @@ export class Canvas {
       run.font.registerOn(this.surface.page);
       this.fontsOnPage.add(run.font.id);
     }
-    const baseline = this.geometry.height - run.top - run.font.ascent * run.size;
-    const fontOp = `/${run.font.id} ${num(run.size)} Tf`;
-    const colorOp = rgb(run.color);
-    let op = 'BT';
-    if (fontOp !== this.currentFont) {
-      op += ` ${fontOp}`;
-      this.currentFont = fontOp;
+    let op = '';
+    if (!this.inTextObject) {
+      // BT resets the text line matrix to the identity: relative moves start from the origin.
+      op = 'BT ';
+      this.inTextObject = true;
+      this.lineX = 0;
+      this.lineY = 0;
     }
+    if (run.font !== this.currentFont || run.size !== this.currentSize) {
+      op += `/${run.font.id} ${num(run.size)} Tf `;
+      this.currentFont = run.font;
+      this.currentSize = run.size;
+    }
+    const colorOp = rgb(run.color);
     if (colorOp !== this.currentColor) {
-      op += ` ${colorOp} rg`;
+      op += `${colorOp} rg `;
       this.currentColor = colorOp;
     }
-    const matrix = run.rotated
-      ? `0 1 -1 0 ${num(run.x + run.font.ascent * run.size)} ${num(this.geometry.height - run.top)}`
-      : `1 0 0 1 ${num(run.x)} ${num(baseline)}`;
-    this.ops.push(`${op} ${matrix} Tm <${run.font.hexOf(run.text)}> Tj ET`);
+    if (run.rotated) {
+      const x = num(run.x + run.font.ascent * run.size);
+      op += `0 1 -1 0 ${x} ${num(this.geometry.height - run.top)} Tm `;
+      this.lineX = Number.NaN;
+    } else {
+      // Positions on a 0.01 pt grid, moved to with the short relative `Td` where possible.
+      const x = round2(run.x);
+      const y = round2(this.geometry.height - run.top - run.font.ascent * run.size);
+      op += Number.isNaN(this.lineX)
+        ? `1 0 0 1 ${num(x)} ${num(y)} Tm `
+        : `${num(x - this.lineX)} ${num(y - this.lineY)} Td `;
+      this.lineX = x;
+      this.lineY = y;
+    }
+    this.ops.push(`${op}<${run.font.hexOf(run.text)}> Tj`);
+  }
+
+  private endText(): void {
+    if (this.inTextObject) {
+      this.ops.push('ET');
+      this.inTextObject = false;
+    }
   }
 
   rect(x: number, top: number, width: number, height: number, fill: Rgb): void {
     if (!this.surface) return;
+    this.endText();
     const colorOp = rgb(fill);
     const setColor = colorOp !== this.currentColor ? `${colorOp} rg ` : '';
     this.currentColor = colorOp;
@@ -140,10 +170,12 @@ export class Canvas {
 
   line(x1: number, y1: number, x2: number, y2: number, color: Rgb, width: number): void {
     if (!this.surface) return;
+    this.endText();
     const h = this.geometry.height;
-    this.ops.push(
-      `${rgb(color)} RG ${num(width)} w ${num(x1)} ${num(h - y1)} m ${num(x2)} ${num(h - y2)} l S`,
-    );
+    const stroke = `${rgb(color)} RG ${num(width)} w `;
+    const setStroke = stroke !== this.currentStroke ? stroke : '';
+    this.currentStroke = stroke;
+    this.ops.push(`${setStroke}${num(x1)} ${num(h - y1)} m ${num(x2)} ${num(h - y2)} l S`);
   }
 
   link(x: number, top: number, width: number, height: number, url: string): void {
@@ -165,12 +197,18 @@ export class Canvas {
   /** Hands the drawing operators gathered so far to the current page as one content chunk. */
   flush(): void {
     if (!this.surface || this.ops.length === 0) return;
+    this.endText();
     // pdfkit flips the page to top-down coordinates; these operators use PDF's own bottom-up space.
     this.surface.addContent(`q 1 0 0 -1 0 ${num(this.geometry.height)} cm\n${this.ops.join('\n')}\nQ`);
     this.ops = [];
-    this.currentFont = '';
+    this.currentFont = null;
     this.currentColor = '';
+    this.currentStroke = '';
   }
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 /** Fixed-precision numbers: the same layout always gives the same bytes. */
@@ -179,6 +217,14 @@ export function num(value: number): string {
   return Object.is(rounded, -0) ? '0' : String(rounded);
 }
 
+const colorOperands = new WeakMap<Rgb, string>();
+
+/** Colours are shared constants: their operands are formatted once. */
 function rgb(color: Rgb): string {
-  return `${num(color[0])} ${num(color[1])} ${num(color[2])}`;
+  let operands = colorOperands.get(color);
+  if (operands === undefined) {
+    operands = `${num(color[0])} ${num(color[1])} ${num(color[2])}`;
+    colorOperands.set(color, operands);
+  }
+  return operands;
 }

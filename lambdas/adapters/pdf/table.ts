@@ -131,7 +131,6 @@ export function drawTable(
         from = to;
       }
     }
-    canvas.flush();
     index++;
   }
   if (first) {

@@ -10,6 +10,9 @@ export type MeasureText = (text: string) => number;
 
 /** Words wrapped greedily into lines no wider than `maxWidth`; `\n` forces a break. */
 export function wrapWords(text: string, maxWidth: number, measure: MeasureText): string[] {
+  // Most table cells (names, numbers, SHAs) fit as they are.
+  if (!text.includes('\n') && !text.includes('  ') && text.trim() === text && measure(text) <= maxWidth)
+    return [text];
   const lines: string[] = [];
   const spaceWidth = measure(' ');
   for (const paragraph of text.split('\n')) {
