@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lambdas/errors.ts';
 import { parseDeploymentContext } from '../../lib/config.ts';
+import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { toRetentionDays } from '../../lib/evidence-stack.ts';
 import { availableStandardJobs, STANDARD_JOBS } from '../../lib/standard-jobs.ts';
 
@@ -111,5 +112,7 @@ describe('standard jobs', () => {
     ]) {
       expect(byName.get(name)?.access).toBe('collect');
     }
+    for (const job of STANDARD_JOBS)
+      expect(() => parseScheduleExpression(job.name, job.schedule)).not.toThrow();
   });
 });
