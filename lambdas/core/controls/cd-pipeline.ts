@@ -1,0 +1,46 @@
+import { judgePipeline } from '../deployments.ts';
+import { shippingDeployments } from '../facts.ts';
+import { type ControlRule, result } from './rule.ts';
+
+/** Clerk §3/§5: CD auto-rolls staging ⇒ canary ⇒ prod; engineers cannot push to production by hand. */
+export const cdPipeline: ControlRule = {
+  id: 'CD-PIPELINE',
+  title: 'Production deploys go through the pipeline, in order',
+  howDecided:
+    "The change's production deployments are those created in the period whose SHA is the change's commit or a later " +
+    'default-branch commit containing it, up to the first that succeeded. Each must have had its SHA deployed ' +
+    'successfully to staging, then to canary, before the production deployment was created, and must have been created ' +
+    'by the CD automation (a Bot account or the github-actions app). A change never deployed to production in the ' +
+    'period is not applicable (unknown when deployment collection recorded a gap).',
+  evaluate(change, { facts, parameters }) {
+    const { attempts } = shippingDeployments(change, facts, parameters);
+    if (attempts.length === 0) {
+      const gap = facts.gapFor(change.repo, ['deployments']);
+      if (gap)
+        return result(
+          'unknown',
+          [`deployments of ${change.repo} were not fully collected: ${gap.reason}`],
+          [],
+        );
+      return result(
+        'not_applicable',
+        [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
+        [],
+      );
+    }
+    const judged = attempts.map((attempt) => judgePipeline(attempt, facts, parameters));
+    const evidence = attempts.map((attempt) => attempt.ref);
+    const failures = judged.filter((entry) => !entry.ok);
+    if (failures.length > 0)
+      return result(
+        'fail',
+        failures.map((entry) => entry.text),
+        evidence,
+      );
+    return result(
+      'pass',
+      judged.map((entry) => entry.text),
+      evidence,
+    );
+  },
+};

@@ -1,0 +1,120 @@
+import type { CommitData } from '../../evidence/documents.ts';
+import type { Change } from '../change.ts';
+import { shortSha } from '../change.ts';
+import type { PeriodFacts } from '../facts.ts';
+import type { EvidenceItem } from '../period-evidence.ts';
+import type { ProfileParameters } from '../profile.ts';
+import { type ControlRule, combine, type RuleResult, result } from './rule.ts';
+
+/** Clerk §4.1: overrides initiated or approved by the Head of Product or SRE Lead, justified in the commit. */
+export const override: ControlRule = {
+  id: 'OVERRIDE',
+  title: 'Protected-branch and ruleset overrides are approved and justified',
+  howDecided:
+    'Applies when an override event (audit-log protected_branch.policy_override, a rule-suite bypass, or repository ' +
+    "activity) pushed or merged one of the change's commits. Its actor must be on the override-approver team as " +
+    'snapshotted nearest the event, or the commit it pushed must carry an "Approved-by: <login>" trailer naming one; and ' +
+    'that commit message must hold a non-empty "Justification:" line and a non-empty "Risk:" line. The override is then ' +
+    'also judged as an emergency change (EMERGENCY). No override: not applicable.',
+  evaluate(change, { facts, parameters }) {
+    if (change.overrides.length === 0) {
+      return result('not_applicable', ['no override or bypass event covers this change'], []);
+    }
+    const judged = change.overrides.map((item) =>
+      judgeOverride(item, facts, parameters, commitOfChange(change, item)),
+    );
+    return combine(judged, result('not_applicable', [], []));
+  },
+};
+
+function commitOfChange(change: Change, item: EvidenceItem<'override'>): CommitData | undefined {
+  const wanted = item.doc.data.afterSha;
+  const branchCommit = change.branchCommits.find((commit) => commit.doc.data.commit.sha === wanted);
+  if (branchCommit) return branchCommit.doc.data.commit;
+  const merge = change.pullRequest?.doc.data.mergeCommit;
+  return merge?.sha === wanted ? merge : undefined;
+}
+
+const APPROVED_BY = /^\s*Approved-by:\s*@?([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?)/gim;
+
+/** Judge one override event on its own; also used for the pack's overrides register. */
+export function judgeOverride(
+  item: EvidenceItem<'override'>,
+  facts: PeriodFacts,
+  parameters: ProfileParameters,
+  fallbackCommit?: CommitData,
+): RuleResult {
+  const o = item.doc.data;
+  const what = `override by ${o.actor ?? 'an unknown actor'} at ${o.at} pushing ${shortSha(o.afterSha)} (${o.sources.join(', ')})`;
+  const commit = o.commit ?? fallbackCommit ?? null;
+  const approvers = facts.teamAt(parameters.teams.overrideApprovers, o.at);
+  const evidence = approvers?.ref ? [item.ref, approvers.ref] : [item.ref];
+  const parts: RuleResult[] = [];
+
+  if (!commit) {
+    parts.push(
+      result(
+        'unknown',
+        [`${what}: the commit it pushed was not collected, so its message cannot be read`],
+        evidence,
+      ),
+    );
+  } else {
+    const message = commit.message;
+    const missing = [
+      ...(/^\s*Justification:[ \t]*\S/im.test(message) ? [] : ['a "Justification:" line']),
+      ...(/^\s*Risk:[ \t]*\S/im.test(message) ? [] : ['a "Risk:" line']),
+    ];
+    parts.push(
+      missing.length > 0
+        ? result(
+            'fail',
+            [`${what}: commit ${shortSha(commit.sha)} message lacks ${missing.join(' and ')}`],
+            evidence,
+          )
+        : result(
+            'pass',
+            [`commit ${shortSha(commit.sha)} states a justification and a risk assessment`],
+            evidence,
+          ),
+    );
+  }
+
+  const named = commit ? [...commit.message.matchAll(APPROVED_BY)].map((match) => match[1]!) : [];
+  if (!approvers) {
+    parts.push(
+      result(
+        'unknown',
+        [
+          `${what}: the override-approver team membership was not collected, so the approval cannot be checked`,
+        ],
+        evidence,
+      ),
+    );
+  } else if (o.actor !== null && approvers.members.has(o.actor)) {
+    parts.push(
+      result('pass', [`${what}: ${o.actor} is an override approver (${approvers.description})`], evidence),
+    );
+  } else {
+    const approver = named.find((login) => approvers.members.has(login));
+    parts.push(
+      approver
+        ? result(
+            'pass',
+            [`${what}: approved by ${approver} (Approved-by trailer; ${approvers.description})`],
+            evidence,
+          )
+        : result(
+            'fail',
+            [
+              `${what}: ${o.actor ?? 'the actor'} is not an override approver (${approvers.description}) and the commit names ` +
+                (named.length > 0
+                  ? `only ${named.join(', ')} as approver`
+                  : 'no approver in an Approved-by trailer'),
+            ],
+            evidence,
+          ),
+    );
+  }
+  return combine(parts, result('unknown', [what], evidence));
+}

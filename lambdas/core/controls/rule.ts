@@ -1,0 +1,159 @@
+import picomatch from 'picomatch';
+import type { Change } from '../change.ts';
+import type { PeriodFacts } from '../facts.ts';
+import type { EvidenceRef, Verdict } from '../pack-model.ts';
+import type { EvidenceItem } from '../period-evidence.ts';
+import type { ControlId, ProfileParameters, ProfileVersion } from '../profile.ts';
+
+/** What a rule decides about one change: a value, never an exception. */
+export interface RuleResult {
+  readonly verdict: Verdict;
+  /** Plain-language reasons naming people, times, checks and SHAs. */
+  readonly reasons: readonly string[];
+  /** The stored objects that show it; the first is cited in the exceptions list. */
+  readonly evidence: readonly EvidenceRef[];
+}
+
+/** Verdicts computed once for the whole period that every change carries. */
+export interface PeriodVerdicts {
+  readonly RETENTION: RuleResult;
+  readonly 'CHANGE-FAILURE-RATE': RuleResult;
+}
+
+export interface EvaluationContext {
+  readonly facts: PeriodFacts;
+  /** The profile version in force when the change was merged. */
+  readonly version: ProfileVersion;
+  readonly parameters: ProfileParameters;
+  readonly periodVerdicts: PeriodVerdicts;
+}
+
+export interface ControlRule {
+  readonly id: ControlId;
+  readonly title: string;
+  /** How the verdict is decided, in plain words: the pack's appendix and docs/controls.md. */
+  readonly howDecided: string;
+  evaluate(change: Change, context: EvaluationContext): RuleResult;
+}
+
+export function result(
+  verdict: Verdict,
+  reasons: readonly string[],
+  evidence: readonly EvidenceRef[],
+): RuleResult {
+  return { verdict, reasons, evidence: dedupeRefs(evidence) };
+}
+
+export function dedupeRefs(refs: readonly EvidenceRef[]): EvidenceRef[] {
+  const seen = new Set<string>();
+  const out: EvidenceRef[] = [];
+  for (const ref of refs) {
+    const id = `${ref.key}\u0000${ref.versionId}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      out.push(ref);
+    }
+  }
+  return out;
+}
+
+/** Fail wins over unknown, unknown over pass: a missing piece never turns into a pass. */
+export function combine(parts: readonly RuleResult[], whenEmpty: RuleResult): RuleResult {
+  if (parts.length === 0) return whenEmpty;
+  const order: Verdict[] = ['fail', 'unknown', 'pass', 'not_applicable'];
+  const verdict = order.find((v) => parts.some((part) => part.verdict === v)) ?? 'not_applicable';
+  const chosen = parts.filter((part) => part.verdict === verdict);
+  return result(
+    verdict,
+    chosen.flatMap((part) => part.reasons),
+    parts.flatMap((part) => part.evidence),
+  );
+}
+
+/** The verdict for a direct push on a control that only a pull request can satisfy. */
+export function noPullRequest(change: Change, what: string): RuleResult {
+  return result(
+    'fail',
+    [
+      `commit ${change.commitSha.slice(0, 7)} reached ${change.branch ?? 'the default branch'} without a pull request, so ${what}`,
+    ],
+    change.branchCommits.map((commit) => commit.ref),
+  );
+}
+
+/** The verdict when a change is a PR but its PR evidence was not collected. */
+export function pullRequestEvidenceMissing(change: Change): RuleResult {
+  return result(
+    'unknown',
+    [
+      change.prNumber !== null
+        ? `the evidence of PR #${change.prNumber} was not collected`
+        : `commit ${change.commitSha.slice(0, 7)} was merged from a pull request that the evidence does not name`,
+    ],
+    change.branchCommits.map((commit) => commit.ref),
+  );
+}
+
+/** Names of lists the collector could not read whole, e.g. `reviews`. */
+export function incompleteLists(pr: EvidenceItem<'pull-request'>, field: string): string[] {
+  return pr.doc.data.completeness
+    .filter((entry) => entry.field === field || entry.field.startsWith(`${field}.`))
+    .map(
+      (entry) => `only ${entry.collected} of ${entry.total} ${entry.field} were collected (${entry.reason})`,
+    );
+}
+
+export function globMatcher(globs: readonly string[]): (path: string) => boolean {
+  if (globs.length === 0) return () => false;
+  return picomatch([...globs], { dot: true, nocase: true });
+}
+
+export type Review = EvidenceItem<'pull-request'>['doc']['data']['reviews'][number];
+
+/**
+ * Approvals that count: state APPROVED (a dismissed review has state DISMISSED), by someone
+ * other than the PR author, submitted at or before the merge.
+ */
+export function approvalsBeforeMerge(pr: EvidenceItem<'pull-request'>): Review[] {
+  const data = pr.doc.data;
+  const merged = Date.parse(data.mergedAt);
+  const author = data.author?.login ?? null;
+  return data.reviews.filter(
+    (review) =>
+      review.state === 'APPROVED' &&
+      review.dismissedAt === null &&
+      review.author !== null &&
+      review.author !== author &&
+      review.submittedAt !== null &&
+      Date.parse(review.submittedAt) <= merged,
+  );
+}
+
+/** Whether an approval covers the code that was merged: it names the head commit, or nothing was pushed after it. */
+export function approvalCoversHead(pr: EvidenceItem<'pull-request'>, review: Review): boolean {
+  const data = pr.doc.data;
+  if (review.commitSha !== null) return review.commitSha === data.headSha;
+  const submitted = Date.parse(review.submittedAt ?? data.mergedAt);
+  return data.commits.every((commit) => Date.parse(commit.committedAt) <= submitted);
+}
+
+export function hoursAfter(iso: string, hours: number): number {
+  return Date.parse(iso) + hours * 3_600_000;
+}
+
+export function labelsOf(pr: EvidenceItem<'pull-request'>): Set<string> {
+  const labels = new Set(pr.doc.data.labels);
+  for (const event of pr.doc.data.labelEvents) if (event.action === 'added') labels.add(event.name);
+  return labels;
+}
+
+/** Whether the label was on the PR when it was merged (label events decide; else the current labels). */
+export function labelAtMerge(pr: EvidenceItem<'pull-request'>, name: string): boolean {
+  const merged = Date.parse(pr.doc.data.mergedAt);
+  const events = pr.doc.data.labelEvents.filter(
+    (event) => event.name === name && Date.parse(event.at) <= merged,
+  );
+  const last = events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[events.length - 1];
+  if (last) return last.action === 'added';
+  return pr.doc.data.labels.includes(name);
+}

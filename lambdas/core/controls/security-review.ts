@@ -1,0 +1,24 @@
+import type { ControlRule } from './rule.ts';
+import { judgeSpecialistReview } from './specialist-review.ts';
+
+/** Clerk §3.4: auth, crypto, secrets and PII changes need a Security Champ, regardless of peer review. */
+export const securityReview: ControlRule = {
+  id: 'SECURITY-REVIEW',
+  title: 'Security-sensitive changes reviewed by a Security Champ',
+  howDecided:
+    "A PR is security-sensitive when a changed path matches the profile's security globs (auth, crypto, secrets, tokens, " +
+    'PII, passwords) or it ever carried the security label; it then needs an approval, not dismissed, before the merge, ' +
+    'by a member of the Security Champs team as snapshotted nearest the merge. Other PRs are not applicable. No ' +
+    'membership snapshot, or an incomplete file or review list, gives unknown; so does a direct push, whose files are ' +
+    'not collected.',
+  evaluate(change, context) {
+    const { parameters } = context;
+    return judgeSpecialistReview(change, context, {
+      kind: 'security-sensitive',
+      globs: parameters.securityPaths,
+      label: parameters.securityLabel,
+      team: parameters.teams.securityChamps,
+      teamTitle: 'Security Champs',
+    });
+  },
+};

@@ -1,0 +1,208 @@
+import type { Change } from './change.ts';
+import type { EvidenceRef, GapRow } from './pack-model.ts';
+import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
+import { compareText } from './population.ts';
+import type { ProfileParameters, TeamReference } from './profile.ts';
+import type { Window } from './window.ts';
+import { inWindow } from './window.ts';
+
+/**
+ * What the rules may look up beyond the change itself, indexed once per period: team
+ * membership and branch protection nearest a moment, deployment history and commit ancestry
+ * per repository, and the gaps collectors recorded. Pure: built from the stored evidence only.
+ */
+export interface PeriodFacts {
+  readonly window: Pick<Window, 'from' | 'to'>;
+  /** Members of a team as of `atIso`; undefined when the team's membership was never snapshotted. */
+  teamAt(reference: TeamReference, atIso: string): TeamMembers | undefined;
+  /** The branch-protection snapshot of a repository nearest `atIso`. */
+  protectionAt(repo: string, atIso: string): EvidenceItem<'branch-protection'> | undefined;
+  /** Every loaded deployment of a repository (any environment), oldest first. */
+  deploymentsOf(repo: string): readonly EvidenceItem<'deployment'>[];
+  /** True when `descendant` is `ancestor` or has it in its history on the default branch. */
+  contains(repo: string, descendant: string, ancestor: string): boolean;
+  /** Whether the collected default-branch history of the repository holds this SHA. */
+  onDefaultBranch(repo: string, sha: string): boolean;
+  /** A recorded gap of one of these sources for this repository (or for the whole organisation). */
+  gapFor(repo: string, sources: readonly string[]): GapRow | undefined;
+  isCdkRepository(repo: string): boolean;
+}
+
+export interface TeamMembers {
+  readonly members: ReadonlySet<string>;
+  /** How the list is known, e.g. `team sre (snapshot of 2026-10-31T00:00:00Z)`. */
+  readonly description: string;
+  /** The snapshot it came from; absent for a list written in the profile. */
+  readonly ref?: EvidenceRef;
+}
+
+export function buildPeriodFacts(
+  evidence: PeriodEvidence,
+  window: Pick<Window, 'from' | 'to'>,
+  gaps: readonly GapRow[],
+  cdkRepositoryGlobs: (repo: string) => boolean,
+): PeriodFacts {
+  const teamSnapshots = groupBy(evidence.teams, (item) => item.doc.data.team);
+  const protectionSnapshots = groupBy(evidence.branchProtection, (item) => item.doc.repo);
+  for (const list of [...teamSnapshots.values(), ...protectionSnapshots.values()]) {
+    list.sort((a, b) => compareText(a.doc.occurredAt, b.doc.occurredAt) || compareText(a.ref.key, b.ref.key));
+  }
+  const deployments = groupBy(evidence.deployments, (item) => item.doc.repo);
+  for (const list of deployments.values()) {
+    list.sort(
+      (a, b) => compareText(a.doc.data.createdAt, b.doc.data.createdAt) || a.doc.data.id - b.doc.data.id,
+    );
+  }
+  const parents = new Map<string, Map<string, readonly string[]>>();
+  for (const item of evidence.branchCommits) {
+    const repoParents = parents.get(item.doc.repo) ?? new Map<string, readonly string[]>();
+    repoParents.set(item.doc.data.commit.sha, item.doc.data.commit.parents);
+    parents.set(item.doc.repo, repoParents);
+  }
+  const ancestors = new Map<string, Set<string>>();
+  const ancestorsOf = (repo: string, sha: string): Set<string> => {
+    const cacheKey = `${repo}@${sha}`;
+    const cached = ancestors.get(cacheKey);
+    if (cached) return cached;
+    const repoParents = parents.get(repo);
+    const seen = new Set<string>([sha]);
+    const stack = [sha];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      for (const parent of repoParents?.get(next) ?? []) {
+        if (!seen.has(parent)) {
+          seen.add(parent);
+          stack.push(parent);
+        }
+      }
+    }
+    ancestors.set(cacheKey, seen);
+    return seen;
+  };
+  const cdkRepos = new Set<string>();
+  for (const pr of evidence.pullRequests) {
+    if (pr.doc.data.files.some((file) => file.path === 'cdk.json' || file.path.endsWith('/cdk.json'))) {
+      cdkRepos.add(pr.doc.repo);
+    }
+  }
+
+  return {
+    window,
+    teamAt(reference, atIso) {
+      if (typeof reference !== 'string') {
+        return { members: new Set(reference.logins), description: 'the list in the profile' };
+      }
+      const snapshot = nearest(teamSnapshots.get(reference), atIso);
+      if (!snapshot) return undefined;
+      return {
+        members: new Set(snapshot.doc.data.members),
+        description: `team ${reference} (membership snapshot of ${snapshot.doc.occurredAt})`,
+        ref: snapshot.ref,
+      };
+    },
+    protectionAt(repo, atIso) {
+      return nearest(protectionSnapshots.get(repo), atIso);
+    },
+    deploymentsOf(repo) {
+      return deployments.get(repo) ?? [];
+    },
+    contains(repo, descendant, ancestor) {
+      return descendant === ancestor || ancestorsOf(repo, descendant).has(ancestor);
+    },
+    onDefaultBranch(repo, sha) {
+      return parents.get(repo)?.has(sha) ?? false;
+    },
+    gapFor(repo, sources) {
+      return gaps.find((gap) => sources.includes(gap.source) && (gap.repo === null || gap.repo === repo));
+    },
+    isCdkRepository(repo) {
+      return cdkRepos.has(repo) || cdkRepositoryGlobs(repo);
+    },
+  };
+}
+
+/** The latest snapshot taken at or before `atIso`, else the earliest one after it. */
+function nearest<T extends { readonly doc: { readonly occurredAt: string } }>(
+  sorted: readonly T[] | undefined,
+  atIso: string,
+): T | undefined {
+  if (!sorted || sorted.length === 0) return undefined;
+  const at = Date.parse(atIso);
+  let chosen: T | undefined;
+  for (const item of sorted) {
+    if (Date.parse(item.doc.occurredAt) <= at) chosen = item;
+  }
+  return chosen ?? sorted[0];
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list) list.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** The production deployments of a change created in the window, up to the first that succeeded. */
+export interface ShippingDeployments {
+  /** Attempts to ship the change to production, oldest first. */
+  readonly attempts: readonly EvidenceItem<'deployment'>[];
+  /** The attempt that succeeded, if any did. */
+  readonly shipped: EvidenceItem<'deployment'> | undefined;
+}
+
+export function isProductionDeployment(
+  item: EvidenceItem<'deployment'>,
+  parameters: ProfileParameters,
+): boolean {
+  return (
+    item.doc.data.productionEnvironment || item.doc.data.environment === parameters.environments.production
+  );
+}
+
+export function firstStatusTime(
+  item: EvidenceItem<'deployment'>,
+  states: readonly string[],
+): string | undefined {
+  return item.doc.data.statuses
+    .filter((status) => states.includes(status.state))
+    .map((status) => status.createdAt)
+    .sort(compareText)[0];
+}
+
+export const FAILED_STATES = ['failure', 'error'] as const;
+
+/**
+ * The production deployments (created in the window) whose SHA is the change's commit or a
+ * later default-branch commit containing it, up to and including the first that succeeded.
+ */
+export function shippingDeployments(
+  change: Change,
+  facts: PeriodFacts,
+  parameters: ProfileParameters,
+): ShippingDeployments {
+  const attempts: EvidenceItem<'deployment'>[] = [];
+  let shipped: EvidenceItem<'deployment'> | undefined;
+  if (!change.commitSha) return { attempts, shipped };
+  for (const item of facts.deploymentsOf(change.repo)) {
+    if (!isProductionDeployment(item, parameters)) continue;
+    if (!inWindow(item.doc.data.createdAt, facts.window)) continue;
+    if (Date.parse(item.doc.data.createdAt) < Date.parse(change.mergedAt)) continue;
+    if (!facts.contains(change.repo, item.doc.data.sha, change.commitSha)) continue;
+    attempts.push(item);
+    if (firstStatusTime(item, ['success'])) {
+      shipped = item;
+      break;
+    }
+  }
+  return { attempts, shipped };
+}
+
+export function isCdAutomation(item: EvidenceItem<'deployment'>, parameters: ProfileParameters): boolean {
+  const { creator, performedViaApp } = item.doc.data;
+  if (parameters.cdAutomation.bots && creator?.type === 'Bot') return true;
+  return performedViaApp !== null && parameters.cdAutomation.apps.includes(performedViaApp);
+}
