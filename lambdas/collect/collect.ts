@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import { GitHubAuthError, type GitHubClient, GitHubNotFoundError } from '../adapters/github/client.ts';
+import { parseRepositories, parseRepository } from '../adapters/github/parse-repositories.ts';
+import { assertNotFuture, type Window } from '../core/window.ts';
+import { describeError, InputError } from '../errors.ts';
+import type { DocumentKind, Gap } from '../evidence/documents.ts';
+import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
+import { TOOL_ID } from '../version.ts';
+import { collectBranchCommits } from './branch-commits.ts';
+import {
+  COLLECT_KINDS,
+  type CollectContext,
+  type CollectKind,
+  type CollectProgress,
+  provenanceOf,
+  type RepoRef,
+  storeEvidence,
+} from './context.ts';
+import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
+import { collectDeployments } from './deployments.ts';
+import { collectOverrides } from './overrides.ts';
+import { snapshotBranchProtection } from './protection.ts';
+import { collectPullRequests } from './pull-requests.ts';
+import { DEFAULT_TEAM_SLUGS, snapshotTeams } from './teams.ts';
+
+/**
+ * The collection use-case: validate the request before anything is written, resolve the
+ * repositories, run every asked-for collector per repository (the unit of work a Lambda can
+ * take on its own), snapshot the teams, and record one `collection-run` document saying what
+ * was asked, what came back, what could not be read, and what it cost.
+ */
+
+export interface CollectDeps {
+  readonly store: EvidenceStore;
+  readonly index: EvidenceIndex;
+  readonly github: GitHubClient;
+  readonly org: string;
+  /** The source's clock (the world's `now` on the emulator). */
+  readonly clock: () => Date;
+  readonly progress?: (event: CollectProgress) => void;
+}
+
+export interface CollectRequest {
+  readonly window: Window;
+  /** `name` or `org/name`; default every repository of the organisation. */
+  readonly repos?: readonly string[];
+  /** Default all of `COLLECT_KINDS`. */
+  readonly kinds?: readonly CollectKind[];
+  /** Team slugs to snapshot; default the shipped profiles' four teams. */
+  readonly teams?: readonly string[];
+}
+
+/** Per evidence kind: documents stored new (`written`) and found unchanged. */
+export type KindCounts = Record<string, { written: number; unchanged: number }>;
+
+export interface RepositoryCollection {
+  readonly repo: string;
+  readonly counts: KindCounts;
+  readonly gaps: Gap[];
+  readonly errors: { repo: string | null; message: string }[];
+}
+
+export interface CollectionSummary {
+  readonly runId: string;
+  readonly status: 'succeeded' | 'partial' | 'failed';
+  readonly window: { from: string; to: string; label: string };
+  readonly repos: string[];
+  readonly kinds: CollectKind[];
+  /** Documents written new, per evidence kind (only kinds with something new). */
+  readonly counts: Record<string, number>;
+  /** Documents read again and found unchanged, per evidence kind. */
+  readonly unchanged: Record<string, number>;
+  readonly gaps: Gap[];
+  readonly errors: { repo: string | null; message: string }[];
+  readonly apiCost: { requests: number; graphqlPoints: number };
+  /** Where the `collection-run` document was stored. */
+  readonly runEvidence: IndexEntry;
+}
+
+const PULL_REQUEST_CURSOR = 'pull-requests';
+
+export async function collect(deps: CollectDeps, request: CollectRequest): Promise<CollectionSummary> {
+  const startedAt = deps.clock().toISOString();
+  const kinds = validateKinds(request.kinds);
+  assertNotFuture(request.window, deps.clock(), '--from');
+  const costAtStart = deps.github.cost;
+  // The credential is checked before anything is written: a bad token is GitHubAuthError here.
+  const tokenIdentity = await deps.github.identity();
+  const repos = await resolveRepositories(deps.github, deps.org, request.repos);
+
+  const runId = `${startedAt.replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+  const counts: KindCounts = {};
+  const gaps: Gap[] = [];
+  const errors: { repo: string | null; message: string }[] = [];
+  const progress = deps.progress ?? (() => {});
+  const ctx = makeContext(deps, tokenIdentity, counts, gaps);
+
+  for (const [i, repo] of repos.entries()) {
+    progress({ type: 'repo-started', repo: repo.fullName, index: i, total: repos.length });
+    try {
+      const result = await collectRepositoryWith(ctx, counts, repo, { ...request, kinds });
+      errors.push(...result.errors);
+      progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
+    } catch (error) {
+      if (error instanceof GitHubAuthError) throw error;
+      errors.push({ repo: repo.fullName, message: describeError(error) });
+      progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
+    }
+  }
+  if (kinds.includes('teams')) {
+    try {
+      await snapshotTeams(ctx, deps.org, request.teams ?? DEFAULT_TEAM_SLUGS);
+    } catch (error) {
+      if (error instanceof GitHubAuthError) throw error;
+      errors.push({ repo: null, message: `teams: ${describeError(error)}` });
+    }
+  }
+
+  const finishedAt = deps.clock().toISOString();
+  const cost = deps.github.cost;
+  const apiCost = {
+    requests: cost.requests - costAtStart.requests,
+    graphqlPoints: cost.graphqlPoints - costAtStart.graphqlPoints,
+  };
+  const status: CollectionSummary['status'] =
+    errors.length === 0
+      ? 'succeeded'
+      : errors.length >= repos.length && repos.length > 0
+        ? 'failed'
+        : 'partial';
+  const flatCounts: Record<string, number> = {};
+  for (const [kind, count] of Object.entries(counts)) {
+    flatCounts[`${kind}.written`] = count.written;
+    flatCounts[`${kind}.unchanged`] = count.unchanged;
+  }
+  const run = await storeEvidence(ctx, {
+    kind: 'collection-run',
+    repo: deps.org,
+    itemId: runId,
+    occurredAt: startedAt,
+    provenance: provenanceOf(ctx, {
+      source: 'cm01',
+      request: 'collect',
+      parameters: {
+        window: { from: request.window.from, to: request.window.to, label: request.window.label },
+        repos: request.repos ?? null,
+        kinds,
+        teams: request.teams ?? null,
+      },
+      apiCost,
+      fetchedAt: finishedAt,
+    }),
+    data: {
+      runId,
+      collector: 'collect',
+      window: { from: request.window.from, to: request.window.to },
+      repos: repos.map((repo) => repo.fullName),
+      status,
+      startedAt,
+      finishedAt,
+      counts: flatCounts,
+      gaps,
+      errors,
+      apiCost,
+    },
+  });
+  const written: Record<string, number> = {};
+  const unchanged: Record<string, number> = {};
+  for (const [kind, count] of Object.entries(counts)) {
+    if (kind === 'collection-run') continue;
+    if (count.written > 0) written[kind] = count.written;
+    if (count.unchanged > 0) unchanged[kind] = count.unchanged;
+  }
+  return {
+    runId,
+    status,
+    window: { from: request.window.from, to: request.window.to, label: request.window.label },
+    repos: repos.map((repo) => repo.fullName),
+    kinds,
+    counts: written,
+    unchanged,
+    gaps,
+    errors,
+    apiCost,
+    runEvidence: run.entry,
+  };
+}
+
+/**
+ * One repository, every asked-for kind but `teams` (organisation-wide): the unit of work of a
+ * fan-out. Writes evidence and the repository's cursors, not a `collection-run` (the caller does).
+ */
+export async function collectRepository(
+  deps: CollectDeps,
+  repo: string | RepoRef,
+  request: CollectRequest,
+): Promise<RepositoryCollection> {
+  const kinds = validateKinds(request.kinds);
+  assertNotFuture(request.window, deps.clock(), '--from');
+  const tokenIdentity = await deps.github.identity();
+  const [resolved] =
+    typeof repo === 'string' ? await resolveRepositories(deps.github, deps.org, [repo]) : [repo];
+  const counts: KindCounts = {};
+  const gaps: Gap[] = [];
+  const ctx = makeContext(deps, tokenIdentity, counts, gaps);
+  const result = await collectRepositoryWith(ctx, counts, resolved as RepoRef, { ...request, kinds });
+  return { ...result, counts, gaps };
+}
+
+async function collectRepositoryWith(
+  ctx: CollectContext,
+  counts: KindCounts,
+  repo: RepoRef,
+  request: CollectRequest & { kinds: CollectKind[] },
+): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
+  const errors: { repo: string | null; message: string }[] = [];
+  const window = request.window;
+  const run = async (kind: CollectKind, job: () => Promise<unknown>) => {
+    if (!request.kinds.includes(kind)) return;
+    ctx.progress({ type: 'kind-started', repo: repo.fullName, kind });
+    const before = totalsOf(counts);
+    try {
+      await job();
+    } catch (error) {
+      // A bad credential stops the run; anything else is this kind's failure, not the run's.
+      if (error instanceof GitHubAuthError || error instanceof InputError) throw error;
+      errors.push({ repo: repo.fullName, message: `${kind}: ${describeError(error)}` });
+    }
+    const after = totalsOf(counts);
+    ctx.progress({
+      type: 'kind-finished',
+      repo: repo.fullName,
+      kind,
+      written: after.written - before.written,
+      unchanged: after.unchanged - before.unchanged,
+    });
+  };
+
+  await run('pull-requests', async () => {
+    const syncedAt = ctx.clock().toISOString();
+    const cursor = await ctx.index.getCursor(PULL_REQUEST_CURSOR, repo.fullName);
+    const coverage = parseCoverage(cursor?.position);
+    for (const range of planRanges(coverage, window)) {
+      await collectPullRequests(
+        ctx,
+        repo,
+        range,
+        range.updatedSince ? { updatedSince: range.updatedSince } : {},
+      );
+    }
+    // Advanced only once every PR of the window is stored: a run killed before this point
+    // reads the same PRs again and, their content unchanged, writes nothing twice.
+    await ctx.index.putCursor({
+      collector: PULL_REQUEST_CURSOR,
+      repo: repo.fullName,
+      position: formatCoverage(nextCoverage(coverage, window, syncedAt)),
+      updatedAt: syncedAt,
+    });
+  });
+  await run('commits', () => collectBranchCommits(ctx, repo, window));
+  await run('deployments', () => collectDeployments(ctx, repo, window));
+  await run('overrides', () => collectOverrides(ctx, repo, window));
+  await run('protection', () => snapshotBranchProtection(ctx, repo, ctx.clock().toISOString().slice(0, 10)));
+  return { repo: repo.fullName, errors };
+}
+
+function makeContext(
+  deps: CollectDeps,
+  tokenIdentity: string,
+  counts: KindCounts,
+  gaps: Gap[],
+): CollectContext {
+  const progress = deps.progress ?? (() => {});
+  return {
+    store: deps.store,
+    index: deps.index,
+    github: deps.github,
+    org: deps.org,
+    clock: deps.clock,
+    toolVersion: TOOL_ID,
+    tokenIdentity,
+    recordGap(gap) {
+      gaps.push(gap);
+      progress({ type: 'gap', gap });
+    },
+    count(kind: DocumentKind, written: boolean) {
+      const entry = counts[kind] ?? { written: 0, unchanged: 0 };
+      if (written) entry.written += 1;
+      else entry.unchanged += 1;
+      counts[kind] = entry;
+    },
+    progress,
+  };
+}
+
+function totalsOf(counts: KindCounts): { written: number; unchanged: number } {
+  const totals = { written: 0, unchanged: 0 };
+  for (const entry of Object.values(counts)) {
+    totals.written += entry.written;
+    totals.unchanged += entry.unchanged;
+  }
+  return totals;
+}
+
+function validateKinds(kinds: readonly string[] | undefined): CollectKind[] {
+  if (kinds === undefined) return [...COLLECT_KINDS];
+  const unknown = kinds.filter((kind) => !(COLLECT_KINDS as readonly string[]).includes(kind));
+  if (unknown.length > 0) {
+    throw new InputError(
+      'kinds',
+      `unknown kind(s) ${unknown.join(', ')}; expected some of ${COLLECT_KINDS.join(', ')}`,
+    );
+  }
+  if (kinds.length === 0) throw new InputError('kinds', 'no kind to collect');
+  return [...new Set(kinds)] as CollectKind[];
+}
+
+const REPO_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** Every named repository must exist before anything is written; default the organisation's. */
+async function resolveRepositories(
+  github: GitHubClient,
+  org: string,
+  names: readonly string[] | undefined,
+): Promise<RepoRef[]> {
+  if (names === undefined) {
+    const listed = parseRepositories(
+      await github.paginate<unknown>('GET /orgs/{org}/repos', { org, type: 'all', per_page: 100 }),
+    );
+    return listed
+      .filter((repo) => repo.default_branch !== undefined)
+      .map((repo) => ({
+        owner: org,
+        name: repo.name,
+        fullName: `${org}/${repo.name}`,
+        defaultBranch: repo.default_branch as string,
+      }))
+      .sort((a, b) => a.fullName.localeCompare(b.fullName));
+  }
+  if (names.length === 0) throw new InputError('repos', 'no repository named');
+  const repos: RepoRef[] = [];
+  for (const input of names) {
+    const parts = input.split('/');
+    const [owner, name] = parts.length === 2 ? parts : [org, parts[0]];
+    if (parts.length > 2 || !owner || !name || !REPO_NAME.test(name)) {
+      throw new InputError('repos', `"${input}" is not a repository name (name or ${org}/name)`);
+    }
+    if (owner.toLowerCase() !== org.toLowerCase()) {
+      throw new InputError('repos', `"${input}" is not in the organisation ${org}`);
+    }
+    try {
+      const answer = parseRepository(
+        (await github.rest<unknown>('GET /repos/{owner}/{repo}', { owner: org, repo: name })).data,
+      );
+      if (!answer.default_branch) throw new InputError('repos', `${org}/${name} has no default branch`);
+      repos.push({
+        owner: org,
+        name: answer.name,
+        fullName: `${org}/${answer.name}`,
+        defaultBranch: answer.default_branch,
+      });
+    } catch (error) {
+      if (error instanceof GitHubNotFoundError) {
+        throw new InputError('repos', `unknown repository ${org}/${name}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+  return repos;
+}

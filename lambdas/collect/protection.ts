@@ -1,0 +1,103 @@
+import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
+import {
+  parseBranchRules,
+  parseClassicProtection,
+  parseRuleset,
+  type RulesetSummary,
+  rulesetsWithRules,
+} from '../adapters/github/parse-protection.ts';
+import type { BranchProtectionData } from '../evidence/documents.ts';
+import type { RecordedEvidence } from '../evidence/record.ts';
+import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
+
+/**
+ * A snapshot of how the default branch is protected on one day: classic branch protection
+ * (null when there is none) and the active rulesets that apply to it, with their bypass actors.
+ * GitHub keeps no history of these settings, so the daily snapshot is the history.
+ */
+
+export const PROTECTION_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}/protection';
+export const BRANCH_RULES_ROUTE = 'GET /repos/{owner}/{repo}/rules/branches/{branch}';
+export const RULESET_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/{ruleset_id}';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export async function snapshotBranchProtection(
+  ctx: CollectContext,
+  repo: RepoRef,
+  day: string,
+): Promise<RecordedEvidence | undefined> {
+  if (!DAY.test(day)) throw new Error(`snapshot day "${day}" is not YYYY-MM-DD`);
+  const fetchedAt = ctx.clock().toISOString();
+  const costBefore = ctx.github.cost;
+  const params = { owner: repo.owner, repo: repo.name, branch: repo.defaultBranch };
+
+  let protection: BranchProtectionData['protection'] = null;
+  try {
+    protection = parseClassicProtection((await ctx.github.rest<unknown>(PROTECTION_ROUTE, params)).data);
+  } catch (error) {
+    if (error instanceof GitHubNotFoundError) {
+      protection = null; // GitHub answers 404 "Branch not protected".
+    } else if (error instanceof GitHubForbiddenError) {
+      // Private repositories on the free plan, or a token without administration:read.
+      ctx.recordGap({ source: 'branch-protection', repo: repo.fullName, reason: error.message });
+      return undefined;
+    } else {
+      throw error;
+    }
+  }
+
+  let rulesets: BranchProtectionData['rulesets'] = [];
+  try {
+    const rules = parseBranchRules((await ctx.github.rest<unknown>(BRANCH_RULES_ROUTE, params)).data);
+    const details = new Map<number, RulesetSummary>();
+    for (const id of new Set(rules.map((rule) => rule.ruleset_id))) {
+      try {
+        const answer = await ctx.github.rest<unknown>(RULESET_ROUTE, {
+          owner: repo.owner,
+          repo: repo.name,
+          ruleset_id: id,
+        });
+        details.set(id, parseRuleset(answer.data));
+      } catch (error) {
+        // An organisation ruleset is not readable through the repository route: keep its rules.
+        if (!(error instanceof GitHubNotFoundError || error instanceof GitHubForbiddenError)) throw error;
+        ctx.recordGap({
+          source: 'rulesets',
+          repo: repo.fullName,
+          reason: `ruleset ${id} applies to ${repo.defaultBranch} but its details could not be read: ${error.message}`,
+        });
+      }
+    }
+    rulesets = rulesetsWithRules(rules, details);
+  } catch (error) {
+    if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
+    ctx.recordGap({ source: 'rulesets', repo: repo.fullName, reason: error.message });
+  }
+
+  const recorded = await storeEvidence(
+    ctx,
+    {
+      kind: 'branch-protection',
+      repo: repo.fullName,
+      itemId: day,
+      occurredAt: `${day}T00:00:00Z`,
+      provenance: provenanceOf(ctx, {
+        source: 'github-rest',
+        request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
+        parameters: params,
+        apiCost: costSince(costBefore, ctx.github.cost),
+        fetchedAt,
+      }),
+      data: { branch: repo.defaultBranch, protection, rulesets },
+    },
+    {
+      branch: repo.defaultBranch,
+      classicProtection: protection !== null,
+      rulesets: rulesets.length,
+      ...(protection ? { requireSignedCommits: protection.requireSignedCommits } : {}),
+    },
+  );
+  ctx.progress({ type: 'item', repo: repo.fullName, kind: 'protection', itemId: day });
+  return recorded;
+}
