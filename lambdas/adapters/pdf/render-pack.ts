@@ -719,8 +719,8 @@ class PackWriter {
     );
     canvas.y += 4;
     this.paragraph(
-      'To check a pack by hand: `qpdf --check pack.pdf`; `pdfdetach -list pack.pdf`; ' +
-        '`qpdf --show-attachment=manifest.json pack.pdf`; `cm01 verify pack.pdf` compares every manifest entry with the store.',
+      'To check a pack by hand: qpdf --check PACK.pdf; pdfdetach -list PACK.pdf; ' +
+        'qpdf --show-attachment=manifest.json PACK.pdf; cm01 verify PACK.pdf compares every manifest entry with the store.',
       fonts.regular,
       BODY_SIZE - 0.5,
       MUTED,
@@ -835,7 +835,7 @@ function controlResult(c: PackModel['controls'][number]): { text: string; color:
   return { text: 'no exceptions', color: VERDICT_COLOR.pass };
 }
 
-/** Thousands separated by a thin space, independent of the machine's locale. */
+/** Thousands separated by commas, independent of the machine's locale (ICU data varies). */
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
@@ -855,7 +855,10 @@ function parseInstant(iso: string): Date {
  * are replaced so the XMP stays well-formed and says the same as the Info dictionary.
  */
 export function xmpSafe(text: string): string {
-  return text.replaceAll('&', 'and').replaceAll('<', '‹').replaceAll('>', '›');
+  return text
+    .replace(/\s*&\s*/g, ' and ')
+    .replaceAll('<', '‹')
+    .replaceAll('>', '›');
 }
 
 function documentInfo(model: PackModel, generatedAt: Date): PDFKit.DocumentInfo {
