@@ -162,9 +162,16 @@ export function describeEvidenceStoreContract(name: string, open: () => Promise<
         retainUntil: '2027-10-05T10:00:00.000Z',
         ...overrides,
       });
-      /** A period of its own per test, so partitions never mix between tests. */
-      const period = () =>
-        `20${String(10 + (parseInt(run.slice(0, 4), 16) % 80))}-${String(1 + (parseInt(run.slice(4), 16) % 12)).padStart(2, '0')}`;
+      const periodBase = randomBytes(4).readUInt32BE() % 100_000;
+      let periodsUsed = 0;
+      /**
+       * A period of its own per test (years 1000-9999), so partitions never mix between tests
+       * sharing one store.
+       */
+      const period = () => {
+        const n = periodBase + periodsUsed++;
+        return `${1000 + (n % 9000)}-${String(1 + (Math.floor(n / 9000) % 12)).padStart(2, '0')}`;
+      };
 
       it('returns the rows of one kind and period, sorted by repository and item', async () => {
         fresh();
