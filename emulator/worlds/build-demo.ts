@@ -1141,7 +1141,10 @@ export function buildDemoWorld(): WorldDocument {
         12,
         (i) => `Design system: migrate component ${i + 1} of 300`,
       ),
-      files: [modified('src/styles/tokens.css', 300, 120), modified('src/components/Button.tsx', 40, 38)],
+      files: [
+        modified('src/styles/design-system.css', 300, 120),
+        modified('src/components/Button.tsx', 40, 38),
+      ],
       reviews: [approval('grace', t('10-20 09:00'))],
       mergedAt: t('10-20 10:00'),
       method: 'merge',
