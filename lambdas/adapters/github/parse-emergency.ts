@@ -7,8 +7,8 @@ import { isoUtc } from './parse-deployments.ts';
  * label removed after merge still marks an emergency change, so the filter runs here.
  */
 
-export const EMERGENCY_CANDIDATES_QUERY = `query EmergencyCandidates($query: String!, $after: String) {
-  search(type: ISSUE, query: $query, first: 100, after: $after) {
+export const EMERGENCY_CANDIDATES_QUERY = `query EmergencyCandidates($searchQuery: String!, $after: String) {
+  search(type: ISSUE, query: $searchQuery, first: 100, after: $after) {
     issueCount
     pageInfo { hasNextPage endCursor }
     nodes {
