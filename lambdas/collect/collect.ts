@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GitHubAuthError, type GitHubClient, GitHubNotFoundError } from '../adapters/github/client.ts';
 import { parseRepositories, parseRepository } from '../adapters/github/parse-repositories.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
-import { describeError, InputError } from '../errors.ts';
+import { describeError, InputError, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { TOOL_ID } from '../version.ts';
@@ -102,7 +102,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       errors.push(...result.errors);
       progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
     } catch (error) {
-      if (error instanceof GitHubAuthError) throw error;
+      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: repo.fullName, message: describeError(error) });
       progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
     }
@@ -111,7 +111,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
     try {
       await snapshotTeams(ctx, deps.org, request.teams ?? DEFAULT_TEAM_SLUGS);
     } catch (error) {
-      if (error instanceof GitHubAuthError) throw error;
+      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: null, message: `teams: ${describeError(error)}` });
     }
   }
@@ -222,8 +222,9 @@ async function collectRepositoryWith(
     try {
       await job();
     } catch (error) {
-      // A bad credential stops the run; anything else is this kind's failure, not the run's.
-      if (error instanceof GitHubAuthError || error instanceof InputError) throw error;
+      // A bad credential or a failing store stops the run; anything else is this kind's failure.
+      if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
+        throw error;
       errors.push({ repo: repo.fullName, message: `${kind}: ${describeError(error)}` });
     }
     const after = totalsOf(counts);
