@@ -89,44 +89,72 @@ export async function openStore(
 ): Promise<{ store: EvidenceStore; index: EvidenceIndex }> {
   const location = parseStoreUrl(url);
   if (location.kind === 'local') {
-    if (options.requireImmutable) {
-      throw new StoreError(
-        `${url} is a local directory, which is not immutable: use s3://BUCKET?table=TABLE with Object Lock for this`,
-      );
-    }
-    const config = await readLocalStoreConfig(location.dir);
-    await ensureLocalLayout(location.dir);
     return {
-      store: new LocalEvidenceStore({ dir: location.dir, defaultRetentionDays: config.retentionDays }),
+      store: await openLocalStore(url, location.dir, options),
       index: new LocalEvidenceIndex({ dir: location.dir }),
     };
   }
-
   const clients = await createAwsClients();
-  if ((await probeBucket(clients.s3, location.bucket)) === 'missing') {
+  const store = await openS3Store(url, location.bucket, clients, options);
+  const index = new DynamoEvidenceIndex({ client: clients.dynamo, table: location.table });
+  await checkIndex(index, clients.dynamoEndpoint);
+  return { store, index };
+}
+
+/**
+ * The store alone, for commands that read objects and never the index (`verify`, `packs`): the
+ * bucket is checked, the table is not.
+ */
+export async function openEvidenceStore(
+  url: string = DEFAULT_STORE_URL,
+  options: OpenStoreOptions = {},
+): Promise<EvidenceStore> {
+  const location = parseStoreUrl(url);
+  if (location.kind === 'local') return openLocalStore(url, location.dir, options);
+  return openS3Store(url, location.bucket, await createAwsClients(), options);
+}
+
+async function openLocalStore(
+  url: string,
+  dir: string,
+  options: OpenStoreOptions,
+): Promise<LocalEvidenceStore> {
+  if (options.requireImmutable) {
     throw new StoreError(
-      `bucket "${location.bucket}" does not exist at ${clients.s3Endpoint}: create it with "cm01 store init --store ${url}"`,
+      `${url} is a local directory, which is not immutable: use s3://BUCKET?table=TABLE with Object Lock for this`,
+    );
+  }
+  const config = await readLocalStoreConfig(dir);
+  await ensureLocalLayout(dir);
+  return new LocalEvidenceStore({ dir, defaultRetentionDays: config.retentionDays });
+}
+
+async function openS3Store(
+  url: string,
+  bucket: string,
+  clients: AwsClients,
+  options: OpenStoreOptions,
+): Promise<S3EvidenceStore> {
+  if ((await probeBucket(clients.s3, bucket)) === 'missing') {
+    throw new StoreError(
+      `bucket "${bucket}" does not exist at ${clients.s3Endpoint}: create it with "cm01 store init --store ${url}"`,
     );
   }
   // Mode and days come from the bucket itself, so objects are written with what it promises.
-  const probe = new S3EvidenceStore({ client: clients.s3, bucket: location.bucket });
-  const retention = await probe.retention();
+  const retention = await new S3EvidenceStore({ client: clients.s3, bucket }).retention();
   if (options.requireImmutable && !retention.immutable) {
     throw new StoreError(
-      `bucket "${location.bucket}" ${describeMissingProtection(retention.versioning, retention.objectLock.enabled)}: ` +
+      `bucket "${bucket}" ${describeMissingProtection(retention.versioning, retention.objectLock.enabled)}: ` +
         'evidence there is not immutable. Use a bucket made by "cm01 store init" (Object Lock must be enabled on the bucket)',
     );
   }
-  const store = new S3EvidenceStore({
+  return new S3EvidenceStore({
     client: clients.s3,
-    bucket: location.bucket,
+    bucket,
     objectLock: retention.objectLock.enabled,
     ...(retention.objectLock.mode ? { lockMode: retention.objectLock.mode } : {}),
     ...(retention.objectLock.days ? { defaultRetentionDays: retention.objectLock.days } : {}),
   });
-  const index = new DynamoEvidenceIndex({ client: clients.dynamo, table: location.table });
-  await checkIndex(index, clients.dynamoEndpoint);
-  return { store, index };
 }
 
 export function describeMissingProtection(versioning: string, objectLock: boolean): string {

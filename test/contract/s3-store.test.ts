@@ -10,7 +10,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoEvidenceIndex, expiresAtOf } from '../../lambdas/adapters/dynamo-index.ts';
-import { type AwsClients, createAwsClients, openStore } from '../../lambdas/adapters/open-store.ts';
+import {
+  type AwsClients,
+  createAwsClients,
+  openEvidenceStore,
+  openStore,
+} from '../../lambdas/adapters/open-store.ts';
 import type { S3EvidenceStore } from '../../lambdas/adapters/s3-store.ts';
 import { RetentionError, StoreError } from '../../lambdas/errors.ts';
 import { md5Base64, sha256Hex } from '../../lambdas/evidence/canonical-json.ts';
@@ -311,5 +316,15 @@ describe('openStore and initStore: bad settings get one clear error', () => {
     await expect(openStore(withoutTable)).rejects.toThrow(
       new RegExp(`DynamoDB table "${otherTable}" does not exist: create it with "cm01 store init`),
     );
+  });
+
+  it('opens the store alone for object-only commands, without needing the table', async () => {
+    const { url } = await initialisedStore();
+    const withoutTable = url.replace(/table=.*/, `table=${unique('cm01-absent')}`);
+
+    const store = await openEvidenceStore(withoutTable, { requireImmutable: true });
+
+    expect(store.location).toBe(url.slice(0, url.indexOf('?')));
+    expect((await store.retention()).immutable).toBe(true);
   });
 });
