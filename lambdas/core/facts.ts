@@ -25,6 +25,8 @@ export interface PeriodFacts {
   onDefaultBranch(repo: string, sha: string): boolean;
   /** A recorded gap of one of these sources for this repository (or for the whole organisation). */
   gapFor(repo: string, sources: readonly string[]): GapRow | undefined;
+  /** A recorded gap of one of these sources for any repository. */
+  anyGap(sources: readonly string[]): GapRow | undefined;
   isCdkRepository(repo: string): boolean;
 }
 
@@ -114,6 +116,9 @@ export function buildPeriodFacts(
     },
     gapFor(repo, sources) {
       return gaps.find((gap) => sources.includes(gap.source) && (gap.repo === null || gap.repo === repo));
+    },
+    anyGap(sources) {
+      return gaps.find((gap) => sources.includes(gap.source));
     },
     isCdkRepository(repo) {
       return cdkRepos.has(repo) || cdkRepositoryGlobs(repo);

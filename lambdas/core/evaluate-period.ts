@@ -1,0 +1,347 @@
+import picomatch from 'picomatch';
+import { canonicalJson, sha256Hex } from '../evidence/canonical-json.ts';
+import type { RetentionStatus } from '../evidence/ports.ts';
+import type { Change } from './change.ts';
+import { changeEvidence } from './change.ts';
+import { reconcilePopulation } from './completeness.ts';
+import { emergencyLabelGrants, judgeEmergency } from './controls/emergency.ts';
+import { CONTROL_RULES } from './controls/index.ts';
+import { judgeOverride } from './controls/override.ts';
+import type { EvaluationContext, PeriodVerdicts, RuleResult } from './controls/rule.ts';
+import { labelsOf, result } from './controls/rule.ts';
+import { buildPeriodFacts } from './facts.ts';
+import type {
+  ControlSummary,
+  EmergencyRow,
+  ExceptionRow,
+  GapRow,
+  ManifestEntry,
+  OverrideRow,
+  PackModel,
+  PopulationRow,
+  Verdict,
+} from './pack-model.ts';
+import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
+import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
+import { buildPopulation, compareText } from './population.ts';
+import {
+  type ControlId,
+  type Profile,
+  profileControlIds,
+  profileVersionAt,
+  requirementOf,
+  versionsInForce,
+} from './profile.ts';
+import { inWindow, type Window } from './window.ts';
+
+export interface PeriodEvaluationInput {
+  readonly org: string;
+  readonly window: Window;
+  readonly profile: Profile;
+  /** The profile as text, printed in the pack's appendix. */
+  readonly profileSource: string;
+  readonly toolVersion: string;
+  readonly evidence: PeriodEvidence;
+  /** Retention as the store reports it. */
+  readonly retention: RetentionStatus;
+  /** Every evidence object read for the pack. */
+  readonly manifest: readonly StoredManifestEntry[];
+}
+
+/** Sources that enter only through enrichers, none of which is configured in this version. */
+const ENRICHERS_NOT_CONFIGURED = [
+  'Linear (ticket existence and status)',
+  'Better Stack (incidents and Incident Commander rota)',
+  'a CD system other than GitHub Deployments',
+];
+
+/**
+ * Judge a period: build the population from the stored evidence, judge every change against
+ * the profile version in force when it was merged, and assemble the pack model. Pure and
+ * deterministic: the same input always gives a deep-equal model.
+ */
+export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
+  const { evidence, window, profile } = input;
+  const parameters = profile.parameters;
+  const gaps = collectGaps(evidence);
+  const cdkGlobs =
+    parameters.cdkRepositories.length > 0
+      ? picomatch(parameters.cdkRepositories, { nocase: true })
+      : () => false;
+  const facts = buildPeriodFacts(
+    evidence,
+    window,
+    gaps,
+    (repo) => cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo),
+  );
+  const changes = buildPopulation(evidence, window);
+  const controlIds = profileControlIds(profile);
+
+  const writtenAtFallback = fetchTimesByKey(evidence);
+  const retention = judgeRetention(input.retention, input.manifest, parameters, writtenAtFallback);
+  const failureRate = measureChangeFailureRate(evidence, facts, parameters);
+  const periodVerdicts: PeriodVerdicts = {
+    RETENTION: retention.verdict,
+    'CHANGE-FAILURE-RATE': failureRate.verdict,
+  };
+
+  const population: PopulationRow[] = [];
+  const exceptions: ExceptionRow[] = [];
+  const tallies = new Map<ControlId, { [V in Verdict]: number } & { exceptions: number }>();
+  for (const id of controlIds)
+    tallies.set(id, { pass: 0, fail: 0, not_applicable: 0, unknown: 0, exceptions: 0 });
+  const emergencies: EmergencyRow[] = [];
+
+  for (const change of changes) {
+    const version = profileVersionAt(profile, change.mergedAt);
+    const context: EvaluationContext = { facts, version, parameters, periodVerdicts };
+    const verdicts: Record<string, Verdict> = {};
+    for (const id of controlIds) {
+      const requirement = requirementOf(version, id);
+      const judged: RuleResult =
+        requirement === 'off'
+          ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
+          : CONTROL_RULES[id].evaluate(change, context);
+      verdicts[id] = judged.verdict;
+      const tally = tallies.get(id)!;
+      tally[judged.verdict] += 1;
+      if (judged.verdict === 'fail' && requirement === 'required') {
+        tally.exceptions += 1;
+        const cited = judged.evidence[0] ?? changeEvidence(change)[0];
+        exceptions.push({
+          repo: change.repo,
+          changeType: change.type,
+          prNumber: change.prNumber,
+          commitSha: change.commitSha,
+          url: change.url,
+          control: id,
+          reason: judged.reasons.join('; '),
+          evidenceKey: cited?.key ?? '',
+          evidenceVersion: cited?.versionId ?? '',
+        });
+      }
+    }
+    population.push({
+      repo: change.repo,
+      changeType: change.type,
+      prNumber: change.prNumber,
+      commitSha: change.commitSha,
+      mergedAt: change.mergedAt,
+      author: change.author ?? '',
+      title: change.title,
+      url: change.url,
+      profileVersion: version.version,
+      verdicts,
+    });
+    const emergencyRow = emergencyRowOf(change, context);
+    if (emergencyRow) emergencies.push(emergencyRow);
+  }
+
+  const inForce = versionsInForce(profile, window.from, window.to);
+  const controls: ControlSummary[] = controlIds.map((id) => {
+    const tally = tallies.get(id)!;
+    const rule = CONTROL_RULES[id];
+    return {
+      id,
+      title: rule.title,
+      requirement: describeRequirement(inForce, id),
+      pass: tally.pass,
+      fail: tally.fail,
+      notApplicable: tally.not_applicable,
+      unknown: tally.unknown,
+      exceptions: tally.exceptions,
+      howDecided: rule.howDecided,
+    };
+  });
+
+  const production = productionDeploymentsInWindow(evidence, facts, parameters);
+  const defaultBranchCommits = evidence.branchCommits.filter((item) =>
+    inWindow(item.doc.occurredAt, window),
+  ).length;
+  const manifest = input.manifest
+    .map(
+      (entry): ManifestEntry => ({
+        key: entry.key,
+        versionId: entry.versionId,
+        sha256: entry.sha256,
+        retainUntil: entry.retainUntil,
+      }),
+    )
+    .sort((a, b) => compareText(a.key, b.key) || compareText(a.versionId, b.versionId));
+
+  return {
+    org: input.org,
+    period: { label: window.label, from: window.from, to: window.to },
+    profile: {
+      id: profile.id,
+      name: profile.name,
+      versions: inForce.map((version) => ({
+        version: version.version,
+        effectiveFrom: version.effectiveFrom,
+      })),
+      source: input.profileSource,
+    },
+    generatedAt: latestFetch(evidence) ?? window.to,
+    toolVersion: input.toolVersion,
+    controlIds,
+    evidenceCounts: evidenceCounts(evidence),
+    controls,
+    metrics: [failureRate.metric],
+    completeness: reconcilePopulation(changes, defaultBranchCommits, production, facts, parameters),
+    gaps,
+    sourcesConsulted: sourcesConsulted(evidence),
+    sourcesNotConfigured: [...ENRICHERS_NOT_CONFIGURED],
+    retention: retention.summary,
+    population,
+    exceptions,
+    overrides: overrideRegister(evidence, facts, parameters, window),
+    emergencies,
+    manifest,
+    manifestDigest: sha256Hex(canonicalJson(manifest)),
+  };
+}
+
+/** `required (v1.0) / informational (v1.1)`, or just `required` when all versions agree. */
+function describeRequirement(versions: readonly Profile['versions'][number][], id: ControlId): string {
+  const requirements = versions.map((version) => requirementOf(version, id));
+  if (new Set(requirements).size <= 1) return requirements[0] ?? 'off';
+  return versions.map((version, i) => `${requirements[i]} (${version.version})`).join(' / ');
+}
+
+function collectGaps(evidence: PeriodEvidence): GapRow[] {
+  const seen = new Map<string, GapRow>();
+  for (const run of evidence.runs) {
+    const data = run.doc.data;
+    for (const gap of data.gaps)
+      seen.set(canonicalJson(gap), { source: gap.source, repo: gap.repo, reason: gap.reason });
+    for (const error of data.errors) {
+      const gap: GapRow = {
+        source: data.collector,
+        repo: error.repo,
+        reason: `collector error: ${error.message}`,
+      };
+      seen.set(canonicalJson(gap), gap);
+    }
+  }
+  return [...seen.values()].sort(
+    (a, b) =>
+      compareText(a.source, b.source) ||
+      compareText(a.repo ?? '', b.repo ?? '') ||
+      compareText(a.reason, b.reason),
+  );
+}
+
+function allDocuments(evidence: PeriodEvidence) {
+  return [
+    ...evidence.pullRequests,
+    ...evidence.branchCommits,
+    ...evidence.deployments,
+    ...evidence.overrides,
+    ...evidence.branchProtection,
+    ...evidence.teams,
+    ...evidence.runs,
+  ];
+}
+
+function latestFetch(evidence: PeriodEvidence): string | undefined {
+  let latest: string | undefined;
+  for (const item of allDocuments(evidence)) {
+    const fetched = item.doc.provenance.fetchedAt;
+    if (latest === undefined || Date.parse(fetched) > Date.parse(latest)) latest = fetched;
+  }
+  return latest === undefined ? undefined : new Date(latest).toISOString();
+}
+
+function fetchTimesByKey(evidence: PeriodEvidence): Map<string, string> {
+  return new Map(allDocuments(evidence).map((item) => [item.ref.key, item.doc.provenance.fetchedAt]));
+}
+
+function evidenceCounts(evidence: PeriodEvidence): Record<string, number> {
+  return {
+    'pull-request': evidence.pullRequests.length,
+    'branch-commit': evidence.branchCommits.length,
+    deployment: evidence.deployments.length,
+    override: evidence.overrides.length,
+    'branch-protection': evidence.branchProtection.length,
+    'team-membership': evidence.teams.length,
+    'collection-run': evidence.runs.length,
+  };
+}
+
+const KIND_TITLES: Readonly<Record<string, string>> = {
+  'pull-request': 'merged pull requests',
+  'branch-commit': 'default-branch commits',
+  deployment: 'deployments',
+  override: 'overrides',
+  'branch-protection': 'branch protection',
+  'team-membership': 'team membership',
+  'collection-run': 'collector runs',
+};
+
+/** One line per kind of evidence read: what was asked of which source. */
+function sourcesConsulted(evidence: PeriodEvidence): string[] {
+  const requests = new Map<string, Set<string>>();
+  for (const item of allDocuments(evidence)) {
+    const title = KIND_TITLES[item.doc.kind] ?? item.doc.kind;
+    const set = requests.get(title) ?? new Set<string>();
+    set.add(`${item.doc.provenance.source} ${item.doc.provenance.request}`);
+    requests.set(title, set);
+  }
+  for (const item of evidence.overrides) {
+    const set = requests.get(KIND_TITLES.override!)!;
+    for (const source of item.doc.data.sources) set.add(`override source ${source}`);
+  }
+  return [...requests.entries()]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([title, set]) => `${title}: ${[...set].sort().join('; ')}`);
+}
+
+function overrideRegister(
+  evidence: PeriodEvidence,
+  facts: ReturnType<typeof buildPeriodFacts>,
+  parameters: Profile['parameters'],
+  window: Window,
+): OverrideRow[] {
+  const commits = new Map(
+    evidence.branchCommits.map((item) => [
+      `${item.doc.repo}@${item.doc.data.commit.sha}`,
+      item.doc.data.commit,
+    ]),
+  );
+  return evidence.overrides
+    .filter((item) => inWindow(item.doc.data.at, window))
+    .map((item): OverrideRow => {
+      const o = item.doc.data;
+      const judged = judgeOverride(item, facts, parameters, commits.get(`${item.doc.repo}@${o.afterSha}`));
+      return {
+        repo: item.doc.repo,
+        at: o.at,
+        actor: o.actor ?? '',
+        commitSha: o.afterSha,
+        sources: [...o.sources].sort(),
+        verdict: judged.verdict,
+        reasons: judged.reasons,
+      };
+    })
+    .sort(
+      (a, b) =>
+        compareText(a.repo, b.repo) || compareText(a.at, b.at) || compareText(a.commitSha, b.commitSha),
+    );
+}
+
+function emergencyRowOf(change: Change, context: EvaluationContext): EmergencyRow | undefined {
+  const pr = change.pullRequest;
+  if (!pr || change.prNumber === null) return undefined;
+  const label = context.parameters.emergencyLabel;
+  if (!labelsOf(pr).has(label)) return undefined;
+  const judged = judgeEmergency(change, context);
+  if (!judged) return undefined;
+  return {
+    repo: change.repo,
+    prNumber: change.prNumber,
+    mergedAt: change.mergedAt,
+    labelledBy: emergencyLabelGrants(pr, label)[0]?.actor ?? '',
+    verdict: judged.verdict,
+    reasons: judged.reasons,
+  };
+}
