@@ -282,19 +282,16 @@ async function readActivity(
   reach: number,
 ): Promise<OverrideSighting[] | undefined> {
   if (!reportReach(ctx, 'activity', target, from, to, reach)) return undefined;
-  const sightings: OverrideSighting[] = [];
   try {
-    for (const activityType of ['push', 'force_push'] as const) {
-      const items = await ctx.github.paginate<unknown>(ACTIVITY_ROUTE, {
-        owner: target.owner,
-        repo: target.name,
-        ref,
-        activity_type: activityType,
-        per_page: PAGE_SIZE,
-      });
-      sightings.push(...parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to)));
-    }
-    return sightings;
+    // One unfiltered listing: pushes and force pushes are candidates, and the PR merges let an
+    // override that merged a PR show activity among its sources — cheaper than one call per type.
+    const items = await ctx.github.paginate<unknown>(ACTIVITY_ROUTE, {
+      owner: target.owner,
+      repo: target.name,
+      ref,
+      per_page: PAGE_SIZE,
+    });
+    return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
@@ -349,7 +346,7 @@ interface MergedEvent {
 
 /**
  * One event per pushed (branch, after-SHA): every source describes the same push by the SHA it
- * left the branch at. Fields come from the most authoritative source that has them (audit log,
+ * left the branch at. A push only corroborated (a PR merge no other source reported) is no event. Fields come from the most authoritative source that has them (audit log,
  * then rule suite, then activity); the time is the earliest sighting. Output is sorted, so the
  * same sightings always produce the same documents.
  */
@@ -363,6 +360,7 @@ export function mergeSightings(sightings: readonly OverrideSighting[]): MergedEv
   }
   const events: MergedEvent[] = [];
   for (const group of groups.values()) {
+    if (!group.some((s) => s.candidate)) continue;
     const byAuthority = [...group].sort(
       (a, b) =>
         SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source) ||

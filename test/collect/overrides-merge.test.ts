@@ -21,6 +21,7 @@ function sighting(overrides: Partial<OverrideSighting> & Pick<OverrideSighting, 
     beforeSha: BEFORE,
     afterSha: AFTER,
     reasons: [],
+    candidate: true,
     ...overrides,
   };
 }
@@ -68,6 +69,20 @@ describe('mergeSightings', () => {
 
     expect(events[0]?.actor).toBe('dave');
     expect(events[0]?.reasons).toEqual([{ code: 'x', message: 'same' }]);
+  });
+
+  it('makes no event of a PR merge that only activity saw, but lets it corroborate an audit-log override', () => {
+    const merge = sighting({
+      source: 'activity',
+      candidate: false,
+      reasons: [{ code: 'activity:pr_merge', message: 'm' }],
+    });
+
+    expect(mergeSightings([merge])).toEqual([]);
+    expect(mergeSightings([merge, sighting({ source: 'audit-log' })])[0]?.sources).toEqual([
+      'audit-log',
+      'activity',
+    ]);
   });
 
   it('gives the same events whatever order the sources answered in', () => {
@@ -177,6 +192,32 @@ describe('override source parsers', () => {
 
     expect(sightings).toHaveLength(1);
     expect(sightings[0]?.reasons[0]?.code).toBe('activity:push');
+    expect(sightings[0]?.candidate).toBe(true);
+  });
+
+  it('reads PR merges from activity as corroboration only, never as candidates', () => {
+    const sightings = parseActivity([
+      {
+        id: 5,
+        before: BEFORE,
+        after: AFTER,
+        ref: 'refs/heads/main',
+        timestamp: '2026-10-10T12:00:00Z',
+        activity_type: 'pr_merge',
+        actor: { login: 'erin' },
+      },
+      {
+        id: 6,
+        before: '0'.repeat(40),
+        after: OTHER,
+        ref: 'refs/heads/x',
+        timestamp: '2026-10-10T12:00:00Z',
+        activity_type: 'branch_creation',
+        actor: null,
+      },
+    ]);
+
+    expect(sightings.map((s) => [s.afterSha, s.candidate])).toEqual([[AFTER, false]]);
   });
 
   it('refuses an activity page that is not GitHub-shaped, naming the field', () => {

@@ -231,10 +231,11 @@ describe('collectOverrides from every source', () => {
     expect(hotfix?.pullRequest).toBeNull();
   });
 
-  it('links an override that merged a PR to that PR', async () => {
+  it('links an override that merged a PR to that PR, with the PR merge activity among its sources', async () => {
     const merge = (await harness.documents('override')).get(MERGE)?.data;
 
-    expect(merge?.sources).toEqual(['audit-log']);
+    expect(merge?.sources).toEqual(['audit-log', 'activity']);
+    expect(merge?.reasons.map((r) => r.code)).toContain('activity:pr_merge');
     expect(merge?.actor).toBe('erin');
     expect(merge?.pullRequest).toBe(7);
   });

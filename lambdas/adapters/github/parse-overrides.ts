@@ -30,7 +30,18 @@ export interface OverrideSighting {
   readonly beforeSha: string | null;
   readonly afterSha: string;
   readonly reasons: readonly OverrideReason[];
+  /**
+   * Whether this sighting alone makes the push an override candidate: audit-log overrides,
+   * rule-suite bypasses and direct (force) pushes do; a `pr_merge` or merge-queue activity only
+   * corroborates a push another source reported, since a normal merge is no override.
+   */
+  readonly candidate: boolean;
 }
+
+/** Activity types that move a branch without a PR merge: every one is an override candidate. */
+export const DIRECT_PUSH_TYPES: readonly string[] = ['push', 'force_push'];
+/** Activity types that corroborate an override another source saw; branch creation/deletion do not. */
+const CORROBORATING_TYPES: readonly string[] = ['pr_merge', 'merge_queue_merge'];
 
 /** `refs/heads/main` for `main`; leaves a full ref alone. */
 export function fullRef(branchOrRef: string): string {
@@ -83,6 +94,7 @@ export function parseAuditLogOverrides(json: unknown): {
       beforeSha: realSha(entry.before),
       afterSha: entry.after,
       reasons: (entry.reasons ?? []).map((r) => ({ code: r.code, message: r.message ?? '' })),
+      candidate: true,
     });
   }
   return { sightings, unattributable };
@@ -126,6 +138,7 @@ export function parseRuleSuites(json: unknown): RuleSuiteSummary[] {
             message: `rule suite ${suite.id}: result ${suite.result}, evaluation ${suite.evaluation_result ?? 'n/a'}`,
           },
         ],
+        candidate: suite.result === 'bypass',
       },
     }));
 }
@@ -182,10 +195,15 @@ const activitySchema = z.object({
   actor: z.object({ login: z.string() }).nullable().optional(),
 });
 
-/** `GET /repos/{owner}/{repo}/activity`, all pages; branch deletions (after = zeros) are left out. */
+/**
+ * `GET /repos/{owner}/{repo}/activity`, all pages: direct pushes and force pushes as candidates,
+ * PR and merge-queue merges as corroboration; branch creation and deletion are left out.
+ */
 export function parseActivity(json: unknown): OverrideSighting[] {
   const sightings: OverrideSighting[] = [];
   for (const item of z.array(activitySchema).parse(json)) {
+    const candidate = DIRECT_PUSH_TYPES.includes(item.activity_type);
+    if (!candidate && !CORROBORATING_TYPES.includes(item.activity_type)) continue;
     const after = realSha(item.after);
     if (after === null || !/^[0-9a-f]{40}$/.test(after)) continue;
     const actor = item.actor?.login ?? null;
@@ -202,6 +220,7 @@ export function parseActivity(json: unknown): OverrideSighting[] {
           message: `activity ${item.id}: ${item.activity_type} by ${actor ?? 'unknown'}`,
         },
       ],
+      candidate,
     });
   }
   return sightings;
