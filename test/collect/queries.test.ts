@@ -1,0 +1,49 @@
+import { parse, validate } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { githubSchema } from '../../emulator/graphql/github-schema.ts';
+import { BRANCH_HISTORY_QUERY } from '../../lambdas/adapters/github/queries/branch-commits.ts';
+import {
+  buildFollowUpQuery,
+  MERGED_PULL_REQUESTS_QUERY,
+} from '../../lambdas/adapters/github/queries/pull-requests.ts';
+
+/** Every query the collectors send is valid against GitHub's published schema. */
+
+function errorsOf(query: string): string[] {
+  return validate(githubSchema(), parse(query)).map((error) => error.message);
+}
+
+describe('collector queries against GitHub’s schema', () => {
+  it('accepts the merged-PR search and the default-branch history', () => {
+    expect(errorsOf(MERGED_PULL_REQUESTS_QUERY)).toEqual([]);
+    expect(errorsOf(BRANCH_HISTORY_QUERY)).toEqual([]);
+  });
+
+  it('accepts follow-ups with checks only, lists only, and both', () => {
+    const checks = [
+      { sha: 'a'.repeat(40), after: null },
+      { sha: 'b'.repeat(40), after: 'Y3Vyc29yOjMw' },
+    ];
+    const pages = [
+      { pullRequestId: 'PR_1', connection: 'commits' as const, after: 'c1' },
+      { pullRequestId: 'PR_1', connection: 'files' as const, after: 'c2' },
+      { pullRequestId: 'PR_2', connection: 'timelineItems' as const, after: 'c3' },
+      { pullRequestId: 'PR_2', connection: 'reviews' as const, after: 'c4' },
+      { pullRequestId: 'PR_2', connection: 'comments' as const, after: 'c5' },
+    ];
+    for (const [c, p] of [
+      [checks, []],
+      [[], pages],
+      [checks, pages],
+    ] as const) {
+      const { query, variables, prAliases } = buildFollowUpQuery('acme', 'api', c, p);
+      expect(errorsOf(query)).toEqual([]);
+      expect(Object.keys(variables).length).toBeGreaterThan(0);
+      expect(prAliases.size).toBe(new Set(p.map((page) => page.pullRequestId)).size);
+    }
+  });
+
+  it('rejects a field GitHub does not have (the check is real)', () => {
+    expect(errorsOf('query { viewer { loginName } }')).not.toEqual([]);
+  });
+});
