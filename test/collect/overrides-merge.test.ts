@@ -125,6 +125,7 @@ describe('override source parsers', () => {
         reasons: [
           { code: 'review_policy_not_satisfied', message: 'At least 1 approving review is required' },
         ],
+        candidate: true,
       },
     ]);
     expect(parsed.unattributable).toEqual([{ documentId: 'doc-1', at: '1970-01-01T00:00:00.001Z' }]);
