@@ -40,11 +40,14 @@ export interface WorldView {
   team(slug: string): readonly string[] | undefined;
 }
 
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
 /** GitHub prints times without fractions: `2026-10-01T12:00:00Z`. */
 export function githubTime(iso: string): string;
 export function githubTime(iso: string | null): string | null;
 export function githubTime(iso: string | null): string | null {
   if (iso === null) return null;
+  if (CANONICAL_TIME.test(iso)) return iso;
   return new Date(Date.parse(iso)).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

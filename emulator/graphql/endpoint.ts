@@ -48,7 +48,11 @@ export class GraphQlEndpoint {
     { document: DocumentNode } | { errors: GitHubGraphQlError[] }
   >();
 
-  constructor(private readonly view: WorldView) {}
+  private readonly graph: WorldGraph;
+
+  constructor(view: WorldView) {
+    this.graph = new WorldGraph(view);
+  }
 
   prepare(body: GraphQlRequestBody): Preparation {
     if (typeof body.query !== 'string' || body.query.trim() === '') {
@@ -98,11 +102,10 @@ export class GraphQlEndpoint {
   }
 
   async run(query: PreparedQuery, context: GraphQlContext): Promise<Record<string, unknown>> {
-    const graph = new WorldGraph(this.view);
     const result = await execute({
       schema: this.schema,
       document: query.document,
-      rootValue: queryRoot(graph, context),
+      rootValue: queryRoot(this.graph, context),
       contextValue: context,
       variableValues: query.variables,
       operationName: query.operation.name?.value,

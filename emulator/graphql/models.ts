@@ -17,7 +17,7 @@ import type {
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { type Args, connection, globalId, parseGlobalId } from './connections.ts';
-import { inRange, parseIssueSearch, SearchSyntaxError } from './search-query.ts';
+import { inRangeMs, parseIssueSearch, SearchSyntaxError } from './search-query.ts';
 
 export interface GraphQlContext {
   readonly view: WorldView;
@@ -34,6 +34,19 @@ export interface GraphQlContext {
 }
 
 type Model = { readonly __typename: string; readonly [field: string]: unknown };
+
+interface SearchHit {
+  readonly repo: RepoView;
+  readonly pr: WorldPullRequest;
+  readonly key: number;
+}
+
+interface PullRequestTimes {
+  readonly created: number;
+  readonly updated: number;
+  readonly merged: number | null;
+  readonly closed: number | null;
+}
 
 /** An error that github.com reports with a top-level `type` (e.g. `NOT_FOUND`). */
 export class TypedGraphQlError extends Error {
@@ -72,9 +85,66 @@ function rejectArguments(args: Args, field: string, names: readonly string[]): v
   }
 }
 
-/** Builds the models of one request; small caches keep repeated objects cheap within it. */
+/**
+ * Builds the models of a world. The world never changes under a running emulator, so models are
+ * built once and kept: a commit reached as a merge commit, a PR commit and a reviewed commit is
+ * one object, and the next page of a search reuses what the last one built.
+ */
 export class WorldGraph {
+  private readonly byLogin = new Map<string, Model | null>();
+  private readonly byObject = new WeakMap<object, Model>();
+
   constructor(private readonly view: WorldView) {}
+
+  private memoLogin(kind: string, login: string | null, build: () => Model | null): Model | null {
+    if (login === null) return null;
+    const key = `${kind}:${login}`;
+    let model = this.byLogin.get(key);
+    if (model === undefined) {
+      model = build();
+      this.byLogin.set(key, model);
+    }
+    return model;
+  }
+
+  private memoObject(key: object, build: () => Model): Model {
+    let model = this.byObject.get(key);
+    if (!model) {
+      model = build();
+      this.byObject.set(key, model);
+    }
+    return model;
+  }
+
+  /** An `Actor` (User, Bot or Organization) or null for a deleted account. */
+  actor(login: string | null): Model | null {
+    return this.memoLogin('actor', login, () => this.buildActor(login));
+  }
+
+  /** A `User`, or null when the login is a bot (GitHub's `GitActor.user` and `signer` are Users only). */
+  user(login: string | null): Model | null {
+    return this.memoLogin('user', login, () => this.buildUser(login));
+  }
+
+  organizationModel(login: string): Model {
+    return this.memoLogin('org', login, () => this.buildOrganization(login)) as Model;
+  }
+
+  repository(repo: RepoView): Model {
+    return this.memoObject(repo, () => this.buildRepository(repo));
+  }
+
+  commit(repo: RepoView, commit: WorldCommit): Model {
+    return this.memoObject(commit, () => this.buildCommit(repo, commit));
+  }
+
+  pullRequest(repo: RepoView, pr: WorldPullRequest): Model {
+    return this.memoObject(pr, () => this.buildPullRequest(repo, pr));
+  }
+
+  private review(repo: RepoView, pr: WorldPullRequest, review: WorldReview): Model {
+    return this.memoObject(review, () => this.buildReview(repo, pr, review));
+  }
 
   private displayLogin(login: string): string {
     return login.replace(/\[bot\]$/, '');
@@ -84,8 +154,7 @@ export class WorldGraph {
     return this.view.user(login) ?? { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' };
   }
 
-  /** An `Actor` (User, Bot or Organization) or null for a deleted account. */
-  actor(login: string | null): Model | null {
+  private buildActor(login: string | null): Model | null {
     if (login === null) return null;
     const user = this.userRecord(login);
     const shown = this.displayLogin(user.login);
@@ -104,8 +173,7 @@ export class WorldGraph {
     return this.userModel(user);
   }
 
-  /** A `User`, or null when the login is a bot (GitHub's `GitActor.user` and `signer` are Users only). */
-  user(login: string | null): Model | null {
+  private buildUser(login: string | null): Model | null {
     if (login === null) return null;
     const user = this.userRecord(login);
     return user.type === 'User' ? this.userModel(user) : null;
@@ -125,7 +193,7 @@ export class WorldGraph {
     };
   }
 
-  organizationModel(login: string): Model {
+  private buildOrganization(login: string): Model {
     const org = login;
     return {
       __typename: 'Organization',
@@ -179,7 +247,7 @@ export class WorldGraph {
     };
   }
 
-  repository(repo: RepoView): Model {
+  private buildRepository(repo: RepoView): Model {
     return {
       __typename: 'Repository',
       id: globalId('R', repo.fullName),
@@ -249,7 +317,7 @@ export class WorldGraph {
     };
   }
 
-  commit(repo: RepoView, commit: WorldCommit): Model {
+  private buildCommit(repo: RepoView, commit: WorldCommit): Model {
     const [headline = '', ...rest] = commit.message.split('\n');
     const url = `${GITHUB}/${repo.fullName}/commit/${commit.sha}`;
     return {
@@ -411,19 +479,11 @@ export class WorldGraph {
     };
   }
 
-  pullRequest(repo: RepoView, pr: WorldPullRequest): Model {
+  private buildPullRequest(repo: RepoView, pr: WorldPullRequest): Model {
     const url = `${GITHUB}/${repo.fullName}/pull/${pr.number}`;
     const headSha = pr.commits[pr.commits.length - 1] as string;
     const firstCommit = repo.commitsBySha.get(pr.commits[0] as string);
-    const reviewModels = new Map<WorldReview, Model>();
-    const review = (r: WorldReview): Model => {
-      let model = reviewModels.get(r);
-      if (!model) {
-        model = this.review(repo, pr, r);
-        reviewModels.set(r, model);
-      }
-      return model;
-    };
+    const review = (r: WorldReview): Model => this.review(repo, pr, r);
     const self = (): Model => this.pullRequest(repo, pr);
     return {
       __typename: 'PullRequest',
@@ -533,7 +593,7 @@ export class WorldGraph {
     };
   }
 
-  private review(repo: RepoView, pr: WorldPullRequest, review: WorldReview): Model {
+  private buildReview(repo: RepoView, pr: WorldPullRequest, review: WorldReview): Model {
     const index = pr.reviews.indexOf(review);
     const key = `${repo.fullName}#${pr.number}/review/${index}`;
     const databaseId = stableId(key);
@@ -635,9 +695,49 @@ export class WorldGraph {
   search(args: Args): Model {
     const type = String(args.type);
     if (type !== 'ISSUE' && type !== 'ISSUE_ADVANCED') notEmulated(`Query.search(type: ${type})`);
+    const results = this.searchResults(String(args.query));
+    return connection(
+      'SearchResultItemConnection',
+      results,
+      args,
+      (result) => this.pullRequest(result.repo, result.pr),
+      {
+        issueCount: results.length,
+        codeCount: 0,
+        discussionCount: 0,
+        repositoryCount: 0,
+        userCount: 0,
+        wikiCount: 0,
+      },
+      SEARCH_RESULT_CAP,
+    );
+  }
+
+  private readonly searches = new Map<string, readonly SearchHit[]>();
+  private readonly prTimes = new WeakMap<WorldPullRequest, PullRequestTimes>();
+
+  private timesOf(pr: WorldPullRequest): PullRequestTimes {
+    let times = this.prTimes.get(pr);
+    if (!times) {
+      const parse = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+      times = {
+        created: Date.parse(pr.createdAt),
+        updated: Date.parse(updatedAt(pr)),
+        merged: parse(pr.mergedAt),
+        closed: parse(pr.closedAt ?? pr.mergedAt),
+      };
+      this.prTimes.set(pr, times);
+    }
+    return times;
+  }
+
+  /** The sorted hits of a query; kept, because a collector pages the same query many times. */
+  private searchResults(query: string): readonly SearchHit[] {
+    const cached = this.searches.get(query);
+    if (cached) return cached;
     let search: ReturnType<typeof parseIssueSearch>;
     try {
-      search = parseIssueSearch(String(args.query));
+      search = parseIssueSearch(query);
     } catch (error: unknown) {
       if (error instanceof SearchSyntaxError) throw new GraphQLError(error.message);
       throw error;
@@ -648,7 +748,7 @@ export class WorldGraph {
         (search.repos.length === 0 || search.repos.includes(repo.fullName.toLowerCase())) &&
         (search.orgs.length === 0 || search.orgs.includes(org)),
     );
-    const results: { repo: RepoView; pr: WorldPullRequest }[] = [];
+    const hits: SearchHit[] = [];
     // The world holds pull requests only; a search for issues finds none.
     if (search.kind !== 'issue') {
       for (const repo of repos) {
@@ -667,41 +767,30 @@ export class WorldGraph {
           ) {
             continue;
           }
-          if (!inRange(pr.mergedAt, search.dates.merged)) continue;
-          if (!inRange(pr.createdAt, search.dates.created)) continue;
-          if (!inRange(updatedAt(pr), search.dates.updated)) continue;
-          if (!inRange(pr.closedAt ?? pr.mergedAt, search.dates.closed)) continue;
+          const times = this.timesOf(pr);
+          if (!inRangeMs(times.merged, search.dates.merged)) continue;
+          if (!inRangeMs(times.created, search.dates.created)) continue;
+          if (!inRangeMs(times.updated, search.dates.updated)) continue;
+          if (!inRangeMs(times.closed, search.dates.closed)) continue;
           if (search.text.length > 0) {
             const haystack = `${pr.title}\n${pr.body}`.toLowerCase();
             if (!search.text.every((word) => haystack.includes(word))) continue;
           }
-          results.push({ repo, pr });
+          const key =
+            search.sort.field === 'updated'
+              ? times.updated
+              : search.sort.field === 'comments'
+                ? pr.comments.length
+                : times.created;
+          hits.push({ repo, pr, key });
         }
       }
     }
-    const sortKey =
-      search.sort.field === 'updated'
-        ? (r: { pr: WorldPullRequest }) => Date.parse(updatedAt(r.pr))
-        : search.sort.field === 'comments'
-          ? (r: { pr: WorldPullRequest }) => r.pr.comments.length
-          : (r: { pr: WorldPullRequest }) => Date.parse(r.pr.createdAt);
     const sign = search.sort.direction === 'asc' ? 1 : -1;
-    results.sort((a, b) => sign * (sortKey(a) - sortKey(b)) || sign * (a.pr.number - b.pr.number));
-    return connection(
-      'SearchResultItemConnection',
-      results,
-      args,
-      (result) => this.pullRequest(result.repo, result.pr),
-      {
-        issueCount: results.length,
-        codeCount: 0,
-        discussionCount: 0,
-        repositoryCount: 0,
-        userCount: 0,
-        wikiCount: 0,
-      },
-      SEARCH_RESULT_CAP,
-    );
+    hits.sort((a, b) => sign * (a.key - b.key) || sign * (a.pr.number - b.pr.number));
+    if (this.searches.size >= 128) this.searches.clear();
+    this.searches.set(query, hits);
+    return hits;
   }
 
   /** `node(id:)`: every id this emulator hands out resolves back to its object. */

@@ -77,10 +77,13 @@ export function parseTimeRange(value: string): TimeRange {
 }
 
 export function inRange(iso: string | null, range: TimeRange | undefined): boolean {
+  return inRangeMs(iso === null ? null : Date.parse(iso), range);
+}
+
+export function inRangeMs(ms: number | null, range: TimeRange | undefined): boolean {
   if (!range) return true;
-  if (iso === null) return false;
-  const t = Date.parse(iso);
-  return t >= range.from && t < range.until;
+  if (ms === null) return false;
+  return ms >= range.from && ms < range.until;
 }
 
 function tokens(query: string): string[] {
