@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -101,9 +101,11 @@ export class EvidenceFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const entry = isAbsolute(props.entry) ? props.entry : resolve(PROJECT_ROOT, props.entry);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs ${props.entry}`,
+      // Relative, so no build machine's path ends up in the template.
+      description: `Runs ${relative(PROJECT_ROOT, entry)}`,
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -113,7 +115,6 @@ export class EvidenceFunction extends Construct {
       }),
     );
 
-    const entry = isAbsolute(props.entry) ? props.entry : resolve(PROJECT_ROOT, props.entry);
     this.function = new NodejsFunction(this, 'Function', {
       entry,
       handler: props.handler ?? 'handler',

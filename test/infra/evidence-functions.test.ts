@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EvidenceFunction } from '../../lib/constructs/evidence-function.ts';
+import { EvidenceFunction, PROJECT_ROOT } from '../../lib/constructs/evidence-function.ts';
 import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { JOB_ENVIRONMENT_KEYS } from '../../lib/evidence-stack.ts';
 import {
@@ -95,6 +95,10 @@ describe('every function built by the shared wrapper', () => {
     await expect(bundled.handler({ period: '2026-10' })).resolves.toEqual({
       received: { period: '2026-10' },
     });
+  });
+
+  it('leaves no path of the build machine in the template', () => {
+    expect(JSON.stringify(synthesized.template.toJSON())).not.toContain(PROJECT_ROOT);
   });
 
   it('sets memory and timeout from the job definition', () => {
