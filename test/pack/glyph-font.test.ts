@@ -32,10 +32,12 @@ describe('GlyphFont', () => {
     expect(one).toBeLessThan(7);
   });
 
-  it('encodes each code point as one 4-digit glyph id', () => {
+  it('encodes each code point as one two-byte glyph code', () => {
     const font = loadFont('regular');
-    const hex = font.hexOf('ab✓');
-    expect(hex).toMatch(/^[0-9a-f]{12}$/);
-    expect(font.hexOf('a')).toBe(hex.slice(0, 4));
+    const codes = font.codesOf('ab✓');
+    expect(codes).toHaveLength(6);
+    expect([...codes].every((c) => c.charCodeAt(0) < 256)).toBe(true);
+    expect(font.codesOf('a')).toBe(codes.slice(0, 2));
+    expect(font.codesOf('✓')).toBe(codes.slice(4, 6));
   });
 });

@@ -24,7 +24,7 @@ export interface PageGeometry {
 /** The members of a pdfkit document the composer drives (page and outline are untyped in @types/pdfkit). */
 export interface PdfkitSurface {
   addPage(): unknown;
-  addContent(content: string): unknown;
+  addContent(content: string | Uint8Array): unknown;
   link(x: number, y: number, w: number, h: number, url: string): unknown;
   goTo(x: number, y: number, w: number, h: number, name: string): unknown;
   addNamedDestination(name: string, type: 'XYZ', x: number, y: number, zoom: null): unknown;
@@ -147,7 +147,7 @@ export class Canvas {
       this.lineX = x;
       this.lineY = y;
     }
-    this.ops.push(`${op}<${run.font.hexOf(run.text)}> Tj`);
+    this.ops.push(`${op}(${run.font.codesOf(run.text)}) Tj`);
   }
 
   private endText(): void {
@@ -199,7 +199,9 @@ export class Canvas {
     if (!this.surface || this.ops.length === 0) return;
     this.endText();
     // pdfkit flips the page to top-down coordinates; these operators use PDF's own bottom-up space.
-    this.surface.addContent(`q 1 0 0 -1 0 ${num(this.geometry.height)} cm\n${this.ops.join('\n')}\nQ`);
+    // A Buffer: pdfkit would convert a string byte by byte in JavaScript; glyph codes are binary.
+    const content = `q 1 0 0 -1 0 ${num(this.geometry.height)} cm\n${this.ops.join('\n')}\nQ\n`;
+    this.surface.addContent(Buffer.from(content, 'latin1'));
     this.ops = [];
     this.currentFont = null;
     this.currentColor = '';

@@ -44,7 +44,7 @@ export class GlyphFont {
   private readonly asciiAdvance = new Float64Array(128);
   private readonly advanceCache = new Map<number, number>();
   private readonly hasGlyphCache = new Map<number, boolean>();
-  private readonly hexCache = new Map<number, string>();
+  private readonly codeCache = new Map<number, string>();
 
   constructor(embedded: PdfkitEmbeddedFont) {
     this.embedded = embedded;
@@ -115,20 +115,24 @@ export class GlyphFont {
     return (total * size) / 1000;
   }
 
-  /** Glyph ids of displayable text as a PDF hex string body, registering each glyph with the subset. */
-  hexOf(text: string): string {
-    let hex = '';
+  /**
+   * Glyph ids of displayable text as the body of a PDF literal string — two bytes per glyph
+   * (Identity-H), as a binary string — registering each glyph with the subset. Half the size of
+   * hex, which matters: every byte of page content is compressed.
+   */
+  codesOf(text: string): string {
+    let codes = '';
     for (let i = 0; i < text.length; i++) {
       let cp = text.charCodeAt(i);
       if (cp >= 0xd800 && cp < 0xdc00) {
         cp = text.codePointAt(i)!;
         i++;
       }
-      let code = this.hexCache.get(cp);
+      let code = this.codeCache.get(cp);
       if (code === undefined) code = this.includeGlyph(cp);
-      hex += code;
+      codes += code;
     }
-    return hex;
+    return codes;
   }
 
   /** Makes sure this font is listed in the current page's resources. */
@@ -142,8 +146,26 @@ export class GlyphFont {
     if (this.embedded.widths[subsetId] == null)
       this.embedded.widths[subsetId] = glyph.advanceWidth * this.scale;
     if (this.embedded.unicode[subsetId] == null) this.embedded.unicode[subsetId] = [codePoint];
-    const code = subsetId.toString(16).padStart(4, '0');
-    this.hexCache.set(codePoint, code);
+    const code = literalByte(subsetId >> 8) + literalByte(subsetId & 0xff);
+    this.codeCache.set(codePoint, code);
     return code;
+  }
+}
+
+/** One byte inside a PDF literal string: parentheses and backslash escaped, line ends too (readers normalise them). */
+function literalByte(byte: number): string {
+  switch (byte) {
+    case 0x28:
+      return '\\(';
+    case 0x29:
+      return '\\)';
+    case 0x5c:
+      return '\\\\';
+    case 0x0a:
+      return '\\n';
+    case 0x0d:
+      return '\\r';
+    default:
+      return String.fromCharCode(byte);
   }
 }
