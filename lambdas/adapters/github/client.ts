@@ -140,6 +140,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const response = await baseFetch(input, init);
     if (response.status === 304) totals.notModified += 1;
     else totals.requests += 1;
+    // plugin-retry will try a 5xx again; say so here, where method and URL are at hand.
+    if (response.status >= 500) {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      notify({ type: 'retry', method: init?.method ?? 'GET', url, status: response.status });
+    }
     return response;
   };
 
@@ -179,7 +184,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     ...authOptions,
     baseUrl,
     userAgent: TOOL_ID,
-    request: { fetch: countingFetch, retries },
+    request: { fetch: countingFetch },
     retry: { retries, retryAfterBaseValue: retryAfterBaseMs },
     throttle: {
       // A group per client, so one client's pacing does not slow another (tests, fan-out).
@@ -191,19 +196,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       onSecondaryRateLimit: limitHandler('secondary-limit'),
     },
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-  });
-
-  octokit.hook.error('request', (error: unknown, requestOptions: RequestOptionsLike) => {
-    const status = statusOf(error);
-    if (status !== undefined && status >= 500) {
-      notify({
-        type: 'retry',
-        method: String(requestOptions.method),
-        url: String(requestOptions.url),
-        status,
-      });
-    }
-    throw error;
   });
 
   // Conditional requests: GitHub answers 304 (free of charge) when the ETag still matches.
