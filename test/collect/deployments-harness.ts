@@ -73,9 +73,10 @@ export interface Harness {
   readonly emulator: Emulator;
   readonly gaps: Gap[];
   readonly counts: Record<string, { written: number; unchanged: number }>;
-  /** The current version of every stored document of a kind, parsed, by itemId. */
+  /** The current version of every stored document of a kind in one repository (default `api`), by itemId. */
   documents<K extends DocumentKind>(
     kind: K,
+    repoName?: string,
   ): Promise<Map<string, ReturnType<typeof parseEvidenceDocument<K>>>>;
   close(): Promise<void>;
 }
@@ -128,9 +129,9 @@ export async function openHarness(
     emulator,
     gaps,
     counts,
-    async documents<K extends DocumentKind>(kind: K) {
+    async documents<K extends DocumentKind>(kind: K, repoName = REPO) {
       const docs = new Map<string, ReturnType<typeof parseEvidenceDocument<K>>>();
-      for (const key of await store.listKeys(`evidence/${ORG}/${REPO}/${kind}/`)) {
+      for (const key of await store.listKeys(`evidence/${ORG}/${repoName}/${kind}/`)) {
         const { body } = await store.get(key);
         const doc = parseEvidenceDocument(kind, JSON.parse(new TextDecoder().decode(body)));
         docs.set(doc.itemId, doc);
