@@ -700,20 +700,45 @@ export function serializeWorld(world: WorldDocument): string {
 
 const INLINE_WIDTH = 160;
 
+/**
+ * One pass, bottom-up: each node's one-line form is built from its children's, and dropped as
+ * soon as it is too long to be used, so a large world is laid out in time linear in its size.
+ */
 function layout(value: unknown, indent: string): string {
-  const flat = JSON.stringify(value);
-  if (flat === undefined) return 'null';
-  if (value === null || typeof value !== 'object' || flat.length + indent.length <= INLINE_WIDTH) {
-    return flat;
+  return layoutNode(value, indent).text;
+}
+
+interface Laid {
+  /** The node as it appears in the output at this indent. */
+  readonly text: string;
+  /** Its one-line JSON, or null once that exceeds the inline width (no parent can inline it). */
+  readonly flat: string | null;
+}
+
+function layoutNode(value: unknown, indent: string): Laid {
+  if (value === null || typeof value !== 'object') {
+    const flat = JSON.stringify(value) ?? 'null';
+    return { text: flat, flat };
   }
   const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    return `[\n${value.map((item) => inner + layout(item, inner)).join(',\n')}\n${indent}]`;
+  const isArray = Array.isArray(value);
+  const entries: [string | null, unknown][] = isArray
+    ? (value as unknown[]).map((item) => [null, item])
+    : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+  if (entries.length === 0) return { text: open + close, flat: open + close };
+  const children = entries.map(([key, child]) => ({
+    prefix: key === null ? '' : `${JSON.stringify(key)}:`,
+    laid: layoutNode(child, inner),
+  }));
+  let flat: string | null = null;
+  if (children.every((child) => child.laid.flat !== null)) {
+    const candidate = open + children.map((child) => child.prefix + child.laid.flat).join(',') + close;
+    if (candidate.length + indent.length <= INLINE_WIDTH) flat = candidate;
   }
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{}';
-  return `{\n${entries
-    .map(([key, v]) => `${inner}${JSON.stringify(key)}: ${layout(v, inner)}`)
-    .join(',\n')}\n${indent}}`;
+  if (flat !== null) return { text: flat, flat };
+  const lines = children.map(
+    (child) => `${inner}${child.prefix}${child.prefix === '' ? '' : ' '}${child.laid.text}`,
+  );
+  return { text: `${open}\n${lines.join(',\n')}\n${indent}${close}`, flat: null };
 }
