@@ -59,7 +59,7 @@ export function judgeEmergency(change: Change, context: EvaluationContext): Rule
   if (labelled) parts.push(judgeLabelGrant(pr, context));
   parts.push(
     judgeRecord(pr, {
-      what: 'a retrospective record',
+      what: 'retrospective record',
       pattern: new RegExp(parameters.retrospectivePattern, 'i'),
       hours: parameters.retrospectiveHours,
       includeBody: false,
@@ -67,7 +67,7 @@ export function judgeEmergency(change: Change, context: EvaluationContext): Rule
   );
   parts.push(
     judgeRecord(pr, {
-      what: 'a post-mortem link',
+      what: 'post-mortem link',
       pattern: new RegExp(parameters.postMortemPattern, 'i'),
       hours: parameters.postMortemHours,
       includeBody: true,
@@ -143,12 +143,12 @@ function judgeRecord(
   if (comment) {
     return result(
       'pass',
-      [`${rule.what} was posted by ${comment.author ?? 'an unknown user'} at ${comment.createdAt}`],
+      [`a ${rule.what} was posted by ${comment.author ?? 'an unknown user'} at ${comment.createdAt}`],
       [pr.ref],
     );
   }
   if (rule.includeBody && rule.pattern.test(data.body)) {
-    return result('pass', [`the PR body holds ${rule.what}`], [pr.ref]);
+    return result('pass', [`the PR body holds a ${rule.what}`], [pr.ref]);
   }
   const deadlineIso = new Date(deadline).toISOString();
   if (Date.parse(pr.doc.provenance.fetchedAt) < deadline) {
