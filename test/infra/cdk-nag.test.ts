@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SynthesizedEvidenceApp, synthesizeEvidenceApp } from './evidence-app.ts';
 
 let synthesized: SynthesizedEvidenceApp;
@@ -11,6 +11,8 @@ let synthesized: SynthesizedEvidenceApp;
 beforeAll(() => {
   synthesized = synthesizeEvidenceApp();
 });
+
+afterAll(() => synthesized.dispose());
 
 function acknowledgementsUnder(root: IConstruct): { path: string; id: string; reason: string }[] {
   return root.node.findAll().flatMap((construct) =>

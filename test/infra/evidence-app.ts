@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -43,6 +44,8 @@ export interface SynthesizedEvidenceApp {
   readonly resources: Readonly<Record<string, CfnResourceJson>>;
   readonly assembly: CloudAssembly;
   readonly validationReport: ValidationReport;
+  /** Remove the cloud assembly (templates and bundled assets) from the temporary directory. */
+  dispose(): void;
 }
 
 export interface CfnResourceJson {
@@ -74,7 +77,8 @@ export function synthesizeEvidenceApp(
     readonly jobs?: readonly JobDefinition[];
   } = {},
 ): SynthesizedEvidenceApp {
-  const app = new App();
+  const outdir = mkdtempSync(join(tmpdir(), 'cm01-infra-'));
+  const app = new App({ outdir });
   const stack = new EvidenceStack(app, 'Cm01Evidence-test', {
     config: configFrom(options.context ?? {}),
     jobs: options.jobs ?? FIXTURE_JOBS,
@@ -93,6 +97,7 @@ export function synthesizeEvidenceApp(
     resources: templateJson.Resources,
     assembly,
     validationReport,
+    dispose: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
 

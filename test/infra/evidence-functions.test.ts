@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EvidenceFunction, PROJECT_ROOT } from '../../lib/constructs/evidence-function.ts';
 import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { JOB_ENVIRONMENT_KEYS } from '../../lib/evidence-stack.ts';
@@ -27,6 +27,8 @@ beforeAll(() => {
   synthesized = synthesizeEvidenceApp();
   functions = resourcesOfType(synthesized.resources, 'AWS::Lambda::Function');
 });
+
+afterAll(() => synthesized.dispose());
 
 describe('every function built by the shared wrapper', () => {
   it('exists for each job, fan-out listing and per-repository collector', () => {

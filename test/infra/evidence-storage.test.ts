@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   EvidenceStorage,
   INDEX_TABLE_KEYS,
@@ -26,6 +26,8 @@ beforeAll(() => {
   if (!evidenceKey) throw new Error('expected the evidence key');
   keyId = evidenceKey[0];
 });
+
+afterAll(() => synthesized.dispose());
 
 describe('evidence bucket', () => {
   it('is versioned and Object-Locked with COMPLIANCE 365 days by default', () => {
@@ -184,6 +186,7 @@ describe('retention rules at synth', () => {
         Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 760 })]),
       },
     });
+    custom.dispose();
   });
 });
 

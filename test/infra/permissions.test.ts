@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS_DENIED_TO_EVIDENCE_ROLES } from '../../lib/constructs/evidence-storage.ts';
 import { resourcesOfType, type SynthesizedEvidenceApp, synthesizeEvidenceApp } from './evidence-app.ts';
 import {
@@ -82,6 +82,8 @@ beforeAll(() => {
     ),
   ];
 });
+
+afterAll(() => synthesized.dispose());
 
 describe('no identity policy in the stack grants a destructive or weakening action', () => {
   it('walks every policy document and finds none of the forbidden actions allowed, even by wildcard', () => {
@@ -277,5 +279,6 @@ describe('auditor role', () => {
       'arn:<AWS::Partition>:iam::123456789012:root',
     );
     expect(configured.resources[roleId]?.Properties.MaxSessionDuration).toBe(3600);
+    configured.dispose();
   });
 });
