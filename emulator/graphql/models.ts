@@ -210,8 +210,12 @@ export class WorldGraph {
         return connection('TeamConnection', slugs, args, (slug) => this.team(slug));
       },
       membersWithRole: (args: Args) =>
-        connection('OrganizationMemberConnection', this.view.world.users, args, (user) =>
-          this.actor(user.login),
+        connection(
+          'OrganizationMemberConnection',
+          // Apps are not organisation members.
+          this.view.world.users.filter((user) => user.type === 'User'),
+          args,
+          (user) => this.user(user.login),
         ),
       repository: ({ name }: Args) => {
         const repo = this.view.repo(org, String(name));

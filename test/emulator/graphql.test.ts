@@ -323,3 +323,28 @@ describe('GraphQL connections and nodes', () => {
     ]);
   });
 });
+
+describe('GraphQL search qualifiers', () => {
+  it('filters by updated: and author:, newest created first by default', async () => {
+    const answer = await graphqlRequest(emulator, PR_NUMBERS, {
+      q: 'repo:acme/payments-api is:pr author:alice updated:2026-09-30..2026-10-01',
+    });
+    const search = answer.data!.search as { issueCount: number; nodes: { number: number }[] };
+
+    expect(search.issueCount).toBe(2);
+    expect(search.nodes.map((pr) => pr.number)).toEqual([2, 1]);
+  });
+
+  it('counts human members of the organization, not apps, and answers null for an unknown team', async () => {
+    const answer = await graphqlRequest(
+      emulator,
+      '{ organization(login: "acme") { login membersWithRole(first: 10) { totalCount } team(slug: "nope") { slug } } }',
+    );
+
+    expect(answer.data!.organization).toEqual({
+      login: 'acme',
+      membersWithRole: { totalCount: 3 },
+      team: null,
+    });
+  });
+});
