@@ -51,6 +51,8 @@ export const INDEX_TABLE_DESIGN = {
 } as const;
 
 const SECONDS_PER_DAY = 86_400;
+/** From this many rows of one partition in one call, reading the partition first is cheaper than writing blind. */
+const PREFILTER_MIN_ROWS = 50;
 
 export interface DynamoEvidenceIndexOptions {
   readonly client: DynamoDBClient;
@@ -149,20 +151,82 @@ export class DynamoEvidenceIndex implements EvidenceIndex {
    * and a TransactWriteItems chunk fails as a whole when any one row is unchanged (a re-run's
    * normal case), costing a second round trip and twice the capacity; independent conditional
    * puts count written and unchanged rows exactly and stay safe under concurrent runs.
+   *
+   * Two savings keep re-runs cheap: repeats within one call are settled here, and when a call
+   * brings many rows of one partition, one paged Query of that partition first drops the rows
+   * already indexed as they are (a 10,000-row month is a few Query pages instead of 10,000
+   * failed conditional writes). The condition still guards every write that is sent.
    */
   async put(entries: readonly IndexEntry[]): Promise<{ written: number; unchanged: number }> {
-    let written = 0;
     let unchanged = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < entries.length) {
-        const entry = entries[next++]!;
-        if (await this.putOne(entry)) written++;
-        else unchanged++;
+    // Round n holds the n-th distinct version of a key in this call: versions of one key are
+    // written in the caller's order, never concurrently with each other.
+    const rounds: IndexEntry[][] = [];
+    const seen = new Map<string, IndexEntry[]>();
+    for (const entry of entries) {
+      const itemKey = `${partitionKeyOf(entry)}\n${sortKeyOf(entry)}`;
+      const versions = seen.get(itemKey) ?? [];
+      if (versions.some((v) => sameRow(v, entry))) {
+        unchanged++;
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, entries.length) }, worker));
+      const round = rounds[versions.length];
+      if (round) round.push(entry);
+      else rounds.push([entry]);
+      versions.push(entry);
+      seen.set(itemKey, versions);
+    }
+    if (rounds[0]) {
+      const before = rounds[0].length;
+      rounds[0] = await this.withoutIndexedRows(rounds[0]);
+      unchanged += before - rounds[0].length;
+    }
+    let written = 0;
+    for (const round of rounds) {
+      let next = 0;
+      const worker = async () => {
+        while (next < round.length) {
+          const entry = round[next++]!;
+          if (await this.putOne(entry)) written++;
+          else unchanged++;
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, round.length) }, worker));
+    }
     return { written, unchanged };
+  }
+
+  /** Drop rows already indexed with the same version and content, for partitions with many rows. */
+  private async withoutIndexedRows(entries: IndexEntry[]): Promise<IndexEntry[]> {
+    const byPartition = new Map<string, IndexEntry[]>();
+    for (const entry of entries) {
+      const pk = partitionKeyOf(entry);
+      const list = byPartition.get(pk);
+      if (list) list.push(entry);
+      else byPartition.set(pk, [entry]);
+    }
+    const kept: IndexEntry[] = [];
+    for (const [pk, list] of byPartition) {
+      if (list.length < PREFILTER_MIN_ROWS) {
+        kept.push(...list);
+        continue;
+      }
+      const indexed = new Map<string, { versionId: unknown; contentHash: unknown }>();
+      const items = await this.queryAll({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: 'sk, versionId, contentHash',
+        ExpressionAttributeValues: { ':pk': pk },
+      });
+      for (const item of items)
+        indexed.set(String(item.sk), { versionId: item.versionId, contentHash: item.contentHash });
+      for (const entry of list) {
+        const row = indexed.get(sortKeyOf(entry));
+        if (!row || row.versionId !== entry.versionId || row.contentHash !== entry.contentHash)
+          kept.push(entry);
+      }
+    }
+    return kept;
   }
 
   async queryPeriod(kind: EvidenceKind, period: string): Promise<IndexEntry[]> {
@@ -306,10 +370,15 @@ export function expiresAtOf(retainUntil: string): number | undefined {
   return Math.floor(ms / 1000) + INDEX_TABLE_DESIGN.ttlGraceDays * SECONDS_PER_DAY;
 }
 
+const partitionKeyOf = (entry: IndexEntry) => `${entry.kind}#${entry.period}`;
+const sortKeyOf = (entry: IndexEntry) => `${entry.repo}#${entry.itemId}`;
+const sameRow = (a: IndexEntry, b: IndexEntry) =>
+  a.versionId === b.versionId && a.contentHash === b.contentHash;
+
 function rowOf(entry: IndexEntry): Record<string, unknown> {
   return {
-    pk: `${entry.kind}#${entry.period}`,
-    sk: `${entry.repo}#${entry.itemId}`,
+    pk: partitionKeyOf(entry),
+    sk: sortKeyOf(entry),
     gsi1pk: entry.repo,
     gsi1sk: `${entry.kind}#${entry.occurredAt}#${entry.itemId}`,
     expiresAt: expiresAtOf(entry.retainUntil),

@@ -275,6 +275,38 @@ export function describeEvidenceStoreContract(name: string, open: () => Promise<
         expect(await index.queryRepo(`org${run}/api`)).toHaveLength(1);
       });
 
+      it('re-indexes a large batch writing only the rows that changed', async () => {
+        fresh();
+        const p = period();
+        const rows = Array.from({ length: 120 }, (_, i) => entry({ itemId: String(i), period: p }));
+        await index.put(rows);
+        const changed = rows.map((row, i) => (i % 20 === 0 ? { ...row, versionId: 'v2' } : row));
+
+        const result = await index.put(changed);
+        const stored = await index.queryPeriod('pull-request', p);
+
+        expect(result).toEqual({ written: 6, unchanged: 114 });
+        expect(
+          stored
+            .filter((r) => r.versionId === 'v2')
+            .map((r) => r.itemId)
+            .sort(),
+        ).toEqual(['0', '20', '40', '60', '80', '100'].sort());
+      });
+
+      it('keeps the last of two versions of one item given in one call', async () => {
+        fresh();
+        const p = period();
+
+        const result = await index.put([
+          entry({ itemId: '8', period: p }),
+          entry({ itemId: '8', period: p, versionId: 'v2' }),
+        ]);
+
+        expect(result).toEqual({ written: 2, unchanged: 0 });
+        expect((await index.queryPeriod('pull-request', p)).map((r) => r.versionId)).toEqual(['v2']);
+      });
+
       it('never duplicates when concurrent runs index the same entries', async () => {
         fresh();
         const p = period();
