@@ -20,7 +20,7 @@ import { readServersEnvFile, startServers } from '../scripts/servers/servers.ts'
  */
 
 const N = Number(process.env.BENCH_N ?? 10_000);
-const OBJECT_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const OBJECT_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PERIOD = '2026-10';
 const REPOS = 20;
 
@@ -166,7 +166,7 @@ function printTable(figures: readonly Figures[]): void {
     cells.map((cell, i) => (i === 0 ? cell.padEnd(width) : cell.padStart(columns[i - 1]!))).join('  ');
   console.log(line(['', ...figures.map((f) => f.store)]));
   for (const [name, value] of rows) console.log(line([name, ...figures.map(value)]));
-  console.log(`(N = ${N}, ${OBJECT_CONCURRENCY} object writes in flight, index writes 16 in flight)`);
+  console.log(`(N = ${N}, ${OBJECT_CONCURRENCY} object writes in flight, index writes 32 in flight)`);
 }
 
 async function main(): Promise<void> {

@@ -57,7 +57,7 @@ const PREFILTER_MIN_ROWS = 50;
 export interface DynamoEvidenceIndexOptions {
   readonly client: DynamoDBClient;
   readonly table: string;
-  /** Parallel conditional writes in flight; default 16. */
+  /** Parallel conditional writes in flight; default 32. */
   readonly writeConcurrency?: number;
 }
 
@@ -98,7 +98,7 @@ export class DynamoEvidenceIndex implements EvidenceIndex {
     });
     this.table = options.table;
     this.location = `dynamodb://${options.table}`;
-    this.writeConcurrency = options.writeConcurrency ?? 16;
+    this.writeConcurrency = options.writeConcurrency ?? 32;
   }
 
   async check(): Promise<void> {
