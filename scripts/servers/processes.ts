@@ -17,8 +17,44 @@ export interface StartedProcess {
   readonly executable: string;
 }
 
+/**
+ * What this Node process started and still owns: killed and removed if the process exits or is
+ * interrupted, even half-way through a start. `handOver` gives them up (the command-line
+ * `start` leaves its servers running on purpose).
+ */
+const owned = { processes: new Set<StartedProcess>(), dirs: new Set<string>() };
+let cleanupInstalled = false;
+
+function cleanUpOwnedNow(): void {
+  killProcessesNow([...owned.processes]);
+  for (const dir of owned.dirs) rmSync(dir, { recursive: true, force: true });
+  owned.processes.clear();
+  owned.dirs.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  cleanUpOwnedNow();
+  process.off(signal, onSignal);
+  // Re-raise only when nobody else (e.g. the test runner) handles the signal.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+export function cleanUpOnExit(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.on('exit', cleanUpOwnedNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+}
+
+export function handOver(processes: readonly StartedProcess[], dirs: readonly string[]): void {
+  for (const process_ of processes) owned.processes.delete(process_);
+  for (const dir of dirs) owned.dirs.delete(dir);
+}
+
 export function makeServerDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  owned.dirs.add(dir);
+  return dir;
 }
 
 /** A loopback port nobody listens on right now (the kernel picks it). */
@@ -60,7 +96,9 @@ export function spawnDaemon(
     });
     if (child.pid === undefined) throw new Error(`${name}: ${executable} did not start`);
     child.unref();
-    return { name, pid: child.pid, executable };
+    const started: StartedProcess = { name, pid: child.pid, executable };
+    owned.processes.add(started);
+    return started;
   } finally {
     closeSync(log);
   }
@@ -145,6 +183,7 @@ export async function stopProcesses(processes: readonly StartedProcess[], graceM
   for (const process_ of ours.filter(isRunning)) signal(process_.pid, 'SIGKILL');
   const killDeadline = Date.now() + 2_000;
   while (Date.now() < killDeadline && ours.some(isRunning)) await sleep(50);
+  for (const process_ of processes) owned.processes.delete(process_);
 }
 
 /** For exit and signal handlers, where nothing asynchronous runs any more. */
@@ -162,4 +201,5 @@ function signal(pid: number, name: NodeJS.Signals): void {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  owned.dirs.delete(dir);
 }

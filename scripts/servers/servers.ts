@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRgw } from './ceph-rgw.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { killProcessesNow, removeDir, type StartedProcess, stopProcesses } from './processes.ts';
+import { cleanUpOnExit, handOver, removeDir, type StartedProcess, stopProcesses } from './processes.ts';
 
 /**
  * The local servers the store adapters are tested and benchmarked against: Ceph RGW (S3 with
@@ -42,6 +42,8 @@ const REGION = 'us-east-1';
 
 export async function startServers(options: StartServersOptions = {}): Promise<LocalServers> {
   const started = Date.now();
+  // Also while starting: an interrupted start must not leave daemons behind.
+  cleanUpOnExit();
   // DynamoDB Local refuses keys with anything but letters and digits.
   const accessKeyId = `cm01${randomBytes(8).toString('hex')}`;
   const secretAccessKey = randomBytes(20).toString('hex');
@@ -69,29 +71,7 @@ export async function startServers(options: StartServersOptions = {}): Promise<L
     CM01_SERVERS_DIRS: dirs.join(':'),
   };
 
-  const cleanUpNow = () => {
-    killProcessesNow(processes);
-    for (const dir of dirs) removeDir(dir);
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    cleanUpNow();
-    detach();
-    // Re-raise only when nobody else (e.g. the test runner) handles the signal.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const detach = () => {
-    process.off('exit', cleanUpNow);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
-  };
-  if (options.stopOnExit ?? true) {
-    process.on('exit', cleanUpNow);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', onSignal);
-  }
-
+  if (!(options.stopOnExit ?? true)) handOver(processes, dirs);
   return {
     s3Endpoint: rgw.endpoint,
     dynamoEndpoint: dynamo.endpoint,
@@ -101,7 +81,6 @@ export async function startServers(options: StartServersOptions = {}): Promise<L
     startMs: Date.now() - started,
     env,
     async stop() {
-      detach();
       await Promise.all([stopProcesses([...rgw.processes].reverse()), stopProcesses(dynamo.processes)]);
       for (const dir of dirs) removeDir(dir);
     },
