@@ -3,7 +3,8 @@
 # already there. Idempotent and quiet when there is nothing to do.
 #
 #   scripts/install-deps.sh             Debian packages (Ceph RGW, qpdf, poppler, fonts, Java) + npm ci
-#   scripts/install-deps.sh --no-ceph   the same without the Ceph servers (the demo needs none)
+#   scripts/install-deps.sh --no-servers  without Ceph and Java, which only the test servers
+#                                         need (the demo needs neither); alias --no-ceph
 #
 # Debian packages need root (or sudo); npm ci runs when node_modules is missing or older than
 # package-lock.json.
@@ -12,13 +13,13 @@ set -euo pipefail
 with_ceph=1
 for arg in "$@"; do
   case "$arg" in
-    --no-ceph) with_ceph=0 ;;
+    --no-ceph | --no-servers) with_ceph=0 ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
-      echo "install-deps: unknown option $arg (use --no-ceph)" >&2
+      echo "install-deps: unknown option $arg (use --no-servers)" >&2
       exit 2
       ;;
   esac
@@ -31,9 +32,9 @@ declare -A wanted=(
   [qpdf]=qpdf
   [poppler-utils]=pdftotext
   [fonts-dejavu-core]=
-  [default-jre-headless]=java
 )
 if [ "$with_ceph" = 1 ]; then
+  wanted[default-jre-headless]=java
   wanted[ceph-mon]=ceph-mon
   wanted[ceph-osd]=ceph-osd
   wanted[radosgw]=radosgw
