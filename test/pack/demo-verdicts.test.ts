@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/server.ts';
+import { loadWorld } from '../../emulator/world.ts';
+import { DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
+import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { openStore } from '../../lambdas/adapters/open-store.ts';
+import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
+import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
+import { collect } from '../../lambdas/collect/collect.ts';
+import { shippedProfile } from '../../lambdas/core/shipped-profiles.ts';
+import { monthWindow } from '../../lambdas/core/window.ts';
+import type { EvidenceIndex, EvidenceStore } from '../../lambdas/evidence/ports.ts';
+import { type BuiltPack, buildPack } from '../../lambdas/pack/build-pack.ts';
+import {
+  DEMO_CONTROL_IDS,
+  DEMO_PERIOD,
+  type DemoProfileId,
+  demoExpectations,
+} from '../fixtures/demo-expectations.ts';
+
+/**
+ * The whole main job on the bundled demo organisation: collect October 2026 from the emulator
+ * over HTTP into the embedded store, judge it under each shipped profile and render the pack.
+ * Every change gets, for every control, the verdict the world was built to show.
+ */
+let dir: string;
+let emulator: Emulator;
+let store: EvidenceStore;
+let index: EvidenceIndex;
+const packs = new Map<DemoProfileId, BuiltPack>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cm01-demo-'));
+  const world = await loadWorld(DEMO_WORLD_FILE);
+  emulator = await startEmulator({ world, port: 0 });
+  ({ store, index } = await openStore(`local:${dir}`));
+  const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
+  const window = monthWindow(DEMO_PERIOD);
+  await collect({ store, index, github, org: world.org, clock: () => new Date(world.now) }, { window });
+  for (const id of ['clerk-cm01', 'clicki'] as const) {
+    packs.set(
+      id,
+      await buildPack({ store, index, render: renderPack }, { window, profile: shippedProfile(id) }),
+    );
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await emulator?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(['clerk-cm01', 'clicki'] as const)('the demo pack under %s', (profileId) => {
+  const expected = demoExpectations[profileId];
+  const pack = () => packs.get(profileId) as BuiltPack;
+  const keyOf = (c: { repo: string; prNumber: number | null; commitSha: string }) =>
+    c.prNumber === null ? `${c.repo}@${c.commitSha}` : `${c.repo}#${c.prNumber}`;
+
+  it('holds exactly the expected population', () => {
+    const actual = pack().model.population.map(keyOf).sort();
+    expect(actual).toEqual(expected.map(keyOf).sort());
+  });
+
+  it.each(expected.map((change) => [keyOf(change), change] as const))(
+    'judges %s as built',
+    (_key, change) => {
+      const row = pack().model.population.find((r) => keyOf(r) === keyOf(change));
+      expect(row, `population row for ${keyOf(change)}`).toBeDefined();
+      expect(row?.changeType).toBe(change.changeType);
+      const actual = Object.fromEntries(DEMO_CONTROL_IDS.map((id) => [id, row?.verdicts[id]]));
+      expect(actual, change.why).toEqual(change.verdicts);
+    },
+  );
+
+  it('lists every required per-change failure as an exception', () => {
+    const exceptions = new Set(pack().model.exceptions.map((e) => `${keyOf(e)} ${e.control}`));
+    for (const change of expected) {
+      for (const control of change.exceptions) expect(exceptions).toContain(`${keyOf(change)} ${control}`);
+    }
+  });
+
+  it('renders a PDF that qpdf accepts, whose text names every exception and whose attachments parse', async () => {
+    const pdf = pack().files[0]?.bytes as Uint8Array;
+    const file = join(dir, `${profileId}.pdf`);
+    await writeFile(file, pdf);
+    execFileSync('qpdf', ['--check', file]);
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { maxBuffer: 64 << 20 }).toString();
+    for (const exception of pack().model.exceptions) {
+      expect(text).toContain(exception.commitSha);
+      expect(text).toContain(exception.control);
+    }
+    const attachments = readPackAttachments(pdf);
+    const manifest = JSON.parse(new TextDecoder().decode(attachments.get('manifest.json')));
+    expect(manifest.entries.length).toBe(pack().model.manifest.length);
+    const population = new TextDecoder().decode(attachments.get('population.csv')).trim().split('\r\n');
+    expect(population[0]).toBe(
+      `repo,change_type,pr_number,commit_sha,merged_at,author,${pack().model.controlIds.join(',')}`,
+    );
+    expect(population.length - 1).toBe(expected.length);
+  });
+});
+
+describe('the demo pack, rendered twice', () => {
+  it('is byte-identical for the same evidence and profile', async () => {
+    const again = await buildPack(
+      { store, index, render: renderPack },
+      { window: monthWindow(DEMO_PERIOD), profile: shippedProfile('clerk-cm01') },
+    );
+    const first = packs.get('clerk-cm01') as BuiltPack;
+    expect(
+      Buffer.from(again.files[0]?.bytes as Uint8Array).equals(
+        Buffer.from(first.files[0]?.bytes as Uint8Array),
+      ),
+    ).toBe(true);
+    // Storing it again wrote nothing new: the same version comes back.
+    expect(again.files[0]?.stored.written).toBe(false);
+    expect(again.files[0]?.stored.versionId).toBe(first.files[0]?.stored.versionId);
+  });
+});
