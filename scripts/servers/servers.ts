@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRgw } from './ceph-rgw.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
@@ -37,7 +37,8 @@ export interface StartServersOptions {
   readonly log?: (line: string) => void;
 }
 
-export const DEFAULT_ENV_FILE = '.cm01-servers.env';
+/** Under `.servers/`, which git ignores. */
+export const DEFAULT_ENV_FILE = '.servers/servers.env';
 const REGION = 'us-east-1';
 
 export async function startServers(options: StartServersOptions = {}): Promise<LocalServers> {
@@ -98,6 +99,7 @@ export function readServersEnvFile(path: string): Record<string, string> {
 }
 
 function writeServersEnvFile(path: string, env: Readonly<Record<string, string>>): void {
+  mkdirSync(dirname(path), { recursive: true });
   const lines = Object.entries(env).map(([key, value]) => `export ${key}='${value}'`);
   writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
