@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -65,6 +65,13 @@ export interface EvidenceFunctionProps {
    */
   readonly deadLetterQueue?: sqs.IQueue;
   /**
+   * Files or folders (relative to the repository root) copied into the bundle, for code that
+   * reads data beside itself at run time — e.g. `{ from: 'node_modules/pdfkit/js/data', to: 'data' }`
+   * for pdfkit's font metrics, or a TTF font the renderer embeds.
+   * @default - none
+   */
+  readonly copyIntoBundle?: readonly { readonly from: string; readonly to: string }[];
+  /**
    * Retries of a failed asynchronous invocation (0–2).
    * @default 2
    */
@@ -101,6 +108,8 @@ export class EvidenceFunction extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // Checks the paths now, so a bad one fails at construction rather than inside bundling.
+    copyCommands(PROJECT_ROOT, PROJECT_ROOT, props.copyIntoBundle ?? []);
     const entry = isAbsolute(props.entry) ? props.entry : resolve(PROJECT_ROOT, props.entry);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -145,9 +154,22 @@ export class EvidenceFunction extends Construct {
         // Bundle everything, the AWS SDK included: the deployed code is then exactly what was tested.
         externalModules: [],
         mainFields: ['module', 'main'],
-        // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-        banner:
-          "import { createRequire as cm01CreateRequire } from 'node:module';const require = cm01CreateRequire(import.meta.url);",
+        // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins and
+        // read files relative to __dirname, neither of which ESM defines.
+        banner: [
+          "import { createRequire as cm01CreateRequire } from 'node:module';",
+          "import { fileURLToPath as cm01FileURLToPath } from 'node:url';",
+          "import { dirname as cm01Dirname } from 'node:path';",
+          'const require = cm01CreateRequire(import.meta.url);',
+          'const __filename = cm01FileURLToPath(import.meta.url);',
+          'const __dirname = cm01Dirname(__filename);',
+        ].join(''),
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) =>
+            copyCommands(inputDir, outputDir, props.copyIntoBundle ?? []),
+        },
         forceDockerBundling: false,
       },
     });
@@ -164,4 +186,18 @@ export class EvidenceFunction extends Construct {
         'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; this is the only statement with Resource "*".',
     });
   }
+}
+
+function copyCommands(
+  inputDir: string,
+  outputDir: string,
+  copies: readonly { readonly from: string; readonly to: string }[],
+): string[] {
+  return copies.map(({ from, to }) => {
+    if (isAbsolute(from) || isAbsolute(to) || from.includes('..') || to.includes('..')) {
+      throw new Error(`copyIntoBundle paths must be relative and inside the repository: ${from} -> ${to}`);
+    }
+    const target = join(outputDir, to);
+    return `mkdir -p "${dirname(target)}" && cp -R "${join(inputDir, from)}" "${target}"`;
+  });
 }

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
@@ -16,6 +18,16 @@ import {
 
 let synthesized: SynthesizedEvidenceApp;
 let functions: [string, NonNullable<SynthesizedEvidenceApp['resources'][string]>][];
+
+/**
+ * Run a bundled handler the way Lambda does: plain Node, ESM, outside vitest's module runner
+ * (which would supply `require` and `__dirname` that the bundle must provide itself).
+ */
+function invokeBundledHandler(directory: string, event: unknown): unknown {
+  const script = `import(${JSON.stringify(pathToFileURL(join(directory, 'index.mjs')).href)}).then((m) => m.handler(${JSON.stringify(event)})).then((r) => process.stdout.write(JSON.stringify(r)))`;
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(output);
+}
 
 /** The asset folder of a function's code: CDK names it after the zip's content hash. */
 function bundleDirectoryOf(fn: NonNullable<SynthesizedEvidenceApp['resources'][string]>): string {
@@ -82,7 +94,7 @@ describe('every function built by the shared wrapper', () => {
     }
   });
 
-  it('bundles an ESM handler with its source map that runs as deployed', async () => {
+  it('bundles an ESM handler with its source map that runs as deployed', () => {
     for (const [id, fn] of functions) {
       const directory = bundleDirectoryOf(fn);
       expect(existsSync(join(directory, 'index.mjs.map')), id).toBe(true);
@@ -91,10 +103,7 @@ describe('every function built by the shared wrapper', () => {
     const jobFunction = functions.find(([id]) => id.startsWith('ReportStatusJob'));
     if (!jobFunction) throw new Error('expected the report-status job');
     const directory = bundleDirectoryOf(jobFunction[1]);
-    const bundled = (await import(pathToFileURL(join(directory, 'index.mjs')).href)) as {
-      handler: (event: unknown) => Promise<unknown>;
-    };
-    await expect(bundled.handler({ period: '2026-10' })).resolves.toEqual({
+    expect(invokeBundledHandler(directory, { period: '2026-10' })).toEqual({
       received: { period: '2026-10' },
     });
   });
@@ -108,6 +117,42 @@ describe('every function built by the shared wrapper', () => {
     expect(buildPack?.[1].Properties).toMatchObject({ MemorySize: 2048, Timeout: 900 });
     const collect = functions.find(([id]) => id.startsWith('CollectPullRequestsJob'));
     expect(collect?.[1].Properties).toMatchObject({ MemorySize: 512, Timeout: 300 });
+  });
+});
+
+describe('bundles that read files beside themselves', () => {
+  it('get __dirname in ESM and the files copied into the bundle', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cm01-infra-'));
+    try {
+      const app = new App({ outdir });
+      const stack = new Stack(app, 'Copies');
+      new EvidenceFunction(stack, 'Fn', {
+        entry: 'test/infra/fixtures/reads-beside-itself-handler.ts',
+        copyIntoBundle: [{ from: 'test/infra/fixtures/bundle-data.txt', to: 'data/bundle-data.txt' }],
+      });
+      const assembly = app.synth();
+      const template = assembly.getStackByName('Copies').template as {
+        Resources: Record<string, { Type: string; Properties: { Code?: { S3Key: string } } }>;
+      };
+      const fn = Object.values(template.Resources).find(
+        (resource) => resource.Type === 'AWS::Lambda::Function',
+      );
+      const directory = join(outdir, `asset.${fn?.Properties.Code?.S3Key.replace(/\.zip$/, '')}`);
+      expect(invokeBundledHandler(directory, {})).toBe('copied beside the bundle');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses copies from outside the repository', () => {
+    const stack = new Stack(new App(), 'Outside');
+    expect(
+      () =>
+        new EvidenceFunction(stack, 'Fn', {
+          entry: FIXTURE_JOB,
+          copyIntoBundle: [{ from: '../secrets', to: 'data' }],
+        }),
+    ).toThrow(/inside the repository/);
   });
 });
 
