@@ -20,15 +20,19 @@ export const SEARCH_PAGE_SIZE = 50;
 /** GitHub's search returns at most this many results per query, whatever `issueCount` says. */
 export const SEARCH_RESULT_CAP = 1000;
 
-/** First-page sizes inside the search, and the page size of follow-ups (GitHub's maximum). */
+/**
+ * First-page sizes inside the search. GitHub's cost counts one request per parent node of each
+ * connection, so only `commits` (whose nodes hold the `parents` connection) drives the points of
+ * a page; the flat lists are read at GitHub's maximum, which no typical PR exceeds.
+ */
 export const FIRST_PAGE = {
   commits: 20,
-  reviews: 20,
-  files: 40,
-  labels: 30,
-  timelineItems: 20,
-  comments: 20,
-  checks: 30,
+  reviews: 100,
+  files: 100,
+  labels: 100,
+  timelineItems: 100,
+  comments: 100,
+  checks: 100,
 } as const;
 export const FOLLOW_UP_PAGE_SIZE = 100;
 /** GitHub serves at most 3,000 files of a pull request, whatever `totalCount` says. */
