@@ -1,4 +1,5 @@
 import { type GitHubClient, GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
+import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-collect-target.ts';
 import {
   type DeploymentStatusRecord,
   type DeploymentSummary,
@@ -10,10 +11,16 @@ import {
   type WorkflowRunSummary,
   workflowRunIdFromUrl,
 } from '../adapters/github/parse-deployments.ts';
-import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-collect-target.ts';
 import type { Window } from '../core/window.ts';
 import type { DeploymentData } from '../evidence/documents.ts';
-import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
+import {
+  type CollectContext,
+  costSince,
+  provenanceOf,
+  type RepoRef,
+  shareOfCost,
+  storeEvidence,
+} from './context.ts';
 
 /**
  * Collects every GitHub deployment of one repository created in the window — with all its
@@ -57,84 +64,134 @@ export async function collectDeployments(
   const runs = new Map<number, Promise<WorkflowRunEvidence>>();
   let deployments = 0;
   let written = 0;
-  for await (const deployment of deploymentsNewestFirst(ctx.github, target, collectFrom)) {
-    const created = Date.parse(deployment.createdAt);
-    if (created >= collectTo || created < collectFrom) continue;
+  for await (const page of deploymentPagesNewestFirst(ctx.github, target, collectFrom)) {
     const costBefore = ctx.github.cost;
-    const statuses = parseDeploymentStatuses(
-      await ctx.github.paginate<unknown>(STATUSES_ROUTE, {
-        owner: target.owner,
-        repo: target.name,
-        deployment_id: deployment.id,
-        per_page: PAGE_SIZE,
-      }),
+    const inRange = page.filter(
+      (d) => Date.parse(d.createdAt) >= collectFrom && Date.parse(d.createdAt) < collectTo,
     );
-    const runId = latestRunId(statuses);
-    let workflowRun: DeploymentData['workflowRun'] = null;
-    if (runId !== undefined) {
-      let pending = runs.get(runId);
-      if (!pending) {
-        pending = fetchWorkflowRun(ctx.github, target, runId);
-        runs.set(runId, pending);
-      }
-      const evidence = await pending;
-      if (evidence.kind === 'found') workflowRun = { ...evidence.run, jobs: evidence.jobs };
-      else {
+    // Statuses and runs of one page are read a few at a time: the requests are independent and
+    // GitHub allows concurrent REST reads well below its secondary limit of 100.
+    const details = await mapConcurrently(inRange, DETAIL_CONCURRENCY, (deployment) =>
+      readDeploymentDetails(ctx.github, target, deployment, runs),
+    );
+    const pageCost = costSince(costBefore, ctx.github.cost);
+    for (const [position, { deployment, statuses, runId, run }] of details.entries()) {
+      let workflowRun: DeploymentData['workflowRun'] = null;
+      if (run?.kind === 'found') workflowRun = { ...run.run, jobs: run.jobs };
+      else if (run?.kind === 'unreadable') {
         ctx.recordGap({
           source: 'workflow-runs',
           repo: target.fullName,
-          reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${evidence.reason}); the deployment is recorded without it`,
+          reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
         });
       }
-    }
-    const data: DeploymentData = { ...deployment, statuses, workflowRun };
-    const recorded = await storeEvidence(
-      ctx,
-      {
-        kind: 'deployment',
+      const data: DeploymentData = { ...deployment, statuses, workflowRun };
+      const recorded = await storeEvidence(
+        ctx,
+        {
+          kind: 'deployment',
+          repo: target.fullName,
+          itemId: String(deployment.id),
+          occurredAt: deployment.createdAt,
+          provenance: provenanceOf(ctx, {
+            source: 'github-rest',
+            request: [
+              DEPLOYMENTS_ROUTE,
+              STATUSES_ROUTE,
+              ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
+            ].join('; '),
+            parameters: {
+              owner: target.owner,
+              repo: target.name,
+              deployment_id: deployment.id,
+              ...(runId === undefined ? {} : { run_id: runId }),
+            },
+            apiCost: shareOfCost(pageCost, details.length, position),
+          }),
+          data,
+        },
+        {
+          environment: deployment.environment,
+          production: deployment.productionEnvironment,
+          sha: deployment.sha,
+          state: statuses.at(-1)?.state ?? 'none',
+        },
+      );
+      deployments += 1;
+      if (recorded.written) written += 1;
+      ctx.progress({
+        type: 'item',
         repo: target.fullName,
+        kind: 'deployments',
         itemId: String(deployment.id),
-        occurredAt: deployment.createdAt,
-        provenance: provenanceOf(ctx, {
-          source: 'github-rest',
-          request: [
-            DEPLOYMENTS_ROUTE,
-            STATUSES_ROUTE,
-            ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
-          ].join('; '),
-          parameters: {
-            owner: target.owner,
-            repo: target.name,
-            deployment_id: deployment.id,
-            ...(runId === undefined ? {} : { run_id: runId }),
-          },
-          apiCost: costSince(costBefore, ctx.github.cost),
-        }),
-        data,
-      },
-      {
-        environment: deployment.environment,
-        production: deployment.productionEnvironment,
-        sha: deployment.sha,
-        state: statuses.at(-1)?.state ?? 'none',
-      },
-    );
-    deployments += 1;
-    if (recorded.written) written += 1;
-    ctx.progress({ type: 'item', repo: target.fullName, kind: 'deployments', itemId: String(deployment.id) });
+      });
+    }
   }
   return { deployments, written };
+}
+
+const DETAIL_CONCURRENCY = 8;
+
+interface DeploymentDetails {
+  readonly deployment: DeploymentSummary;
+  readonly statuses: DeploymentStatusRecord[];
+  readonly runId: number | undefined;
+  readonly run: WorkflowRunEvidence | undefined;
+}
+
+async function readDeploymentDetails(
+  github: GitHubClient,
+  target: RepoName,
+  deployment: DeploymentSummary,
+  runs: Map<number, Promise<WorkflowRunEvidence>>,
+): Promise<DeploymentDetails> {
+  const statuses = parseDeploymentStatuses(
+    await github.paginate<unknown>(STATUSES_ROUTE, {
+      owner: target.owner,
+      repo: target.name,
+      deployment_id: deployment.id,
+      per_page: PAGE_SIZE,
+    }),
+  );
+  const runId = latestRunId(statuses);
+  if (runId === undefined) return { deployment, statuses, runId, run: undefined };
+  // Staging, canary and production deployments of one pipeline often share a run: read it once.
+  let pending = runs.get(runId);
+  if (!pending) {
+    pending = fetchWorkflowRun(github, target, runId);
+    runs.set(runId, pending);
+  }
+  return { deployment, statuses, runId, run: await pending };
+}
+
+/** `map` with at most `limit` calls in flight; results keep the input order. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /**
  * GitHub lists deployments newest first and has no time filter, so paging stops at the first
  * page that reaches past the start of what we collect.
  */
-async function* deploymentsNewestFirst(
+async function* deploymentPagesNewestFirst(
   github: GitHubClient,
   target: RepoName,
   collectFrom: number,
-): AsyncGenerator<DeploymentSummary> {
+): AsyncGenerator<DeploymentSummary[]> {
   for (let page = 1; ; page += 1) {
     const response = await github.rest<unknown>(DEPLOYMENTS_ROUTE, {
       owner: target.owner,
@@ -143,7 +200,7 @@ async function* deploymentsNewestFirst(
       page,
     });
     const deployments = parseDeploymentsPage(response.data);
-    yield* deployments;
+    yield deployments;
     const oldest = deployments.at(-1);
     if (deployments.length < PAGE_SIZE || !oldest || Date.parse(oldest.createdAt) < collectFrom) return;
   }
