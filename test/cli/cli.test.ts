@@ -1,0 +1,157 @@
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cm01 } from './run-cli.ts';
+
+/**
+ * The command line as its users drive it (cli.md): the main job on the bundled demo
+ * organisation into the embedded store, then verification — and its failure after an evidence
+ * object is altered — and the usage errors with their exit statuses.
+ */
+let work: string;
+const stem = 'cm01-acme-2026-10-clicki';
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'cm01-cli-'));
+}, 60_000);
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('cm01 run on the bundled demo organisation', () => {
+  it('collects, judges and writes the pack files named as cli.md says', () => {
+    const result = cm01([
+      'run',
+      '--profile',
+      'clicki',
+      '--store',
+      `local:${work}/store`,
+      '--out',
+      `${work}/out`,
+      '--json',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.pack.period.label).toBe('2026-10');
+    expect(summary.pack.changes).toBeGreaterThan(30);
+    for (const ext of ['.pdf', '.manifest.json', '.population.csv', '.exceptions.csv']) {
+      expect(existsSync(join(work, 'out', `${stem}${ext}`)), ext).toBe(true);
+    }
+    const header = readFileSync(join(work, 'out', `${stem}.exceptions.csv`), 'utf8').split('\r\n')[0];
+    expect(header).toBe('repo,change_type,pr_number,commit_sha,control,reason,evidence_key,evidence_version');
+  });
+
+  it('collects nothing new when run again', () => {
+    const result = cm01([
+      'collect',
+      '--period',
+      '2026-10',
+      '--github-world',
+      demoWorld(),
+      '--store',
+      `local:${work}/store`,
+      '--json',
+    ]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).counts).toEqual({});
+  });
+
+  it('verifies the fresh pack against the store', () => {
+    const result = cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/verified: every object matches the pack/);
+  });
+
+  it('fails verification naming an evidence object whose bytes were altered', () => {
+    const manifest = JSON.parse(readFileSync(join(work, 'out', `${stem}.manifest.json`), 'utf8'));
+    const victim = manifest.entries.find((e: { key: string }) => e.key.includes('/pull-request/'));
+    const data = join(work, 'store', 'objects', `${victim.key}.v`, `${victim.versionId}.data`);
+    chmodSync(data, 0o644);
+    const original = readFileSync(data, 'utf8');
+    writeFileSync(data, original.replace('"title":"', '"title":"tampered '));
+    const result = cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
+    writeFileSync(data, original);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`MISMATCH ${victim.key} (version ${victim.versionId})`);
+    expect(result.stdout).toMatch(/1 object\(s\) do not match/);
+  });
+
+  it('lists and downloads the stored pack', () => {
+    const list = cm01(['packs', 'list', '--store', `local:${work}/store`]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toContain(`2026-10/${stem}.pdf`);
+    const download = cm01([
+      'packs',
+      'download',
+      '--period',
+      '2026-10',
+      '--profile',
+      'clicki',
+      '--store',
+      `local:${work}/store`,
+      '--out',
+      `${work}/dl`,
+    ]);
+    expect(download.status, download.stderr).toBe(0);
+    expect(readFileSync(join(work, 'dl', `${stem}.pdf`))).toEqual(
+      readFileSync(join(work, 'out', `${stem}.pdf`)),
+    );
+  });
+});
+
+describe('cm01 refuses bad input', () => {
+  it.each([
+    [['run', '--period', '2026-13'], 2, /--period: "2026-13" has no month 13/],
+    [['run', '--from', '2026-10-10', '--to', '2026-10-01'], 2, /--to: .* does not come after/],
+    [['frobnicate'], 2, /frobnicate: unknown command/],
+    [['collect', '--period', '2026-10'], 2, /name where to collect from/],
+    [['run', '--store', 'ftp://x'], 1, /unknown store scheme "ftp:"/],
+    [['run', '--profile', 'sox'], 1, /"sox" is not a shipped profile/],
+    [['verify'], 2, /PACK.pdf: missing/],
+  ])('cm01 %j exits %i', (args, status, message) => {
+    const cwd = mkdtempSync(join(work, 'refused-'));
+    const result = cm01(args, { cwd });
+    expect(result.status).toBe(status);
+    expect(result.stderr).toMatch(message);
+    // Nothing written: no store, no output folder.
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('refuses a period after the source’s clock and writes nothing', () => {
+    const store = join(work, 'future-store');
+    const result = cm01([
+      'collect',
+      '--period',
+      '2026-12',
+      '--github-world',
+      demoWorld(),
+      '--store',
+      `local:${store}`,
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/--period: window 2026-12 starts after the source's current time/);
+    expect(existsSync(join(store, 'objects')) ? readdirSync(join(store, 'objects')) : []).toEqual([]);
+  });
+
+  it('says so when a period has no evidence instead of rendering an empty pack', () => {
+    const result = cm01([
+      'pack',
+      '--period',
+      '2026-03',
+      '--store',
+      `local:${work}/store`,
+      '--out',
+      `${work}/empty`,
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/no evidence .* 2026-03/);
+    expect(existsSync(join(work, 'empty'))).toBe(false);
+  });
+});
+
+function demoWorld(): string {
+  return new URL('../../emulator/worlds/demo.world.json', import.meta.url).pathname;
+}
