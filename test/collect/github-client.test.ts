@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,55 @@ describe('GitHub client against the emulator’s rate limits', () => {
       ).rejects.toBeInstanceOf(GitHubRateLimitError);
     } finally {
       await emulator.close();
+    }
+  });
+});
+
+describe('GitHub client as a GitHub App installation', () => {
+  it('signs a JWT for the app, trades it for an installation token, and names itself app/<slug>', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const seen: { method: string; path: string; authorization: string }[] = [];
+    const { url, server } = await serve((request, response) => {
+      const path = request.url ?? '/';
+      const authorization = String(request.headers.authorization ?? '');
+      seen.push({ method: request.method ?? 'GET', path, authorization });
+      const jwt = /^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(authorization);
+      if (request.method === 'POST' && path === '/app/installations/42/access_tokens' && jwt) {
+        return json(response, 201, {
+          token: 'ghs_installation',
+          expires_at: '2099-01-01T00:00:00Z',
+          permissions: {},
+        });
+      }
+      if (path === '/app' && jwt) return json(response, 200, { slug: 'cm01-evidence', id: 7 });
+      if (path === '/repos/acme/api' && authorization === 'token ghs_installation') {
+        return json(response, 200, { name: 'api', default_branch: 'main' });
+      }
+      return json(response, 401, { message: 'Bad credentials' });
+    });
+    try {
+      const github = createGitHubClient({
+        baseUrl: url,
+        auth: {
+          kind: 'app',
+          appId: '7',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+          installationId: 42,
+        },
+      });
+      expect(await github.identity()).toBe('app/cm01-evidence');
+      const repo = await github.rest<{ default_branch: string }>('GET /repos/{owner}/{repo}', {
+        owner: 'acme',
+        repo: 'api',
+      });
+      expect(repo.data.default_branch).toBe('main');
+      expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /app',
+        'POST /app/installations/42/access_tokens',
+        'GET /repos/acme/api',
+      ]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+  PullRequestAssembly,
+  type RawPullRequest,
+} from '../../lambdas/adapters/github/parse-pull-requests.ts';
+
+/** Assembling a PR document from GitHub's pages, and saying so where GitHub stops short. */
+
+const sha = (n: number) => n.toString(16).padStart(40, '0');
+const done = { hasNextPage: false, endCursor: null };
+const empty = { totalCount: 0, pageInfo: done, nodes: [] };
+
+function rawPullRequest(overrides: Partial<RawPullRequest> = {}): RawPullRequest {
+  return {
+    id: 'PR_1',
+    number: 12,
+    url: 'https://github.com/acme/api/pull/12',
+    title: 'ENG-1 Fix',
+    body: '',
+    createdAt: '2026-10-01T09:00:00Z',
+    mergedAt: '2026-10-01T10:00:00Z',
+    baseRefName: 'main',
+    headRefName: 'fix',
+    headRefOid: sha(2),
+    author: { login: 'alice', __typename: 'User' },
+    mergedBy: { login: 'alice', __typename: 'User' },
+    mergeCommit: null,
+    commits: empty,
+    reviews: empty,
+    files: empty,
+    labels: { totalCount: 0, nodes: [] },
+    timelineItems: empty,
+    comments: empty,
+    ...overrides,
+  };
+}
+
+const file = (i: number) => ({ path: `f${i}.ts`, additions: 1, deletions: 0, changeType: 'ADDED' });
+
+describe('PullRequestAssembly', () => {
+  it('asks for the next page of a list until GitHub has no more, then is complete', () => {
+    const assembly = new PullRequestAssembly(
+      rawPullRequest({
+        files: { totalCount: 150, pageInfo: { hasNextPage: true, endCursor: 'c100' }, nodes: [file(1)] },
+      }),
+    );
+    expect(assembly.pendingPages()).toEqual([{ connection: 'files', after: 'c100' }]);
+    assembly.addPage('files', { totalCount: 150, pageInfo: done, nodes: [file(2)] });
+    assembly.addChecksPage(null);
+    expect(assembly.isComplete()).toBe(true);
+    expect(assembly.toData().files.map((f) => f.path)).toEqual(['f1.ts', 'f2.ts']);
+  });
+
+  it('records in completeness where GitHub served fewer files than its totalCount (the 3,000-file cap)', () => {
+    const nodes = Array.from({ length: 3000 }, (_, i) => file(i));
+    const assembly = new PullRequestAssembly(
+      rawPullRequest({ files: { totalCount: 3400, pageInfo: done, nodes } }),
+    );
+    assembly.addChecksPage(null);
+    expect(assembly.toData().completeness).toEqual([
+      {
+        field: 'files',
+        collected: 3000,
+        total: 3400,
+        reason: 'GitHub serves at most 3000 files of a pull request',
+      },
+    ]);
+  });
+
+  it('marks a dismissed approval with who dismissed it, when, and what it was', () => {
+    const assembly = new PullRequestAssembly(
+      rawPullRequest({
+        reviews: {
+          totalCount: 1,
+          pageInfo: done,
+          nodes: [
+            {
+              id: 'R1',
+              author: { login: 'bob' },
+              state: 'DISMISSED',
+              submittedAt: '2026-10-01T09:30:00Z',
+              commit: { oid: sha(2) },
+            },
+          ],
+        },
+        timelineItems: {
+          totalCount: 2,
+          pageInfo: done,
+          nodes: [
+            {
+              __typename: 'ReviewDismissedEvent',
+              createdAt: '2026-10-01T09:40:00Z',
+              actor: { login: 'alice' },
+              review: { id: 'R1' },
+              previousReviewState: 'APPROVED',
+            },
+            {
+              __typename: 'UnlabeledEvent',
+              createdAt: '2026-10-01T09:45:00Z',
+              actor: null,
+              label: { name: 'wip' },
+            },
+          ],
+        },
+      }),
+    );
+    assembly.addChecksPage(null);
+    const data = assembly.toData();
+    expect(data.reviews[0]).toMatchObject({
+      state: 'DISMISSED',
+      previousState: 'APPROVED',
+      dismissedBy: 'alice',
+      dismissedAt: '2026-10-01T09:40:00Z',
+    });
+    expect(data.labelEvents).toEqual([
+      { name: 'wip', action: 'removed', actor: null, at: '2026-10-01T09:45:00Z' },
+    ]);
+  });
+
+  it('turns commit statuses into checks that are final unless pending', () => {
+    const assembly = new PullRequestAssembly(rawPullRequest());
+    assembly.addChecksPage({
+      oid: sha(2),
+      statusCheckRollup: {
+        contexts: {
+          totalCount: 2,
+          pageInfo: done,
+          nodes: [
+            {
+              __typename: 'StatusContext',
+              context: 'ci/sast',
+              state: 'SUCCESS',
+              createdAt: '2026-10-01T09:50:00Z',
+              creator: { login: 'ci-bot' },
+            },
+            {
+              __typename: 'StatusContext',
+              context: 'ci/e2e',
+              state: 'PENDING',
+              createdAt: '2026-10-01T09:51:00Z',
+              creator: null,
+            },
+          ],
+        },
+      },
+    });
+    expect(assembly.toData().checks.map((c) => [c.name, c.status, c.conclusion, c.completedAt])).toEqual([
+      ['ci/sast', 'COMPLETED', 'SUCCESS', '2026-10-01T09:50:00Z'],
+      ['ci/e2e', 'PENDING', 'PENDING', null],
+    ]);
+  });
+});
