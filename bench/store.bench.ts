@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoEvidenceIndex } from '../lambdas/adapters/dynamo-index.ts';
 import { openStore } from '../lambdas/adapters/open-store.ts';
@@ -31,6 +31,8 @@ interface Figures {
   readonly indexWriteMs: number;
   readonly rowsWritten: number;
   readonly rerunMs: number;
+  readonly rerunObjectsMs: number;
+  readonly rerunIndexMs: number;
   readonly rerunObjectsWritten: number;
   readonly rerunRowsWritten: number;
   readonly queryMs: number;
@@ -137,6 +139,8 @@ async function measure(label: string, store: EvidenceStore, index: EvidenceIndex
     indexWriteMs: first.indexMs,
     rowsWritten: first.rowsWritten,
     rerunMs,
+    rerunObjectsMs: second.objectsMs,
+    rerunIndexMs: second.indexMs,
     rerunObjectsWritten: second.objectsWritten,
     rerunRowsWritten: second.rowsWritten,
     queryMs,
@@ -154,6 +158,8 @@ function printTable(figures: readonly Figures[]): void {
     ['index rows written', (f) => String(f.rowsWritten)],
     ['index writes: rate', (f) => `${Math.round(f.rowsWritten / (f.indexWriteMs / 1000))} rows/s`],
     ['re-run (all unchanged): time', (f) => `${(f.rerunMs / 1000).toFixed(2)} s`],
+    ['re-run: objects (HEAD only)', (f) => `${(f.rerunObjectsMs / 1000).toFixed(2)} s`],
+    ['re-run: index', (f) => `${(f.rerunIndexMs / 1000).toFixed(2)} s`],
     ['re-run: objects written', (f) => String(f.rerunObjectsWritten)],
     ['re-run: index rows written', (f) => String(f.rerunRowsWritten)],
     [`query one period (${N} rows): time`, (f) => `${Math.round(f.queryMs)} ms`],
@@ -167,6 +173,11 @@ function printTable(figures: readonly Figures[]): void {
   console.log(line(['', ...figures.map((f) => f.store)]));
   for (const [name, value] of rows) console.log(line([name, ...figures.map(value)]));
   console.log(`(N = ${N}, ${OBJECT_CONCURRENCY} object writes in flight, index writes 32 in flight)`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  );
 }
 
 async function main(): Promise<void> {
