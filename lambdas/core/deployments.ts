@@ -1,6 +1,13 @@
 import { shortSha } from './change.ts';
 import type { PeriodFacts } from './facts.ts';
-import { FAILED_STATES, firstStatusTime, isCdAutomation, isProductionDeployment } from './facts.ts';
+import {
+  FAILED_STATES,
+  firstAtOrAfter,
+  firstStatusTime,
+  isCdAutomation,
+  isProductionDeployment,
+  productionTimeline,
+} from './facts.ts';
 import type { EvidenceItem } from './period-evidence.ts';
 import { compareText } from './population.ts';
 import type { ProfileParameters } from './profile.ts';
@@ -41,7 +48,7 @@ export function judgePipeline(
 ): { ok: boolean; text: string } {
   const d = production.doc.data;
   const created = Date.parse(d.createdAt);
-  const sameSha = facts.deploymentsOf(production.doc.repo).filter((item) => item.doc.data.sha === d.sha);
+  const sameSha = facts.deploymentsOfSha(production.doc.repo, d.sha);
   const successIn = (environment: string, notBefore: number): string | undefined =>
     sameSha
       .filter((item) => item.doc.data.environment === environment)
@@ -80,19 +87,18 @@ export function previousGoodDeployment(
   facts: PeriodFacts,
   parameters: ProfileParameters,
 ): Deployment | undefined {
-  const created = Date.parse(item.doc.data.createdAt);
-  const earlier = facts
-    .deploymentsOf(item.doc.repo)
-    .filter(
-      (other) =>
-        other !== item &&
-        isProductionDeployment(other, parameters) &&
-        Date.parse(other.doc.data.createdAt) < created &&
-        firstStatusTime(other, ['success']) !== undefined &&
-        failureTime(other) === undefined &&
-        other.doc.data.sha !== item.doc.data.sha,
-    );
-  return earlier[earlier.length - 1];
+  const timeline = productionTimeline(facts, parameters, item.doc.repo, 'all');
+  for (let i = firstAtOrAfter(timeline, Date.parse(item.doc.data.createdAt)) - 1; i >= 0; i--) {
+    const other = timeline.items[i]!;
+    if (
+      other.doc.data.sha !== item.doc.data.sha &&
+      firstStatusTime(other, ['success']) !== undefined &&
+      failureTime(other) === undefined
+    ) {
+      return other;
+    }
+  }
+  return undefined;
 }
 
 export type RollbackOutcome =
@@ -126,7 +132,7 @@ export function judgeRollback(
   const good = previousGoodDeployment(failed, facts, parameters);
   if (good) {
     const redeploy = facts
-      .deploymentsOf(failed.doc.repo)
+      .deploymentsOfSha(failed.doc.repo, good.doc.data.sha)
       .find(
         (other) =>
           other !== failed &&
@@ -171,14 +177,10 @@ export function wasRolledBack(
 ): Deployment | undefined {
   if (firstStatusTime(item, ['success']) === undefined) return undefined;
   const created = Date.parse(item.doc.data.createdAt);
-  const next = facts
-    .deploymentsOf(item.doc.repo)
-    .find(
-      (other) =>
-        other !== item &&
-        isProductionDeployment(other, parameters) &&
-        Date.parse(other.doc.data.createdAt) > created,
-    );
+  const timeline = productionTimeline(facts, parameters, item.doc.repo, 'all');
+  let i = firstAtOrAfter(timeline, created);
+  while (i < timeline.items.length && (timeline.times[i]! <= created || timeline.items[i] === item)) i++;
+  const next = timeline.items[i];
   if (!next) return undefined;
   const good = previousGoodDeployment(item, facts, parameters);
   return good && next.doc.data.sha === good.doc.data.sha ? next : undefined;

@@ -19,6 +19,8 @@ export interface PeriodFacts {
   protectionAt(repo: string, atIso: string): EvidenceItem<'branch-protection'> | undefined;
   /** Every loaded deployment of a repository (any environment), oldest first. */
   deploymentsOf(repo: string): readonly EvidenceItem<'deployment'>[];
+  /** Every loaded deployment of one SHA in a repository (any environment), oldest first. */
+  deploymentsOfSha(repo: string, sha: string): readonly EvidenceItem<'deployment'>[];
   /** True when `descendant` is `ancestor` or has it in its history on the default branch. */
   contains(repo: string, descendant: string, ancestor: string): boolean;
   /** Whether the collected default-branch history of the repository holds this SHA. */
@@ -55,12 +57,19 @@ export function buildPeriodFacts(
       (a, b) => compareText(a.doc.data.createdAt, b.doc.data.createdAt) || a.doc.data.id - b.doc.data.id,
     );
   }
+  const bySha = groupBy(evidence.deployments, (item) => `${item.doc.repo}@${item.doc.data.sha}`);
+  for (const list of bySha.values()) {
+    list.sort(
+      (a, b) => compareText(a.doc.data.createdAt, b.doc.data.createdAt) || a.doc.data.id - b.doc.data.id,
+    );
+  }
   const parents = new Map<string, Map<string, readonly string[]>>();
   for (const item of evidence.branchCommits) {
     const repoParents = parents.get(item.doc.repo) ?? new Map<string, readonly string[]>();
     repoParents.set(item.doc.data.commit.sha, item.doc.data.commit.parents);
     parents.set(item.doc.repo, repoParents);
   }
+  const mainline = firstParentLines(evidence.branchCommits);
   const ancestors = new Map<string, Set<string>>();
   const ancestorsOf = (repo: string, sha: string): Set<string> => {
     const cacheKey = `${repo}@${sha}`;
@@ -108,8 +117,16 @@ export function buildPeriodFacts(
     deploymentsOf(repo) {
       return deployments.get(repo) ?? [];
     },
+    deploymentsOfSha(repo, sha) {
+      return bySha.get(`${repo}@${sha}`) ?? [];
+    },
     contains(repo, descendant, ancestor) {
-      return descendant === ancestor || ancestorsOf(repo, descendant).has(ancestor);
+      if (descendant === ancestor) return true;
+      const d = mainline.get(`${repo}@${descendant}`);
+      const a = mainline.get(`${repo}@${ancestor}`);
+      // On one first-parent line (the usual protected branch) order decides, without a walk.
+      if (d && a && d.line === a.line) return a.depth <= d.depth;
+      return ancestorsOf(repo, descendant).has(ancestor);
     },
     onDefaultBranch(repo, sha) {
       return parents.get(repo)?.has(sha) ?? false;
@@ -124,6 +141,42 @@ export function buildPeriodFacts(
       return cdkRepos.has(repo) || cdkRepositoryGlobs(repo);
     },
   };
+}
+
+/**
+ * Place each default-branch commit on a first-parent line: walking first parents down from each
+ * tip (newest first), a commit gets the line's id and its depth (higher = later).
+ */
+function firstParentLines(
+  commits: readonly EvidenceItem<'branch-commit'>[],
+): Map<string, { line: number; depth: number }> {
+  const byKey = new Map<string, EvidenceItem<'branch-commit'>>();
+  const firstParents = new Set<string>();
+  for (const item of commits) {
+    byKey.set(`${item.doc.repo}@${item.doc.data.commit.sha}`, item);
+    const first = item.doc.data.commit.parents[0];
+    if (first) firstParents.add(`${item.doc.repo}@${first}`);
+  }
+  const tips = [...byKey.entries()]
+    .filter(([key]) => !firstParents.has(key))
+    .sort(
+      ([ka, a], [kb, b]) =>
+        compareText(b.doc.data.commit.committedAt, a.doc.data.commit.committedAt) || compareText(ka, kb),
+    );
+  const placed = new Map<string, { line: number; depth: number }>();
+  tips.forEach(([tipKey], line) => {
+    let key: string | undefined = tipKey;
+    let depth = 0;
+    while (key !== undefined && !placed.has(key)) {
+      const item = byKey.get(key);
+      if (!item) break;
+      placed.set(key, { line, depth });
+      depth -= 1;
+      const first = item.doc.data.commit.parents[0];
+      key = first ? `${item.doc.repo}@${first}` : undefined;
+    }
+  });
+  return placed;
 }
 
 /** The latest snapshot taken at or before `atIso`, else the earliest one after it. */
@@ -189,21 +242,85 @@ export function shippingDeployments(
   facts: PeriodFacts,
   parameters: ProfileParameters,
 ): ShippingDeployments {
+  // Several rules and the completeness report ask the same question of each change: answer once.
+  const perParameters = shippingCache.get(facts) ?? new WeakMap();
+  shippingCache.set(facts, perParameters);
+  const perChange = perParameters.get(parameters) ?? new WeakMap<Change, ShippingDeployments>();
+  perParameters.set(parameters, perChange);
+  const cached = perChange.get(change);
+  if (cached) return cached;
+  const found = findShippingDeployments(
+    change,
+    facts,
+    productionTimeline(facts, parameters, change.repo, 'window'),
+  );
+  perChange.set(change, found);
+  return found;
+}
+
+const shippingCache = new WeakMap<
+  PeriodFacts,
+  WeakMap<ProfileParameters, WeakMap<Change, ShippingDeployments>>
+>();
+const timelineCache = new WeakMap<PeriodFacts, WeakMap<ProfileParameters, Map<string, ProductionTimeline>>>();
+
+/** Production deployments of one repository (in the window, or all loaded), oldest first, with parsed times. */
+export interface ProductionTimeline {
+  readonly items: readonly EvidenceItem<'deployment'>[];
+  readonly times: readonly number[];
+}
+
+export function productionTimeline(
+  facts: PeriodFacts,
+  parameters: ProfileParameters,
+  repo: string,
+  scope: 'window' | 'all',
+): ProductionTimeline {
+  const perParameters = timelineCache.get(facts) ?? new WeakMap();
+  timelineCache.set(facts, perParameters);
+  const perRepo = perParameters.get(parameters) ?? new Map<string, ProductionTimeline>();
+  perParameters.set(parameters, perRepo);
+  const cacheKey = `${scope} ${repo}`;
+  const cached = perRepo.get(cacheKey);
+  if (cached) return cached;
+  const items = facts
+    .deploymentsOf(repo)
+    .filter(
+      (item) =>
+        isProductionDeployment(item, parameters) &&
+        (scope === 'all' || inWindow(item.doc.data.createdAt, facts.window)),
+    );
+  const timeline = { items, times: items.map((item) => Date.parse(item.doc.data.createdAt)) };
+  perRepo.set(cacheKey, timeline);
+  return timeline;
+}
+
+function findShippingDeployments(
+  change: Change,
+  facts: PeriodFacts,
+  timeline: ProductionTimeline,
+): ShippingDeployments {
   const attempts: EvidenceItem<'deployment'>[] = [];
-  let shipped: EvidenceItem<'deployment'> | undefined;
-  if (!change.commitSha) return { attempts, shipped };
-  for (const item of facts.deploymentsOf(change.repo)) {
-    if (!isProductionDeployment(item, parameters)) continue;
-    if (!inWindow(item.doc.data.createdAt, facts.window)) continue;
-    if (Date.parse(item.doc.data.createdAt) < Date.parse(change.mergedAt)) continue;
+  if (!change.commitSha) return { attempts, shipped: undefined };
+  for (let i = firstAtOrAfter(timeline, Date.parse(change.mergedAt)); i < timeline.items.length; i++) {
+    const item = timeline.items[i]!;
     if (!facts.contains(change.repo, item.doc.data.sha, change.commitSha)) continue;
     attempts.push(item);
-    if (firstStatusTime(item, ['success'])) {
-      shipped = item;
-      break;
-    }
+    if (firstStatusTime(item, ['success'])) return { attempts, shipped: item };
   }
-  return { attempts, shipped };
+  return { attempts, shipped: undefined };
+}
+
+/** Index of the first deployment created at or after `time` (binary search: the timeline is sorted). */
+export function firstAtOrAfter(timeline: ProductionTimeline, time: number): number {
+  let low = 0;
+  let high = timeline.times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (timeline.times[mid]! < time) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 export function isCdAutomation(item: EvidenceItem<'deployment'>, parameters: ProfileParameters): boolean {

@@ -103,9 +103,18 @@ export function incompleteLists(pr: EvidenceItem<'pull-request'>, field: string)
     );
 }
 
+const compiledGlobs = new Map<string, (path: string) => boolean>();
+
+/** Compiled once per distinct glob list: every change of a period asks with the same globs. */
 export function globMatcher(globs: readonly string[]): (path: string) => boolean {
   if (globs.length === 0) return () => false;
-  return picomatch([...globs], { dot: true, nocase: true });
+  const key = JSON.stringify(globs);
+  let matcher = compiledGlobs.get(key);
+  if (!matcher) {
+    matcher = picomatch([...globs], { dot: true, nocase: true });
+    compiledGlobs.set(key, matcher);
+  }
+  return matcher;
 }
 
 export type Review = EvidenceItem<'pull-request'>['doc']['data']['reviews'][number];
