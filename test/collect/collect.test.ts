@@ -199,7 +199,6 @@ describe('collect on a two-repository organisation', () => {
 
   it('writes nothing new when run again over the same window', async () => {
     const before = await evidenceFingerprint(bed.index, ['acme/api', 'acme/web', 'acme'], FINGERPRINT_KINDS);
-    const requestsBefore = bed.github.cost.requests;
 
     const summary = await collect(depsOf(bed), { window: OCTOBER, kinds: CHANGE_KINDS });
 
