@@ -46,6 +46,11 @@ export interface JobDefinition {
    */
   readonly listRepositoriesEntry?: string;
   /**
+   * Files copied into the job's bundle (see `EvidenceFunctionProps.copyIntoBundle`).
+   * @default - none
+   */
+  readonly copyIntoBundle?: readonly { readonly from: string; readonly to: string }[];
+  /**
    * Concurrent repositories of a fan-out job.
    * @default 4
    */
@@ -192,6 +197,7 @@ export class EvidenceStack extends Stack {
         environment,
         logRetention,
         description: `CM-01 ${definition.name}`,
+        copyIntoBundle: definition.copyIntoBundle,
         grant,
         alarmTopic: this.alarmTopic,
       });
@@ -206,6 +212,7 @@ export class EvidenceStack extends Stack {
     const collectOne = new EvidenceFunction(this, `${id}Each`, {
       entry: definition.entry,
       description: `CM-01 ${definition.name}: one repository`,
+      copyIntoBundle: definition.copyIntoBundle,
       memorySize: definition.memorySize,
       timeout,
       environment,

@@ -45,6 +45,9 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     access: 'build-pack',
     memorySize: 2048,
     timeoutSeconds: 900,
+    // The renderer finds its fonts with require.resolve('dejavu-fonts-ttf/ttf/…'), which in
+    // the deployed bundle has no node_modules to look in unless the package is copied there.
+    copyIntoBundle: [{ from: 'node_modules/dejavu-fonts-ttf', to: 'node_modules/dejavu-fonts-ttf' }],
   },
 ];
 

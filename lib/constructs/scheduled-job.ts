@@ -56,7 +56,7 @@ export function createDeadLetterQueue(scope: Construct, id: string, usedBy: stri
 export interface ScheduledJobProps
   extends Pick<
     EvidenceFunctionProps,
-    'entry' | 'memorySize' | 'timeout' | 'environment' | 'logRetention' | 'description'
+    'entry' | 'memorySize' | 'timeout' | 'environment' | 'logRetention' | 'description' | 'copyIntoBundle'
   > {
   /** EventBridge schedule expression, e.g. `cron(30 2 * * ? *)` (UTC). */
   readonly schedule: string;
@@ -98,6 +98,7 @@ export class ScheduledJob extends Construct {
       timeout: props.timeout,
       environment: props.environment,
       logRetention: props.logRetention,
+      copyIntoBundle: props.copyIntoBundle,
       reservedConcurrentExecutions: 1,
       deadLetterQueue: this.deadLetterQueue,
     });
