@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import { canonicalJson, sha256Hex } from '../evidence/canonical-json.ts';
 import type { RetentionStatus } from '../evidence/ports.ts';
 import type { Change } from './change.ts';
@@ -64,16 +63,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
   const gaps = collectGaps(evidence);
-  const cdkGlobs =
-    parameters.cdkRepositories.length > 0
-      ? picomatch(parameters.cdkRepositories, { nocase: true })
-      : () => false;
-  const facts = buildPeriodFacts(
-    evidence,
-    window,
-    gaps,
-    (repo) => cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo),
-  );
+  const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
   const changes = buildPopulation(evidence, window);
   const controlIds = profileControlIds(profile);
 

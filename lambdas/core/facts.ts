@@ -1,3 +1,4 @@
+import picomatch from 'picomatch';
 import type { Change } from './change.ts';
 import type { EvidenceRef, GapRow } from './pack-model.ts';
 import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
@@ -44,7 +45,8 @@ export function buildPeriodFacts(
   evidence: PeriodEvidence,
   window: Pick<Window, 'from' | 'to'>,
   gaps: readonly GapRow[],
-  cdkRepositoryGlobs: (repo: string) => boolean,
+  /** Repository names (`name` or `org/name` globs) the profile declares CDK repositories. */
+  cdkRepositories: readonly string[],
 ): PeriodFacts {
   const teamSnapshots = groupBy(evidence.teams, (item) => item.doc.data.team);
   const protectionSnapshots = groupBy(evidence.branchProtection, (item) => item.doc.repo);
@@ -90,6 +92,8 @@ export function buildPeriodFacts(
     ancestors.set(cacheKey, seen);
     return seen;
   };
+  const cdkGlobs =
+    cdkRepositories.length > 0 ? picomatch([...cdkRepositories], { nocase: true }) : () => false;
   const cdkRepos = new Set<string>();
   for (const pr of evidence.pullRequests) {
     if (pr.doc.data.files.some((file) => file.path === 'cdk.json' || file.path.endsWith('/cdk.json'))) {
@@ -138,7 +142,7 @@ export function buildPeriodFacts(
       return gaps.find((gap) => sources.includes(gap.source));
     },
     isCdkRepository(repo) {
-      return cdkRepos.has(repo) || cdkRepositoryGlobs(repo);
+      return cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo);
     },
   };
 }

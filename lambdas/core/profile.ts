@@ -119,8 +119,10 @@ const parametersSchema = z.strictObject({
   /** Globs that are IaC only in a CDK repository (e.g. `lib/**\/*.ts`). */
   cdkIacPaths: z.array(nonEmpty),
   /**
-   * Repository names (globs) that are CDK repositories. A repository is also one when any
-   * collected PR of it touches a `cdk.json`.
+   * Repository names (globs on `name` or `org/name`) that are CDK repositories. A repository is
+   * also one when any collected PR of it touches a `cdk.json`. The stored evidence does not show
+   * a repository's files, so the shipped profiles say `*`: a missed IaC change would silently
+   * skip the SRE sign-off, a superfluous one shows as a failure that narrowing this list fixes.
    */
   cdkRepositories: z.array(nonEmpty),
   iacLabel: nonEmpty,

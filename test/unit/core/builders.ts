@@ -361,7 +361,7 @@ export function judge(
   const profile = options.profile ?? CLERK;
   const window = options.window ?? OCTOBER;
   const gaps = evidence.runs.flatMap((run) => run.doc.data.gaps);
-  const factsWithGaps = buildPeriodFacts(evidence, window, gaps, () => false);
+  const factsWithGaps = buildPeriodFacts(evidence, window, gaps, profile.parameters.cdkRepositories);
   const periodVerdicts = {
     RETENTION: judgeRetention(S3_RETENTION, [], profile.parameters, new Map()).verdict,
     'CHANGE-FAILURE-RATE': measureChangeFailureRate(evidence, factsWithGaps, profile.parameters).verdict,

@@ -3,6 +3,7 @@ import { parseSections } from '../../../lambdas/core/controls/change-record.ts';
 import {
   approval,
   branchCommit,
+  CLERK,
   CLICKI,
   check,
   collectionRun,
@@ -263,13 +264,18 @@ describe('IAC-SIGNOFF', () => {
 
   it('treats lib/**/*.ts as IaC only in a CDK repository', () => {
     const lib = [{ path: 'lib/stack.ts', additions: 1, deletions: 0, changeType: 'MODIFIED' }];
-    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('not_applicable');
-    const other = pullRequest(102, at(60), {
+    // The shipped profiles count every repository as a CDK one: the evidence cannot tell.
+    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('fail');
+    const narrowed = { ...CLERK, parameters: { ...CLERK.parameters, cdkRepositories: ['infra'] } };
+    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib }), { profile: narrowed }), 101).verdict).toBe(
+      'not_applicable',
+    );
+    const touchesCdkJson = pullRequest(102, at(60), {
       files: [{ path: 'cdk.json', additions: 1, deletions: 0, changeType: 'MODIFIED' }],
     });
-    const evidence = prEvidence({ files: lib }, {});
-    const withCdk = { ...evidence, pullRequests: [...evidence.pullRequests, other] };
-    expect(only(judge('IAC-SIGNOFF', withCdk), 101).verdict).toBe('fail');
+    const evidence = prEvidence({ files: lib });
+    const withCdk = { ...evidence, pullRequests: [...evidence.pullRequests, touchesCdkJson] };
+    expect(only(judge('IAC-SIGNOFF', withCdk, { profile: narrowed }), 101).verdict).toBe('fail');
   });
 });
 
