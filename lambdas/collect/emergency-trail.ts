@@ -26,6 +26,7 @@ export const EMERGENCY_TAIL_MS = 5 * 24 * 60 * 60 * 1000;
 export const DEFAULT_EMERGENCY_LABEL = 'emergency-change';
 
 const REPO_ROUTE = 'GET /repos/{owner}/{repo}';
+const PULL_REQUESTS_PER_SECOND_PAGE = 5;
 /** Search ranges are to the second; below two seconds a range cannot be halved. */
 const MIN_SPLIT_MS = 2000;
 
@@ -79,10 +80,13 @@ export async function collectEmergencyTrail(
   let pullRequests = 0;
   let written = 0;
   for (const second of seconds) {
-    const result = await collectPullRequests(ctx, repoRef, {
-      from: new Date(second).toISOString(),
-      to: new Date(second + 1000).toISOString(),
-    });
+    const result = await collectPullRequests(
+      ctx,
+      repoRef,
+      { from: new Date(second).toISOString(), to: new Date(second + 1000).toISOString() },
+      // One second rarely holds more than a PR or two; a small page keeps the search's point cost low.
+      { pageSize: PULL_REQUESTS_PER_SECOND_PAGE },
+    );
     pullRequests += result.pullRequests;
     written += result.written;
   }

@@ -198,7 +198,7 @@ async function readAuditLog(
       phrase,
       per_page: PAGE_SIZE,
     });
-    const parsed = parseAuditLogOverrides(entries);
+    const parsed = parseAuditLogOverrides(entries, target.fullName);
     const repoSightings = parsed.sightings;
     if (parsed.unattributable.length > 0) {
       const ids = parsed.unattributable.map((u) => u.documentId ?? u.at ?? '?').join(', ');

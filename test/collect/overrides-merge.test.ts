@@ -97,22 +97,32 @@ describe('mergeSightings', () => {
 });
 
 describe('override source parsers', () => {
-  it('reads audit-log entries with epoch-millisecond times and sets aside entries without an after SHA', () => {
-    const parsed = parseAuditLogOverrides([
-      {
-        action: 'protected_branch.policy_override',
-        actor: 'dave',
-        repo: 'acme/api',
-        branch: 'main',
-        created_at: Date.parse('2026-10-10T12:00:00Z'),
-        after: AFTER,
-        before: BEFORE,
-        reasons: [
-          { code: 'review_policy_not_satisfied', message: 'At least 1 approving review is required' },
-        ],
-      },
-      { action: 'protected_branch.policy_override', actor: 'dave', created_at: 1, _document_id: 'doc-1' },
-    ]);
+  it('reads audit-log entries of the repository with epoch-millisecond times and sets aside entries without an after SHA', () => {
+    const parsed = parseAuditLogOverrides(
+      [
+        {
+          action: 'protected_branch.policy_override',
+          actor: 'dave',
+          repo: 'acme/api',
+          branch: 'main',
+          created_at: Date.parse('2026-10-10T12:00:00Z'),
+          after: AFTER,
+          before: BEFORE,
+          reasons: [
+            { code: 'review_policy_not_satisfied', message: 'At least 1 approving review is required' },
+          ],
+        },
+        { action: 'protected_branch.policy_override', actor: 'dave', created_at: 1, _document_id: 'doc-1' },
+        {
+          action: 'protected_branch.policy_override',
+          actor: 'dave',
+          repo: 'acme/web',
+          created_at: 2,
+          after: AFTER,
+        },
+      ],
+      'acme/api',
+    );
 
     expect(parsed.sightings).toEqual([
       {

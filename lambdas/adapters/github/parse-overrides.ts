@@ -67,11 +67,14 @@ const auditLogEntrySchema = z.object({
 });
 
 /**
- * `GET /orgs/{org}/audit-log` entries for `protected_branch.policy_override`. Entries without the
+ * `GET /orgs/{org}/audit-log` entries for `protected_branch.policy_override` of `repo` (`org/name`). Entries without the
  * SHA the override let through cannot be tied to a commit; they are returned apart so the
  * collector can report them rather than drop them.
  */
-export function parseAuditLogOverrides(json: unknown): {
+export function parseAuditLogOverrides(
+  json: unknown,
+  repo: string,
+): {
   sightings: OverrideSighting[];
   unattributable: { readonly documentId: string | null; readonly at: string | null }[];
 } {
@@ -81,7 +84,9 @@ export function parseAuditLogOverrides(json: unknown): {
   for (const entry of entries) {
     const time = entry.created_at ?? entry['@timestamp'];
     const at = time === undefined ? null : isoUtc(time);
+    // The phrase already asks for this repository; an entry naming another is not its evidence.
     if (entry.action !== 'protected_branch.policy_override') continue;
+    if (entry.repo && entry.repo.toLowerCase() !== repo.toLowerCase()) continue;
     if (!entry.after || at === null) {
       unattributable.push({ documentId: entry._document_id ?? null, at });
       continue;
