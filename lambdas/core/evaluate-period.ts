@@ -22,7 +22,7 @@ import type {
 } from './pack-model.ts';
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
-import { buildPopulation, compareText } from './population.ts';
+import { buildPopulation, compareText, isConfirmedOverride } from './population.ts';
 import {
   type ControlId,
   type Profile,
@@ -299,7 +299,7 @@ function overrideRegister(
     ]),
   );
   return evidence.overrides
-    .filter((item) => inWindow(item.doc.data.at, window))
+    .filter((item) => isConfirmedOverride(item) && inWindow(item.doc.data.at, window))
     .map((item): OverrideRow => {
       const o = item.doc.data;
       const judged = judgeOverride(item, facts, parameters, commits.get(`${item.doc.repo}@${o.afterSha}`));

@@ -57,7 +57,7 @@ export function buildPopulation(evidence: PeriodEvidence, window: Pick<Window, '
 
   const overridesByCommit = new Map<string, EvidenceItem<'override'>[]>();
   const overridesByPr = new Map<string, EvidenceItem<'override'>[]>();
-  for (const override of evidence.overrides) {
+  for (const override of evidence.overrides.filter(isConfirmedOverride)) {
     const { repo } = override.doc;
     pushTo(overridesByCommit, shaKey(repo, override.doc.data.afterSha), override);
     if (override.doc.data.commit)
@@ -105,6 +105,15 @@ export function buildPopulation(evidence: PeriodEvidence, window: Pick<Window, '
     );
   }
   return changes.sort(compareChanges);
+}
+
+/**
+ * An override event proper: the audit log or a rule suite saw protection bypassed. The
+ * collector also records every direct push seen only in repository activity as a candidate;
+ * such a push is a direct push, not an approved override path, so it covers nothing.
+ */
+export function isConfirmedOverride(item: EvidenceItem<'override'>): boolean {
+  return item.doc.data.sources.some((source) => source === 'audit-log' || source === 'rule-suite');
 }
 
 /** The default branch of each repository, as the branch-commit and protection evidence name it. */

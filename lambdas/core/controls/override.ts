@@ -11,8 +11,8 @@ export const override: ControlRule = {
   id: 'OVERRIDE',
   title: 'Protected-branch and ruleset overrides are approved and justified',
   howDecided:
-    'Applies when an override event (audit-log protected_branch.policy_override, a rule-suite bypass, or repository ' +
-    "activity) pushed or merged one of the change's commits. Its actor must be on the override-approver team as " +
+    'Applies when an override event (audit-log protected_branch.policy_override or a rule-suite bypass; a push seen ' +
+    "only in repository activity is a direct push, not an override) pushed or merged one of the change's commits. Its actor must be on the override-approver team as " +
     'snapshotted nearest the event, or the commit it pushed must carry an "Approved-by: <login>" trailer naming one; and ' +
     'that commit message must hold a non-empty "Justification:" line and a non-empty "Risk:" line. The override is then ' +
     'also judged as an emergency change (EMERGENCY). No override: not applicable.',

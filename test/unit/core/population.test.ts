@@ -88,6 +88,17 @@ describe('buildPopulation', () => {
     expect(changes[0]!.url).toBe(`https://github.com/acme/payments-api/commit/${sha('push-a')}`);
   });
 
+  it('does not count a push seen only in repository activity as an override', () => {
+    const push = directPush('push-c', '2026-10-08T08:00:00Z', 'grace');
+    const candidate = override(sha('push-c'), '2026-10-08T08:00:00Z', {
+      actor: 'grace',
+      sources: ['activity'],
+      reasons: [{ code: 'activity:push', message: 'push by grace' }],
+    });
+    const [change] = buildPopulation(evidenceOf({ branchCommits: [push], overrides: [candidate] }), OCTOBER);
+    expect(change!.overrides).toEqual([]);
+  });
+
   it('keeps a merged PR whose merge commit was not collected, and drops PRs into other branches or outside the window', () => {
     const lonely = pullRequest(104, MERGED);
     const other = pullRequest(105, MERGED, { baseRef: 'release' });
