@@ -37,7 +37,6 @@ export const ACTIONS_DENIED_TO_EVIDENCE_ROLES = [
   's3:DeleteObjectVersion',
   's3:DeleteBucket',
   's3:BypassGovernanceRetention',
-  's3:PutObjectRetention',
   's3:PutObjectLegalHold',
   's3:PutBucketObjectLockConfiguration',
   's3:PutBucketVersioning',
@@ -270,9 +269,12 @@ export class EvidenceStorage extends Construct {
 
   /**
    * Everything `grantReadEvidence` gives, plus PutObject under the given prefixes, encryption
-   * with the key, and index writes. Deliberately no PutObjectRetention or PutObjectLegalHold:
-   * new versions take the bucket's default retention, which nobody holding these grants can
-   * shorten, and no delete of any kind.
+   * with the key, and index writes. PutObjectRetention is granted because S3 requires it for a
+   * PutObject that carries Object Lock headers (the adapter sets mode and retain-until on every
+   * version); the bucket policy denies it, and PutObject, whenever the requested mode differs
+   * from the bucket's or the retention is shorter than the bucket's default, and
+   * BypassGovernanceRetention is denied, so these roles can only ever lengthen retention.
+   * No PutObjectLegalHold and no delete of any kind.
    */
   grantWriteEvidence(
     grantee: lambda.IFunction | iam.IRole,
@@ -286,7 +288,7 @@ export class EvidenceStorage extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteEvidenceObjects',
-        actions: ['s3:PutObject'],
+        actions: ['s3:PutObject', 's3:PutObjectRetention'],
         resources: prefixes.map((prefix) => this.objectsArn(prefix)),
       }),
     );
@@ -355,6 +357,34 @@ export class EvidenceStorage extends Construct {
           actions: [...ACTIONS_DENIED_TO_EVIDENCE_ROLES],
           resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
           conditions: guardedPrincipals,
+        }),
+      );
+      // Retention set with a write may only be the bucket's mode and at least its default days
+      // (one day of slack: S3 counts whole days remaining, rounding down).
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyShortRetentionByEvidenceRoles',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:PutObject', 's3:PutObjectRetention'],
+          resources: [this.bucket.arnForObjects('*')],
+          conditions: {
+            ...guardedPrincipals,
+            NumericLessThan: { 's3:object-lock-remaining-retention-days': this.retentionDays - 1 },
+          },
+        }),
+      );
+      this.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyOtherLockModeByEvidenceRoles',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:PutObject', 's3:PutObjectRetention'],
+          resources: [this.bucket.arnForObjects('*')],
+          conditions: {
+            ...guardedPrincipals,
+            StringNotEqualsIfExists: { 's3:object-lock-mode': this.objectLockMode },
+          },
         }),
       );
       this.key.addToResourcePolicy(

@@ -153,7 +153,9 @@ describe('writer roles', () => {
       true,
     );
     expect(may(builder, 'secretsmanager:GetSecretValue', secret).allowed).toBe(false);
-    expect(may(builder, 's3:PutObjectRetention', `${bucket}/packs/2026-10/pack.pdf`).allowed).toBe(false);
+    // S3 requires PutObjectRetention for a PutObject with lock headers; the bucket policy below
+    // keeps it from shortening anything.
+    expect(may(builder, 's3:PutObjectRetention', `${bucket}/packs/2026-10/pack.pdf`).allowed).toBe(true);
   });
 
   it('a read-only job reads evidence and the index and writes nothing', () => {
@@ -191,6 +193,23 @@ describe('writer roles', () => {
     expect(bucketDeny?.actions).toEqual(
       expect.arrayContaining(['s3:DeleteObjectVersion', 's3:PutBucketPolicy']),
     );
+  });
+
+  it('writers may set retention only in the bucket’s mode and never shorter than its default', () => {
+    const shortDeny = resourcePolicyStatements.find((s) => s.sid === 'DenyShortRetentionByEvidenceRoles');
+    const modeDeny = resourcePolicyStatements.find((s) => s.sid === 'DenyOtherLockModeByEvidenceRoles');
+    const weakeningDeny = resourcePolicyStatements.find((s) => s.sid === 'DenyWeakeningByEvidenceRoles');
+    for (const deny of [shortDeny, modeDeny]) {
+      expect(deny?.actions).toEqual(['s3:PutObject', 's3:PutObjectRetention']);
+      expect(deny?.conditions.ArnEquals?.['aws:PrincipalArn']).toEqual(
+        weakeningDeny?.conditions.ArnEquals?.['aws:PrincipalArn'],
+      );
+    }
+    expect(shortDeny?.conditions.NumericLessThan).toEqual({
+      's3:object-lock-remaining-retention-days': ['364'],
+    });
+    expect(modeDeny?.conditions.StringNotEqualsIfExists).toEqual({ 's3:object-lock-mode': ['COMPLIANCE'] });
+    expect(weakeningDeny?.actions).toContain('s3:BypassGovernanceRetention');
   });
 
   it('no stack role may pass roles or change IAM', () => {
