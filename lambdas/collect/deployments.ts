@@ -64,68 +64,78 @@ export async function collectDeployments(
   const runs = new Map<number, Promise<WorkflowRunEvidence>>();
   let deployments = 0;
   let written = 0;
-  for await (const page of deploymentPagesNewestFirst(ctx.github, target, collectFrom)) {
-    const costBefore = ctx.github.cost;
-    const inRange = page.filter(
-      (d) => Date.parse(d.createdAt) >= collectFrom && Date.parse(d.createdAt) < collectTo,
-    );
-    // Statuses and runs of one page are read a few at a time: the requests are independent and
-    // GitHub allows concurrent REST reads well below its secondary limit of 100.
-    const details = await mapConcurrently(inRange, DETAIL_CONCURRENCY, (deployment) =>
-      readDeploymentDetails(ctx.github, target, deployment, runs),
-    );
-    const pageCost = costSince(costBefore, ctx.github.cost);
-    for (const [position, { deployment, statuses, runId, run }] of details.entries()) {
-      let workflowRun: DeploymentData['workflowRun'] = null;
-      if (run?.kind === 'found') workflowRun = { ...run.run, jobs: run.jobs };
-      else if (run?.kind === 'unreadable') {
-        ctx.recordGap({
-          source: 'workflow-runs',
+  try {
+    for await (const page of deploymentPagesNewestFirst(ctx.github, target, collectFrom)) {
+      const costBefore = ctx.github.cost;
+      const inRange = page.filter(
+        (d) => Date.parse(d.createdAt) >= collectFrom && Date.parse(d.createdAt) < collectTo,
+      );
+      // Statuses and runs of one page are read a few at a time: the requests are independent and
+      // GitHub allows concurrent REST reads well below its secondary limit of 100.
+      const details = await mapConcurrently(inRange, DETAIL_CONCURRENCY, (deployment) =>
+        readDeploymentDetails(ctx.github, target, deployment, runs),
+      );
+      const pageCost = costSince(costBefore, ctx.github.cost);
+      for (const [position, { deployment, statuses, runId, run }] of details.entries()) {
+        let workflowRun: DeploymentData['workflowRun'] = null;
+        if (run?.kind === 'found') workflowRun = { ...run.run, jobs: run.jobs };
+        else if (run?.kind === 'unreadable') {
+          ctx.recordGap({
+            source: 'workflow-runs',
+            repo: target.fullName,
+            reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
+          });
+        }
+        const data: DeploymentData = { ...deployment, statuses, workflowRun };
+        const recorded = await storeEvidence(
+          ctx,
+          {
+            kind: 'deployment',
+            repo: target.fullName,
+            itemId: String(deployment.id),
+            occurredAt: deployment.createdAt,
+            provenance: provenanceOf(ctx, {
+              source: 'github-rest',
+              request: [
+                DEPLOYMENTS_ROUTE,
+                STATUSES_ROUTE,
+                ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
+              ].join('; '),
+              parameters: {
+                owner: target.owner,
+                repo: target.name,
+                deployment_id: deployment.id,
+                ...(runId === undefined ? {} : { run_id: runId }),
+              },
+              apiCost: shareOfCost(pageCost, details.length, position),
+            }),
+            data,
+          },
+          {
+            environment: deployment.environment,
+            production: deployment.productionEnvironment,
+            sha: deployment.sha,
+            state: statuses.at(-1)?.state ?? 'none',
+          },
+        );
+        deployments += 1;
+        if (recorded.written) written += 1;
+        ctx.progress({
+          type: 'item',
           repo: target.fullName,
-          reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
+          kind: 'deployments',
+          itemId: String(deployment.id),
         });
       }
-      const data: DeploymentData = { ...deployment, statuses, workflowRun };
-      const recorded = await storeEvidence(
-        ctx,
-        {
-          kind: 'deployment',
-          repo: target.fullName,
-          itemId: String(deployment.id),
-          occurredAt: deployment.createdAt,
-          provenance: provenanceOf(ctx, {
-            source: 'github-rest',
-            request: [
-              DEPLOYMENTS_ROUTE,
-              STATUSES_ROUTE,
-              ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
-            ].join('; '),
-            parameters: {
-              owner: target.owner,
-              repo: target.name,
-              deployment_id: deployment.id,
-              ...(runId === undefined ? {} : { run_id: runId }),
-            },
-            apiCost: shareOfCost(pageCost, details.length, position),
-          }),
-          data,
-        },
-        {
-          environment: deployment.environment,
-          production: deployment.productionEnvironment,
-          sha: deployment.sha,
-          state: statuses.at(-1)?.state ?? 'none',
-        },
-      );
-      deployments += 1;
-      if (recorded.written) written += 1;
-      ctx.progress({
-        type: 'item',
-        repo: target.fullName,
-        kind: 'deployments',
-        itemId: String(deployment.id),
-      });
     }
+  } catch (error: unknown) {
+    // A credential without read access to deployments is a gap in the evidence, not a crash.
+    if (!(error instanceof GitHubForbiddenError)) throw error;
+    ctx.recordGap({
+      source: 'deployments',
+      repo: target.fullName,
+      reason: `deployments could not be read (${error.message}); ${deployments} were stored before the refusal`,
+    });
   }
   return { deployments, written };
 }

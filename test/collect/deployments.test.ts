@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorldInput } from '../../emulator/world.ts';
+import { type GitHubClient, GitHubForbiddenError } from '../../lambdas/adapters/github/client.ts';
 import { collectDeployments } from '../../lambdas/collect/deployments.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
 import { InputError } from '../../lambdas/errors.ts';
@@ -338,6 +339,48 @@ describe('collectDeployments over time', () => {
       await faulty.close();
       await removeDir(clean.dir);
       await removeDir(faulty.dir);
+    }
+  });
+});
+
+describe('collectDeployments without permission', () => {
+  it('records a deployments gap, not a failure, when GitHub refuses the listing', async () => {
+    const harness = await openHarness(deploymentsWorld({ now: NOW }));
+    try {
+      // The emulator has no permission model; this client refuses the one route as GitHub does
+      // for a credential without deployments read access, and passes everything else through.
+      const github = harness.ctx.github;
+      const refusing: GitHubClient = {
+        baseUrl: github.baseUrl,
+        identity: () => github.identity(),
+        graphql: (query, variables) => github.graphql(query, variables),
+        paginate: (route, params, options) => github.paginate(route, params, options),
+        get cost() {
+          return github.cost;
+        },
+        rest: async (route, params) => {
+          if (route === 'GET /repos/{owner}/{repo}/deployments') {
+            throw new GitHubForbiddenError(
+              `${route}: forbidden (403 Resource not accessible by integration)`,
+            );
+          }
+          return github.rest(route, params);
+        },
+      };
+
+      const result = await collectDeployments({ ...harness.ctx, github: refusing }, FULL_NAME, OCTOBER);
+
+      expect(result.deployments).toBe(0);
+      expect(harness.gaps).toEqual([
+        expect.objectContaining({
+          source: 'deployments',
+          repo: FULL_NAME,
+          reason: expect.stringContaining('403'),
+        }),
+      ]);
+    } finally {
+      await harness.close();
+      await removeDir(harness.dir);
     }
   });
 });
