@@ -93,7 +93,7 @@ export async function collectOverrides(
   const to = Date.parse(window.to);
 
   const sightings: OverrideSighting[] = [];
-  const requests = new Set<string>([REPO_ROUTE]);
+  const requests = new Set<string>(typeof repo === 'string' ? [REPO_ROUTE] : []);
   const parameters: Record<string, unknown> = { owner: target.owner, repo: target.name, ref };
 
   const auditLog = await readAuditLog(ctx, target, from, to, now);
