@@ -81,6 +81,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   for (const id of controlIds)
     tallies.set(id, { pass: 0, fail: 0, not_applicable: 0, unknown: 0, exceptions: 0 });
   const emergencies: EmergencyRow[] = [];
+  const periodFailures = new Map<keyof PeriodVerdicts, RuleResult>();
 
   for (const change of changes) {
     const version = profileVersionAt(profile, change.mergedAt);
@@ -96,6 +97,11 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
       const tally = tallies.get(id)!;
       tally[judged.verdict] += 1;
       if (judged.verdict === 'fail' && requirement === 'required') {
+        if (id in periodVerdicts) {
+          // A period-level finding is one exception for the period, not one per change.
+          periodFailures.set(id as keyof PeriodVerdicts, judged);
+          continue;
+        }
         tally.exceptions += 1;
         const cited = judged.evidence[0] ?? changeEvidence(change)[0];
         exceptions.push({
@@ -125,6 +131,22 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
     });
     const emergencyRow = emergencyRowOf(change, context);
     if (emergencyRow) emergencies.push(emergencyRow);
+  }
+
+  for (const [id, judged] of periodFailures) {
+    tallies.get(id)!.exceptions += 1;
+    const cited = judged.evidence[0];
+    exceptions.push({
+      repo: input.org,
+      changeType: 'period',
+      prNumber: null,
+      commitSha: '',
+      url: '',
+      control: id,
+      reason: judged.reasons.join('; '),
+      evidenceKey: cited?.key ?? '',
+      evidenceVersion: cited?.versionId ?? '',
+    });
   }
 
   const inForce = versionsInForce(profile, window.from, window.to);

@@ -42,8 +42,10 @@ export interface PopulationRow {
 }
 
 export interface ExceptionRow {
+  /** `org/name`, or the organisation for a period-level exception. */
   readonly repo: string;
-  readonly changeType: ChangeType;
+  /** `period` for a control judged once for the whole period (RETENTION, CHANGE-FAILURE-RATE). */
+  readonly changeType: ChangeType | 'period';
   readonly prNumber: number | null;
   readonly commitSha: string;
   readonly url: string;

@@ -83,6 +83,17 @@ describe.each(['clerk-cm01', 'clicki'] as const)('the demo pack under %s', (prof
     }
   });
 
+  it('lists each failing required period-level control once, for the whole period', () => {
+    const periodLevel = pack().model.exceptions.filter((e) => e.changeType === 'period');
+    const required = profileId === 'clerk-cm01' ? ['CHANGE-FAILURE-RATE', 'RETENTION'] : ['RETENTION'];
+    expect(periodLevel.map((e) => e.control).sort()).toEqual(required);
+    expect(periodLevel.every((e) => e.repo === 'acme' && e.prNumber === null)).toBe(true);
+    const perChange = pack().model.exceptions.filter((e) => e.changeType !== 'period');
+    expect(perChange.filter((e) => e.control === 'RETENTION' || e.control === 'CHANGE-FAILURE-RATE')).toEqual(
+      [],
+    );
+  });
+
   it('renders a PDF that qpdf accepts, whose text names every exception and whose attachments parse', async () => {
     const pdf = pack().files[0]?.bytes as Uint8Array;
     const file = join(dir, `${profileId}.pdf`);

@@ -555,7 +555,9 @@ class PackWriter {
       for (const e of model.exceptions) {
         yield [
           { text: e.repo },
-          { text: e.prNumber === null ? 'direct push' : `PR #${e.prNumber}`, color: LINK, link: e.url },
+          e.changeType === 'period'
+            ? { text: 'whole period' }
+            : { text: e.prNumber === null ? 'direct push' : `PR #${e.prNumber}`, color: LINK, link: e.url },
           { text: e.commitSha },
           { text: e.control, font: fonts.condensedBold, color: VERDICT_COLOR.fail },
           { text: e.reason },
