@@ -18,6 +18,7 @@ import {
 } from './context.ts';
 import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
+import { collectEmergencyTrail } from './emergency-trail.ts';
 import { collectOverrides } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
@@ -46,6 +47,8 @@ export interface CollectRequest {
   readonly repos?: readonly string[];
   /** Default all of `COLLECT_KINDS`. */
   readonly kinds?: readonly CollectKind[];
+  /** Label that marks an emergency change; default `emergency-change`. */
+  readonly emergencyLabel?: string;
   /** Team slugs to snapshot; default the shipped profiles' four teams. */
   readonly teams?: readonly string[];
 }
@@ -257,6 +260,14 @@ async function collectRepositoryWith(
       position: formatCoverage(nextCoverage(coverage, window, syncedAt)),
       updatedAt: syncedAt,
     });
+    // Emergency PRs merged up to five days before the window are read again, so a late
+    // retrospective or post-mortem comment is captured as a new version (controls.md EMERGENCY).
+    await collectEmergencyTrail(
+      ctx,
+      repo,
+      window,
+      request.emergencyLabel ? { label: request.emergencyLabel } : {},
+    );
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));
   await run('deployments', () => collectDeployments(ctx, repo, window));
