@@ -17,7 +17,11 @@ function main(): void {
   }
 
   const { jobs, missing } = availableStandardJobs();
-  for (const entry of missing) process.stderr.write(`cm01: not deployed yet, handler missing: ${entry}\n`);
+  if (missing.length > 0) {
+    // A silently missing job would leave evidence uncollected: refuse to synthesise instead.
+    process.stderr.write(`cm01: handler missing for ${missing.join(', ')}\n`);
+    process.exit(1);
+  }
 
   new EvidenceStack(app, `Cm01Evidence-${config.stage}`, {
     config,

@@ -23,6 +23,9 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     access: 'collect',
     memorySize: 1024,
     timeoutSeconds: 900,
+    // One repository per invocation, fanned out by Step Functions: a large organisation never
+    // meets the Lambda time limit.
+    listRepositoriesEntry: 'lambdas/list-repositories/handler.ts',
   },
   {
     name: 'collect-deployments',
@@ -47,7 +50,11 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     timeoutSeconds: 900,
     // The renderer finds its fonts with require.resolve('dejavu-fonts-ttf/ttf/…'), which in
     // the deployed bundle has no node_modules to look in unless the package is copied there.
-    copyIntoBundle: [{ from: 'node_modules/dejavu-fonts-ttf', to: 'node_modules/dejavu-fonts-ttf' }],
+    copyIntoBundle: [
+      { from: 'node_modules/dejavu-fonts-ttf', to: 'node_modules/dejavu-fonts-ttf' },
+      // pdfkit reads its sRGB output intent beside itself (`__dirname/data`) for PDF/A.
+      { from: 'node_modules/pdfkit/js/data/sRGB_IEC61966_2_1.icc', to: 'data/sRGB_IEC61966_2_1.icc' },
+    ],
   },
 ];
 

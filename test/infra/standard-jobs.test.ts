@@ -1,0 +1,51 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableStandardJobs, STANDARD_JOBS } from '../../lib/standard-jobs.ts';
+import { resourcesOfType, type SynthesizedEvidenceApp, synthesizeEvidenceApp } from './evidence-app.ts';
+
+/**
+ * The stack as `bin/app.ts` deploys it: every job of the architecture with its real handler,
+ * bundled, nag-clean, and the pack job's bundle carrying the files pdfkit and the renderer read
+ * beside themselves at run time.
+ */
+let app: SynthesizedEvidenceApp;
+
+beforeAll(() => {
+  app = synthesizeEvidenceApp({ jobs: STANDARD_JOBS });
+}, 300_000);
+
+afterAll(() => app?.dispose());
+
+function assetDirOf(functionPrefix: string): string {
+  const found = resourcesOfType(app.resources, 'AWS::Lambda::Function').find(([id]) =>
+    id.startsWith(functionPrefix),
+  );
+  const s3Key = (found?.[1].Properties.Code as { S3Key?: unknown } | undefined)?.S3Key;
+  if (typeof s3Key !== 'string') throw new Error(`no bundled asset for ${functionPrefix}`);
+  return join(app.assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
+}
+
+describe('the standard jobs', () => {
+  it('all have their handler in the repository', () => {
+    expect(availableStandardJobs().missing).toEqual([]);
+  });
+
+  it('synthesise with cdk-nag reporting nothing unacknowledged', () => {
+    const findings = app.validationReport.pluginReports.flatMap((report) => report.violations ?? []);
+    expect(findings).toEqual([]);
+  });
+
+  it('fan the pull-request collection out per repository through Step Functions', () => {
+    expect(resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine').length).toBeGreaterThanOrEqual(
+      1,
+    );
+  });
+
+  it('bundle the pack job with the PDF fonts and the PDF/A colour profile', () => {
+    const dir = assetDirOf('BuildPackJob');
+    expect(readdirSync(dir)).toContain('index.mjs');
+    expect(existsSync(join(dir, 'data', 'sRGB_IEC61966_2_1.icc'))).toBe(true);
+    expect(readdirSync(join(dir, 'node_modules', 'dejavu-fonts-ttf', 'ttf'))).toContain('DejaVuSans.ttf');
+  });
+});
