@@ -192,7 +192,7 @@ export async function runVerify(ctx: CommandContext): Promise<ExitStatus> {
   const manifestBytes = readPackAttachments(pdf).get('manifest.json');
   if (!manifestBytes) throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
   const manifest = parseManifest(manifestBytes);
-  const store = await openEvidenceStore(storeUrlOf(ctx.options));
+  const store = await openEvidenceStore(storeUrlOf(ctx.options), { readOnly: true });
   const result = await verifyManifest(
     store,
     { entries: manifest.entries, digest: manifest.manifestDigest },
@@ -244,7 +244,7 @@ export async function runPacks(ctx: CommandContext): Promise<ExitStatus> {
   const [sub] = ctx.positionals;
   if (sub === 'list') {
     allowOnly(ctx.options, 'packs list', ['store']);
-    const store = await openEvidenceStore(storeUrlOf(ctx.options));
+    const store = await openEvidenceStore(storeUrlOf(ctx.options), { readOnly: true });
     const keys = (await store.listKeys('packs/')).filter((key) => key.endsWith('.pdf'));
     const lines =
       keys.length === 0 ? [`no packs in ${store.location}`] : keys.map((key) => key.slice('packs/'.length));
@@ -265,7 +265,7 @@ export async function runPacks(ctx: CommandContext): Promise<ExitStatus> {
       throw new UsageError('--period', 'missing: cm01 packs download --period YYYY-MM');
     const window = windowFromOptions({ period: ctx.options.period });
     const profileId = ctx.options.profile ?? DEFAULT_PROFILE_ID;
-    const store = await openEvidenceStore(storeUrlOf(ctx.options));
+    const store = await openEvidenceStore(storeUrlOf(ctx.options), { readOnly: true });
     const prefix = `packs/${window?.label}/`;
     const pdfKeys = (await store.listKeys(prefix)).filter(
       (key) =>

@@ -81,6 +81,11 @@ export function parseStoreUrl(url: string): StoreLocation {
 export interface OpenStoreOptions {
   /** Refuse a store that does not enforce immutability itself (the local locker, S3 without Object Lock). */
   readonly requireImmutable?: boolean;
+  /**
+   * Only reading objects (verify, packs list/download): skip the bucket probe and the retention
+   * read, which need bucket-level permissions an auditor's read-only role does not have.
+   */
+  readonly readOnly?: boolean;
 }
 
 export async function openStore(
@@ -135,6 +140,7 @@ async function openS3Store(
   clients: AwsClients,
   options: OpenStoreOptions,
 ): Promise<S3EvidenceStore> {
+  if (options.readOnly) return new S3EvidenceStore({ client: clients.s3, bucket });
   if ((await probeBucket(clients.s3, bucket)) === 'missing') {
     throw new StoreError(
       `bucket "${bucket}" does not exist at ${clients.s3Endpoint}: create it with "cm01 store init --store ${url}"`,
