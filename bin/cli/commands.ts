@@ -78,10 +78,6 @@ async function collectInto(source: Source, ctx: CommandContext, window: Window) 
       progress: (event: CollectProgress) => {
         const text = describeProgress(event);
         if (text) reporter.progress(`collecting ${window.label} — ${text}`);
-        if (event.type === 'gap')
-          reporter.notice(
-            `gap: ${event.gap.source}${event.gap.repo ? ` (${event.gap.repo})` : ''}: ${event.gap.reason}`,
-          );
       },
     },
     { window, ...(repos ? { repos } : {}), ...(kinds ? { kinds } : {}) },
@@ -109,7 +105,10 @@ export async function runCollect(ctx: CommandContext): Promise<ExitStatus> {
     const window = windowFromOptions(ctx.options) ?? previousMonth(source.now);
     const { summary } = await collectInto(source, ctx, window);
     ctx.reporter.result(
-      [`collected ${window.label} from ${source.description}: ${formatCounts(summary)}`],
+      [
+        `collected ${window.label} from ${source.description}: ${formatCounts(summary)}`,
+        ...gapLines(summary.gaps),
+      ],
       summary,
     );
     return summary.status === 'failed' ? 1 : 0;
@@ -168,6 +167,7 @@ export async function runRun(ctx: CommandContext): Promise<ExitStatus> {
     ctx.reporter.result(
       [
         `collected ${window.label} from ${source.description}: ${formatCounts(summary)}`,
+        ...gapLines(summary.gaps),
         ...packLines(pack, written),
       ],
       { collection: summary, pack: packJson(pack, written) },
@@ -390,6 +390,20 @@ function formatCounts(summary: { counts: Record<string, number>; gaps: readonly 
     .map(([kind, n]) => `${n} ${kind}`)
     .join(', ');
   return `${counts || 'nothing new'}; ${summary.gaps.length} gap(s)`;
+}
+
+/** One line per source that could not be read whole, naming its repositories once. */
+function gapLines(gaps: readonly { source: string; repo: string | null; reason: string }[]): string[] {
+  const bySource = new Map<string, { repos: Set<string>; reason: string }>();
+  for (const gap of gaps) {
+    const entry = bySource.get(gap.source) ?? { repos: new Set<string>(), reason: gap.reason };
+    if (gap.repo) entry.repos.add(gap.repo);
+    bySource.set(gap.source, entry);
+  }
+  return [...bySource].map(
+    ([source, { repos, reason }]) =>
+      `  gap: ${source}${repos.size ? ` (${[...repos].join(', ')})` : ''}: ${reason}`,
+  );
 }
 
 function packLines(pack: BuiltPack, written: readonly string[]): string[] {
