@@ -17,16 +17,17 @@ import { loadGitHubCredential } from './github-secret.ts';
  * read from Secrets Manager then, and only kept in memory), the event parsed and validated
  * before anything runs, typed errors out. Handlers are one line each.
  */
-interface JobDeps {
+export interface JobDeps {
   readonly org: string;
   readonly store: EvidenceStore;
   readonly index: EvidenceIndex;
   readonly github: GitHubClient;
+  /** The clock a run's window and snapshots are taken by. */
+  readonly clock: () => Date;
 }
 
-let cold: Promise<JobDeps> | undefined;
-
-async function buildDeps(): Promise<JobDeps> {
+/** Production adapters, from the function's environment and Secrets Manager. */
+async function awsDeps(): Promise<JobDeps> {
   const config = readFunctionConfig();
   const [{ store, index }, auth] = await Promise.all([
     openStore(config.storeUrl, { requireImmutable: true }),
@@ -36,16 +37,22 @@ async function buildDeps(): Promise<JobDeps> {
     baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
     auth,
   });
-  return { org: config.org, store, index, github };
+  return { org: config.org, store, index, github, clock: () => new Date() };
 }
 
-function deps(): Promise<JobDeps> {
-  cold ??= buildDeps().catch((error: unknown) => {
-    cold = undefined; // a failed cold start is retried on the next invocation
-    throw error;
-  });
-  return cold;
+/** Build the adapters once per cold start; a failed cold start is retried on the next invocation. */
+function once(build: () => Promise<JobDeps>): () => Promise<JobDeps> {
+  let cold: Promise<JobDeps> | undefined;
+  return () => {
+    cold ??= build().catch((error: unknown) => {
+      cold = undefined;
+      throw error;
+    });
+    return cold;
+  };
 }
+
+const productionDeps = once(awsDeps);
 
 /** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
 export class CollectionFailedError extends Cm01Error {
@@ -65,14 +72,17 @@ function unwrapFanOut(event: unknown): { repo?: string; event: unknown } {
   return { event };
 }
 
-export function collectorHandler(kinds: readonly CollectKind[]) {
+export function collectorHandler(
+  kinds: readonly CollectKind[],
+  deps: () => Promise<JobDeps> = productionDeps,
+) {
   return async (event: unknown): Promise<CollectionSummary> => {
     const unwrapped = unwrapFanOut(event);
-    const { org, store, index, github } = await deps();
-    const request = parseJobEvent(unwrapped.event, new Date());
+    const { org, store, index, github, clock } = await deps();
+    const request = parseJobEvent(unwrapped.event, clock());
     const repos = unwrapped.repo ? [unwrapped.repo] : request.repos;
     const summary = await collect(
-      { store, index, github, org, clock: () => new Date() },
+      { store, index, github, org, clock },
       { window: request.window, kinds, ...(repos ? { repos } : {}) },
     );
     console.log(
@@ -90,10 +100,10 @@ export function collectorHandler(kinds: readonly CollectKind[]) {
 }
 
 /** The fan-out's first step: the organisation's repositories (or the event's), one item each. */
-export function listRepositoriesHandler() {
+export function listRepositoriesHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown): Promise<{ repositories: string[] }> => {
-    const { org, github } = await deps();
-    const request = parseJobEvent(event, new Date());
+    const { org, github, clock } = await deps();
+    const request = parseJobEvent(event, clock());
     if (request.repos)
       return { repositories: request.repos.map((r) => (r.includes('/') ? r : `${org}/${r}`)) };
     const repos = await github.paginate<{ full_name: string; archived?: boolean }>('GET /orgs/{org}/repos', {
@@ -113,13 +123,13 @@ export function listRepositoriesHandler() {
  * The monthly pack: first re-collect the whole period (late data, every kind), then judge and
  * render, storing the pack under Object Lock in `packs/<period>/`.
  */
-export function buildPackHandler() {
+export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
-    const { org, store, index, github } = await deps();
-    const request = parseJobEvent(event, new Date());
+    const { org, store, index, github, clock } = await deps();
+    const request = parseJobEvent(event, clock());
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const collection = await collect(
-      { store, index, github, org, clock: () => new Date() },
+      { store, index, github, org, clock },
       { window: request.window, ...(request.repos ? { repos: request.repos } : {}) },
     );
     if (collection.status === 'failed') throw new CollectionFailedError(collection);
