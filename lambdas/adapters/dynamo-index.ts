@@ -16,13 +16,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
-import {
-  type CollectorCursor,
-  EVIDENCE_KINDS,
-  type EvidenceIndex,
-  type EvidenceKind,
-  type IndexEntry,
-} from '../evidence/ports.ts';
+import { indexEntrySchema } from '../evidence/index-entry.ts';
+import type { CollectorCursor, EvidenceIndex, EvidenceKind, IndexEntry } from '../evidence/ports.ts';
 
 /**
  * The evidence index in one DynamoDB table.
@@ -61,19 +56,7 @@ export interface DynamoEvidenceIndexOptions {
   readonly writeConcurrency?: number;
 }
 
-const indexRowSchema = z.object({
-  kind: z.enum(EVIDENCE_KINDS),
-  period: z.string(),
-  repo: z.string(),
-  itemId: z.string(),
-  occurredAt: z.string(),
-  key: z.string(),
-  versionId: z.string(),
-  sha256: z.string(),
-  contentHash: z.string(),
-  retainUntil: z.string(),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-});
+const indexRowSchema = indexEntrySchema;
 
 const cursorRowSchema = z.object({
   collector: z.string(),

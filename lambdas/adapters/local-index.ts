@@ -2,13 +2,8 @@ import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
-import {
-  type CollectorCursor,
-  EVIDENCE_KINDS,
-  type EvidenceIndex,
-  type EvidenceKind,
-  type IndexEntry,
-} from '../evidence/ports.ts';
+import { indexEntrySchema } from '../evidence/index-entry.ts';
+import type { CollectorCursor, EvidenceIndex, EvidenceKind, IndexEntry } from '../evidence/ports.ts';
 import { isMissing, replaceFile } from './local-store.ts';
 
 /**
@@ -26,19 +21,7 @@ import { isMissing, replaceFile } from './local-store.ts';
  * their last read.
  */
 
-const rowSchema = z.object({
-  kind: z.enum(EVIDENCE_KINDS),
-  period: z.string(),
-  repo: z.string(),
-  itemId: z.string(),
-  occurredAt: z.string(),
-  key: z.string(),
-  versionId: z.string(),
-  sha256: z.string(),
-  contentHash: z.string(),
-  retainUntil: z.string(),
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-});
+const rowSchema = indexEntrySchema;
 
 const cursorsFileSchema = z.record(
   z.string(),

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import type { GitHubAuth } from '../adapters/github/client.ts';
 import { InputError } from '../errors.ts';
 
 /**
@@ -15,24 +16,21 @@ const secretSchema = z.union([
   }),
 ]);
 
-export type GitHubCredential =
-  | { readonly kind: 'token'; readonly token: string }
-  | {
-      readonly kind: 'app';
-      readonly appId: string;
-      readonly privateKey: string;
-      readonly installationId: number;
-    };
+export type GitHubCredential = GitHubAuth;
 
 export async function loadGitHubCredential(secretArn: string | undefined): Promise<GitHubCredential> {
   if (!secretArn) throw new InputError('CM01_GITHUB_SECRET_ARN', 'missing from the function environment');
   const client = new SecretsManagerClient({});
   const answer = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  return parseGitHubSecret(answer.SecretString);
+}
+
+/** The secret's text as a credential; errors never echo it, since it may be the token itself. */
+export function parseGitHubSecret(secretString: string | undefined): GitHubCredential {
   let json: unknown;
   try {
-    json = JSON.parse(answer.SecretString ?? '');
+    json = JSON.parse(secretString ?? '');
   } catch {
-    // The secret's text is never echoed: it may be the token itself.
     throw new InputError(
       'GitHub secret',
       'is not JSON: store {"token":"…"} or {"appId","privateKey","installationId"}',

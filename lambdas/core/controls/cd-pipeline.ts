@@ -1,6 +1,6 @@
 import { judgePipeline } from '../deployments.ts';
 import { shippingDeployments } from '../facts.ts';
-import { type ControlRule, result } from './rule.ts';
+import { type ControlRule, notShippedResult, result } from './rule.ts';
 
 /** Clerk §3/§5: CD auto-rolls staging ⇒ canary ⇒ prod; engineers cannot push to production by hand. */
 export const cdPipeline: ControlRule = {
@@ -14,20 +14,7 @@ export const cdPipeline: ControlRule = {
     'period is not applicable (unknown when deployment collection recorded a gap).',
   evaluate(change, { facts, parameters }) {
     const { attempts } = shippingDeployments(change, facts, parameters);
-    if (attempts.length === 0) {
-      const gap = facts.gapFor(change.repo, ['deployments']);
-      if (gap)
-        return result(
-          'unknown',
-          [`deployments of ${change.repo} were not fully collected: ${gap.reason}`],
-          [],
-        );
-      return result(
-        'not_applicable',
-        [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
-        [],
-      );
-    }
+    if (attempts.length === 0) return notShippedResult(change, facts);
     const judged = attempts.map((attempt) => judgePipeline(attempt, facts, parameters));
     const evidence = attempts.map((attempt) => attempt.ref);
     const failures = judged.filter((entry) => !entry.ok);

@@ -1,6 +1,6 @@
 import { describeDeployment, failureTime, judgeRollback } from '../deployments.ts';
 import { shippingDeployments } from '../facts.ts';
-import { type ControlRule, result } from './rule.ts';
+import { type ControlRule, notShippedResult, result } from './rule.ts';
 
 /** Clerk §3: automated rollback on failed health checks; Clicki: reverted or mitigated promptly. */
 export const rollback: ControlRule = {
@@ -14,20 +14,7 @@ export const rollback: ControlRule = {
     'is unknown.',
   evaluate(change, { facts, parameters }) {
     const { attempts } = shippingDeployments(change, facts, parameters);
-    if (attempts.length === 0) {
-      const gap = facts.gapFor(change.repo, ['deployments']);
-      if (gap)
-        return result(
-          'unknown',
-          [`deployments of ${change.repo} were not fully collected: ${gap.reason}`],
-          [],
-        );
-      return result(
-        'not_applicable',
-        [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
-        [],
-      );
-    }
+    if (attempts.length === 0) return notShippedResult(change, facts);
     const failed = attempts.filter((attempt) => failureTime(attempt) !== undefined);
     if (failed.length === 0) {
       return result(

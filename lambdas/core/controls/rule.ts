@@ -44,6 +44,22 @@ export function result(
   return { verdict, reasons, evidence: dedupeRefs(evidence) };
 }
 
+/**
+ * The verdict of a deployment control (CD-PIPELINE, ROLLBACK) for a change no production
+ * deployment shipped in the period: unknown when deployments were not fully collected for its
+ * repository, otherwise not applicable.
+ */
+export function notShippedResult(change: Change, facts: PeriodFacts): RuleResult {
+  const gap = facts.gapFor(change.repo, ['deployments']);
+  if (gap)
+    return result('unknown', [`deployments of ${change.repo} were not fully collected: ${gap.reason}`], []);
+  return result(
+    'not_applicable',
+    [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
+    [],
+  );
+}
+
 export function dedupeRefs(refs: readonly EvidenceRef[]): EvidenceRef[] {
   const seen = new Set<string>();
   const out: EvidenceRef[] = [];
