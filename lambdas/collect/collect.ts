@@ -261,13 +261,12 @@ async function collectRepositoryWith(
       updatedAt: syncedAt,
     });
     // Emergency PRs merged up to five days before the window are read again, so a late
-    // retrospective or post-mortem comment is captured as a new version (controls.md EMERGENCY).
-    await collectEmergencyTrail(
-      ctx,
-      repo,
-      window,
-      request.emergencyLabel ? { label: request.emergencyLabel } : {},
-    );
+    // retrospective or post-mortem comment is captured as a new version (controls.md EMERGENCY);
+    // those merged inside the window were just read above.
+    await collectEmergencyTrail(ctx, repo, window, {
+      readFrom: window.from,
+      ...(request.emergencyLabel ? { label: request.emergencyLabel } : {}),
+    });
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));
   await run('deployments', () => collectDeployments(ctx, repo, window));

@@ -33,6 +33,12 @@ const MIN_SPLIT_MS = 2000;
 export interface EmergencyTrailOptions {
   /** The profile's emergency label; default `emergency-change`. */
   readonly label?: string;
+  /**
+   * PRs merged from this time on were just read (incrementally: every PR updated since the last
+   * run, which a new comment makes it) by the pull-request collector; only the tail before it
+   * is searched. Default: the whole `[window.from − 5 days, window.to)`.
+   */
+  readonly readFrom?: string;
 }
 
 export interface EmergencyTrailResult {
@@ -67,7 +73,11 @@ export async function collectEmergencyTrail(
       : repo;
 
   const from = Date.parse(window.from) - EMERGENCY_TAIL_MS;
-  const to = Date.parse(window.to);
+  const to = Math.min(
+    Date.parse(window.to),
+    options.readFrom ? Date.parse(options.readFrom) : Number.POSITIVE_INFINITY,
+  );
+  if (to <= from) return { emergencyPullRequests: 0, pullRequests: 0, written: 0 };
   const emergencies = (await findMergedCandidates(ctx, repoRef, label, from, to)).filter(
     (c) => c.labelled || c.undecided,
   );
