@@ -72,7 +72,13 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   echo "install-deps: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # Some npm 11 releases refuse `npm ci` on a lock file without the other platforms' optional
+  # packages (biome, rollup, esbuild builds) although nothing is missing for this one; `npm
+  # install` then installs exactly the locked versions and leaves the lock file as it is.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
+    echo "install-deps: npm ci refused the lock file; installing the locked versions with npm install" >&2
+    npm install --no-audit --no-fund --loglevel=error
+  fi
   # npm ci does not always touch the folder itself; mark it fresh so the next run stays quiet.
   touch node_modules
 fi
