@@ -110,6 +110,7 @@ export async function runCollect(ctx: CommandContext): Promise<ExitStatus> {
         ...gapLines(summary.gaps),
       ],
       summary,
+      `cm01 collect: ${window.label} from ${source.description}: ${formatCounts(summary)}`,
     );
     return summary.status === 'failed' ? 1 : 0;
   } finally {
@@ -132,7 +133,11 @@ export async function runPack(ctx: CommandContext): Promise<ExitStatus> {
     },
   );
   const written = await writePackFiles(pack, ctx.options.out);
-  ctx.reporter.result(packLines(pack, written), packJson(pack, written));
+  ctx.reporter.result(
+    packLines(pack, written),
+    packJson(pack, written),
+    `cm01 pack: ${packBrief(pack, written)}`,
+  );
   return 0;
 }
 
@@ -171,6 +176,7 @@ export async function runRun(ctx: CommandContext): Promise<ExitStatus> {
         ...packLines(pack, written),
       ],
       { collection: summary, pack: packJson(pack, written) },
+      `cm01 run: collected ${formatCounts(summary)}; ${packBrief(pack, written)}`,
     );
     return 0;
   } finally {
@@ -414,6 +420,14 @@ function packLines(pack: BuiltPack, written: readonly string[]): string[] {
     `pack: ${written[0]}`,
     ...written.slice(1).map((path) => `      ${path}`),
   ];
+}
+
+function packBrief(pack: BuiltPack, written: readonly string[]): string {
+  const m = pack.model;
+  return (
+    `${m.org} ${m.period.label} ${m.profile.id}: ${m.population.length} changes, ${m.exceptions.length} exception(s), ` +
+    `retention ${m.retention.verdict}; ${written[0]}`
+  );
 }
 
 function packJson(pack: BuiltPack, written: readonly string[]) {

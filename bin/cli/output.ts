@@ -33,10 +33,15 @@ export class Reporter {
     if (!this.json) this.stderr.write(`${text}\n`);
   }
 
-  /** The command's result: human lines, or the JSON summary under `--json`. */
-  result(lines: readonly string[], summary: unknown): void {
+  /**
+   * The command's result: the JSON summary under `--json`; else, off a terminal, the one-line
+   * `brief` when the command has one (a long run stays quiet in a script's log), and the human
+   * lines on a terminal.
+   */
+  result(lines: readonly string[], summary: unknown, brief?: string): void {
     this.clearProgress();
     if (this.json) this.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else if (brief !== undefined && !this.stdout.isTTY) this.stdout.write(`${brief}\n`);
     else for (const line of lines) this.stdout.write(`${line}\n`);
   }
 
