@@ -147,3 +147,34 @@ export async function openHarness(
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
+
+/**
+ * Run the same collection against the same world twice, once through injected faults, and
+ * return both runs' `itemId:contentHash` lists of one evidence kind, plus the request counts.
+ */
+export async function collectCleanAndFaulty(
+  world: WorldInput,
+  faults: FaultPlan,
+  kind: DocumentKind,
+  collect: (ctx: CollectContext) => Promise<unknown>,
+): Promise<{ clean: string[]; faulty: string[]; cleanRequests: number; faultyRequests: number }> {
+  const clean = await openHarness(world);
+  const faulty = await openHarness(world, { faults });
+  try {
+    await collect(clean.ctx);
+    await collect(faulty.ctx);
+    const hashes = async (h: Harness) =>
+      (await h.index.queryRepo(FULL_NAME, { kind })).map((r) => `${r.itemId}:${r.contentHash}`).sort();
+    return {
+      clean: await hashes(clean),
+      faulty: await hashes(faulty),
+      cleanRequests: clean.emulator.stats().requests,
+      faultyRequests: faulty.emulator.stats().requests,
+    };
+  } finally {
+    await clean.close();
+    await faulty.close();
+    await removeDir(clean.dir);
+    await removeDir(faulty.dir);
+  }
+}

@@ -6,7 +6,15 @@ import { monthWindow } from '../../lambdas/core/window.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import { parseEvidenceDocument } from '../../lambdas/evidence/documents.ts';
 import { evidenceKey } from '../../lambdas/evidence/record.ts';
-import { FULL_NAME, type Harness, openHarness, removeDir, shaOf, worldWith } from './deployments-harness.ts';
+import {
+  collectCleanAndFaulty,
+  FULL_NAME,
+  type Harness,
+  openHarness,
+  removeDir,
+  shaOf,
+  worldWith,
+} from './deployments-harness.ts';
 
 type WorldDeployment = NonNullable<WorldInput['repos'][number]['deployments']>[number];
 
@@ -322,24 +330,15 @@ describe('collectDeployments over time', () => {
 
   it('stores the same evidence through 502s and secondary rate limits as without them', async () => {
     const world = deploymentsWorld({ now: NOW });
-    const clean = await openHarness(world);
-    const faulty = await openHarness(world, { faults: { seed: 7, rates: { '502': 0.1, secondary: 0.05 } } });
-    try {
-      await collectDeployments(clean.ctx, FULL_NAME, OCTOBER);
-      await collectDeployments(faulty.ctx, FULL_NAME, OCTOBER);
-      const hashes = async (h: Harness) =>
-        (await h.index.queryRepo(FULL_NAME, { kind: 'deployment' }))
-          .map((r) => `${r.itemId}:${r.contentHash}`)
-          .sort();
-
-      expect(faulty.emulator.stats().requests).toBeGreaterThan(clean.emulator.stats().requests);
-      expect(await hashes(faulty)).toEqual(await hashes(clean));
-    } finally {
-      await clean.close();
-      await faulty.close();
-      await removeDir(clean.dir);
-      await removeDir(faulty.dir);
-    }
+    const runs = await collectCleanAndFaulty(
+      world,
+      { seed: 7, rates: { '502': 0.1, secondary: 0.05 } },
+      'deployment',
+      (ctx) => collectDeployments(ctx, FULL_NAME, OCTOBER),
+    );
+    expect(runs.faultyRequests).toBeGreaterThan(runs.cleanRequests);
+    expect(runs.clean.length).toBeGreaterThan(0);
+    expect(runs.faulty).toEqual(runs.clean);
   });
 });
 

@@ -5,7 +5,15 @@ import { rangeWindow } from '../../lambdas/core/window.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import { parseEvidenceDocument } from '../../lambdas/evidence/documents.ts';
 import { evidenceKey } from '../../lambdas/evidence/record.ts';
-import { FULL_NAME, type Harness, openHarness, removeDir, shaOf, worldWith } from './deployments-harness.ts';
+import {
+  collectCleanAndFaulty,
+  FULL_NAME,
+  type Harness,
+  openHarness,
+  removeDir,
+  shaOf,
+  worldWith,
+} from './deployments-harness.ts';
 
 type WorldRepo = WorldInput['repos'][number];
 type WorldPullRequest = NonNullable<WorldRepo['pullRequests']>[number];
@@ -233,24 +241,15 @@ describe('collectEmergencyTrail', () => {
   it('stores the same evidence through 502s and secondary rate limits as without them', async () => {
     const now = MERGED + 4.5 * DAY;
     const world = trailWorld(now, specsAt(now));
-    const clean = await openHarness(world);
-    const faulty = await openHarness(world, { faults: { seed: 11, rates: { '502': 0.25, secondary: 0.1 } } });
-    try {
-      await collectEmergencyTrail(clean.ctx, FULL_NAME, dailyWindow(now));
-      await collectEmergencyTrail(faulty.ctx, FULL_NAME, dailyWindow(now));
-      const hashes = async (h: Harness) =>
-        (await h.index.queryRepo(FULL_NAME, { kind: 'pull-request' }))
-          .map((r) => `${r.itemId}:${r.contentHash}`)
-          .sort();
-
-      expect(faulty.emulator.stats().requests).toBeGreaterThan(clean.emulator.stats().requests);
-      expect(await hashes(faulty)).toEqual(await hashes(clean));
-    } finally {
-      await clean.close();
-      await faulty.close();
-      await removeDir(clean.dir);
-      await removeDir(faulty.dir);
-    }
+    const runs = await collectCleanAndFaulty(
+      world,
+      { seed: 11, rates: { '502': 0.25, secondary: 0.1 } },
+      'pull-request',
+      (ctx) => collectEmergencyTrail(ctx, FULL_NAME, dailyWindow(now)),
+    );
+    expect(runs.faultyRequests).toBeGreaterThan(runs.cleanRequests);
+    expect(runs.clean.length).toBeGreaterThan(0);
+    expect(runs.faulty).toEqual(runs.clean);
   });
 
   it.each([

@@ -89,15 +89,15 @@ describe('GitHub client against a local server', () => {
   });
 
   it('maps 401, 403 and 404 to typed errors that never carry the token', async () => {
-    const github = createGitHubClient({ baseUrl: url, auth: { kind: 'token', token: 'ghp_verysecret123' } });
+    const github = createGitHubClient({ baseUrl: url, auth: { kind: 'token', token: 'tkn-verysecret123' } });
     const denied = await github
       .rest('GET /repos/{owner}/{repo}/branches', { owner: 'x', repo: 'y' })
       .catch((e: unknown) => e);
     expect(denied).toBeInstanceOf(GitHubAuthError);
     expect((denied as Error).message).toContain('GITHUB_TOKEN');
-    expect((denied as Error).message).not.toContain('ghp_verysecret123');
+    expect((denied as Error).message).not.toContain('tkn-verysecret123');
     expect(JSON.stringify((denied as Error & { cause?: unknown }).cause ?? '')).not.toContain(
-      'ghp_verysecret123',
+      'tkn-verysecret123',
     );
     await expect(github.rest('GET /orgs/{org}/audit-log', { org: 'acme' })).rejects.toBeInstanceOf(
       GitHubForbiddenError,
@@ -105,7 +105,7 @@ describe('GitHub client against a local server', () => {
     await expect(
       github.rest('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'missing' }),
     ).rejects.toBeInstanceOf(GitHubNotFoundError);
-    expect(seen.at(-1)?.authorization).toBe('token ghp_verysecret123');
+    expect(seen.at(-1)?.authorization).toBe('token tkn-verysecret123');
   });
 
   it('caches the identity', async () => {

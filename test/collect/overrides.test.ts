@@ -3,7 +3,15 @@ import type { WorldInput } from '../../emulator/world.ts';
 import { collectOverrides } from '../../lambdas/collect/overrides.ts';
 import { monthWindow, rangeWindow } from '../../lambdas/core/window.ts';
 import { InputError } from '../../lambdas/errors.ts';
-import { FULL_NAME, type Harness, openHarness, removeDir, shaOf, worldWith } from './deployments-harness.ts';
+import {
+  collectCleanAndFaulty,
+  FULL_NAME,
+  type Harness,
+  openHarness,
+  removeDir,
+  shaOf,
+  worldWith,
+} from './deployments-harness.ts';
 
 type WorldCommit = WorldInput['repos'][number]['commits'][number];
 
@@ -312,24 +320,15 @@ describe('collectOverrides when a source is missing', () => {
 describe('collectOverrides under faults and bad input', () => {
   it('stores the same evidence through 502s and secondary rate limits as without them', async () => {
     const world = overridesWorld();
-    const clean = await openHarness(world);
-    const faulty = await openHarness(world, { faults: { seed: 3, rates: { '502': 0.2, secondary: 0.1 } } });
-    try {
-      await collectOverrides(clean.ctx, FULL_NAME, WINDOW);
-      await collectOverrides(faulty.ctx, FULL_NAME, WINDOW);
-      const hashes = async (h: Harness) =>
-        (await h.index.queryRepo(FULL_NAME, { kind: 'override' }))
-          .map((r) => `${r.itemId}:${r.contentHash}`)
-          .sort();
-
-      expect(faulty.emulator.stats().requests).toBeGreaterThan(clean.emulator.stats().requests);
-      expect(await hashes(faulty)).toEqual(await hashes(clean));
-    } finally {
-      await clean.close();
-      await faulty.close();
-      await removeDir(clean.dir);
-      await removeDir(faulty.dir);
-    }
+    const runs = await collectCleanAndFaulty(
+      world,
+      { seed: 3, rates: { '502': 0.2, secondary: 0.1 } },
+      'override',
+      (ctx) => collectOverrides(ctx, FULL_NAME, WINDOW),
+    );
+    expect(runs.faultyRequests).toBeGreaterThan(runs.cleanRequests);
+    expect(runs.clean.length).toBeGreaterThan(0);
+    expect(runs.faulty).toEqual(runs.clean);
   });
 
   it.each([
