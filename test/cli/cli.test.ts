@@ -136,6 +136,17 @@ describe('cm01 refuses bad input', () => {
     expect(existsSync(join(store, 'objects')) ? readdirSync(join(store, 'objects')) : []).toEqual([]);
   });
 
+  it('refuses a world file that breaks the format, naming the bad field', () => {
+    const world = JSON.parse(readFileSync(demoWorld(), 'utf8'));
+    world.repos[1].pullRequests[2].mergedAt = 'last tuesday';
+    const file = join(work, 'broken.world.json');
+    writeFileSync(file, JSON.stringify(world));
+    const result = cm01(['collect', '--github-world', file, '--store', `local:${work}/broken-store`]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/repos\[1\]\.pullRequests\[2\]\.mergedAt: /);
+    expect(existsSync(join(work, 'broken-store'))).toBe(false);
+  });
+
   it('says so when a period has no evidence instead of rendering an empty pack', () => {
     const result = cm01([
       'pack',
