@@ -45,10 +45,21 @@ const STATUSES_ROUTE = 'GET /repos/{owner}/{repo}/deployments/{deployment_id}/st
 const RUN_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}';
 const JOBS_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs';
 
+/**
+ * A deployment whose last status is final and older than this is settled: its statuses and
+ * workflow run are not read again. A day is far beyond the rollback window (60 minutes by
+ * default), so nothing a later status could add changes a verdict; daily runs then spend
+ * requests only on new and still-moving deployments.
+ */
+export const SETTLED_AFTER_MS = 24 * 60 * 60 * 1000;
+const FINAL_STATES = new Set(['success', 'failure', 'error', 'inactive']);
+
 export interface CollectDeploymentsResult {
   /** Deployments read and stored (written or unchanged). */
   readonly deployments: number;
   readonly written: number;
+  /** Deployments already stored with a final status, not read again. */
+  readonly settled: number;
 }
 
 export async function collectDeployments(
@@ -62,14 +73,20 @@ export async function collectDeployments(
   const collectTo = Date.parse(window.to);
 
   const runs = new Map<number, Promise<WorkflowRunEvidence>>();
+  const settledIds = await settledDeployments(ctx, target.fullName, collectFrom, collectTo);
   let deployments = 0;
   let written = 0;
+  let settled = 0;
   try {
     for await (const page of deploymentPagesNewestFirst(ctx.github, target, collectFrom)) {
       const costBefore = ctx.github.cost;
-      const inRange = page.filter(
-        (d) => Date.parse(d.createdAt) >= collectFrom && Date.parse(d.createdAt) < collectTo,
-      );
+      const inRange = page.filter((d) => {
+        if (Date.parse(d.createdAt) < collectFrom || Date.parse(d.createdAt) >= collectTo) return false;
+        if (!settledIds.has(String(d.id))) return true;
+        settled += 1;
+        ctx.count('deployment', false);
+        return false;
+      });
       // Statuses and runs of one page are read a few at a time: the requests are independent and
       // GitHub allows concurrent REST reads well below its secondary limit of 100.
       const details = await mapConcurrently(inRange, DETAIL_CONCURRENCY, (deployment) =>
@@ -116,6 +133,7 @@ export async function collectDeployments(
             production: deployment.productionEnvironment,
             sha: deployment.sha,
             state: statuses.at(-1)?.state ?? 'none',
+            lastStatusAt: statuses.at(-1)?.createdAt ?? deployment.createdAt,
           },
         );
         deployments += 1;
@@ -137,7 +155,7 @@ export async function collectDeployments(
       reason: `deployments could not be read (${error.message}); ${deployments} were stored before the refusal`,
     });
   }
-  return { deployments, written };
+  return { deployments, written, settled };
 }
 
 const DETAIL_CONCURRENCY = 8;
@@ -249,4 +267,33 @@ async function fetchWorkflowRun(
       return { kind: 'unreadable', reason: 'forbidden: no Actions read permission' };
     throw error;
   }
+}
+
+/** Ids of the deployments in range already stored with a final status that is a day old. */
+async function settledDeployments(
+  ctx: CollectContext,
+  repo: string,
+  from: number,
+  to: number,
+): Promise<Set<string>> {
+  const stored = await ctx.index.queryRepo(repo, {
+    kind: 'deployment',
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+  });
+  const settledBefore = ctx.clock().getTime() - SETTLED_AFTER_MS;
+  return new Set(
+    stored
+      .filter((entry) => {
+        const state = entry.attributes?.state;
+        const lastStatusAt = entry.attributes?.lastStatusAt;
+        return (
+          typeof state === 'string' &&
+          FINAL_STATES.has(state) &&
+          typeof lastStatusAt === 'string' &&
+          Date.parse(lastStatusAt) < settledBefore
+        );
+      })
+      .map((entry) => entry.itemId),
+  );
 }

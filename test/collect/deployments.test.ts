@@ -295,7 +295,8 @@ describe('collectDeployments against the emulator', () => {
   it('writes nothing when run again over the same facts', async () => {
     const result = await collectDeployments(harness.ctx, FULL_NAME, OCTOBER);
 
-    expect(result.deployments).toBe(expectedDeployments(world).length);
+    // Settled deployments are not even read again; the rest are read and found unchanged.
+    expect(result.deployments + result.settled).toBe(expectedDeployments(world).length);
     expect(result.written).toBe(0);
   });
 });
@@ -324,6 +325,26 @@ describe('collectDeployments over time', () => {
       expect(await read(versions[1]?.versionId ?? '')).toEqual(['in_progress']);
     } finally {
       await later.close();
+      await removeDir(first.dir);
+    }
+  });
+
+  it('does not read settled deployments again: final status a day old, already stored', async () => {
+    const first = await openHarness(deploymentsWorld({ now: NOW }));
+    const initial = await collectDeployments(first.ctx, FULL_NAME, OCTOBER);
+    await first.close();
+    const again = await openHarness(deploymentsWorld({ now: NOW }), { dir: first.dir });
+    try {
+      const requestsBefore = again.emulator.stats().requests;
+      const result = await collectDeployments(again.ctx, FULL_NAME, OCTOBER);
+      const requests = again.emulator.stats().requests - requestsBefore;
+      // Deployment 202 is still in progress at NOW, so it is read again; every other one is settled.
+      expect(result.settled).toBe(initial.deployments - 1);
+      expect(result.deployments).toBe(1);
+      expect(result.written).toBe(0);
+      expect(requests).toBeLessThan(initial.deployments);
+    } finally {
+      await again.close();
       await removeDir(first.dir);
     }
   });
