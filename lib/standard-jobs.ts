@@ -6,21 +6,30 @@ import type { JobDefinition } from './evidence-stack.ts';
 /**
  * The jobs of the architecture, with their schedules (UTC). Collectors run nightly so that
  * sources with short memories (rule suites: one month; Actions logs: 90 days) are copied out
- * well in time; the pack runs on the 1st of each month for the month before (its handler's
- * default window, given the empty scheduled input).
+ * well in time; the pack runs on the 1st of each month for the month before.
  */
+/**
+ * The fixed input of scheduled runs (lambdas/runtime/event.ts): a nightly collector takes the
+ * month to date (from the start of yesterday's month, so the last day of a month is collected
+ * again on the 1st); the pack takes the whole month before.
+ */
+const DAILY = { schedule: 'daily' } as const;
+const MONTHLY = { schedule: 'monthly' } as const;
+
 export const STANDARD_JOBS: readonly JobDefinition[] = [
   {
     name: 'snapshot-protection',
     entry: 'lambdas/snapshot-protection/handler.ts',
     schedule: 'cron(0 2 * * ? *)',
     access: 'collect',
+    input: DAILY,
   },
   {
     name: 'collect-pull-requests',
     entry: 'lambdas/collect-pull-requests/handler.ts',
     schedule: 'cron(15 2 * * ? *)',
     access: 'collect',
+    input: DAILY,
     memorySize: 1024,
     timeoutSeconds: 900,
     // One repository per invocation, fanned out by Step Functions: a large organisation never
@@ -32,6 +41,7 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     entry: 'lambdas/collect-deployments/handler.ts',
     schedule: 'cron(30 2 * * ? *)',
     access: 'collect',
+    input: DAILY,
     timeoutSeconds: 900,
   },
   {
@@ -39,6 +49,7 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     entry: 'lambdas/collect-overrides/handler.ts',
     schedule: 'cron(45 2 * * ? *)',
     access: 'collect',
+    input: DAILY,
     timeoutSeconds: 900,
   },
   {
@@ -46,6 +57,7 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     entry: 'lambdas/build-pack/handler.ts',
     schedule: 'cron(0 6 1 * ? *)',
     access: 'build-pack',
+    input: MONTHLY,
     memorySize: 2048,
     timeoutSeconds: 900,
     // The renderer finds its fonts with require.resolve('dejavu-fonts-ttf/ttf/…'), which in

@@ -104,6 +104,7 @@ describe('standard jobs', () => {
     const byName = new Map(STANDARD_JOBS.map((job) => [job.name, job]));
     expect(byName.get('build-pack')?.schedule).toBe('cron(0 6 1 * ? *)');
     expect(byName.get('build-pack')?.access).toBe('build-pack');
+    expect(byName.get('build-pack')?.input).toEqual({ schedule: 'monthly' });
     for (const name of [
       'collect-pull-requests',
       'collect-deployments',
@@ -111,6 +112,8 @@ describe('standard jobs', () => {
       'snapshot-protection',
     ]) {
       expect(byName.get(name)?.access).toBe('collect');
+      // Scheduled collectors take the month to date, not the month before.
+      expect(byName.get(name)?.input).toEqual({ schedule: 'daily' });
     }
     for (const job of STANDARD_JOBS)
       expect(() => parseScheduleExpression(job.name, job.schedule)).not.toThrow();
