@@ -477,7 +477,7 @@ class PackWriter {
 
     this.subheading('Collection gaps');
     this.keyValues([
-      ['Sources consulted', model.sourcesConsulted.join(', ') || 'none'],
+      ['Sources consulted', model.sourcesConsulted.join('\n') || 'none'],
       [
         'Sources not configured',
         model.sourcesNotConfigured.length === 0
