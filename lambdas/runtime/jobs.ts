@@ -26,23 +26,33 @@ export interface JobDeps {
   readonly clock: () => Date;
 }
 
-/** Production adapters, from the function's environment and Secrets Manager. */
-async function awsDeps(): Promise<JobDeps> {
+/** What the repository lister needs: GitHub only, no store (its role has no store access). */
+export type GitHubDeps = Pick<JobDeps, 'org' | 'github' | 'clock'>;
+
+/** The GitHub client, with the credential read from Secrets Manager. */
+async function awsGitHubDeps(): Promise<GitHubDeps> {
   const config = readFunctionConfig();
-  const [{ store, index }, auth] = await Promise.all([
-    openStore(config.storeUrl, { requireImmutable: true }),
-    loadGitHubCredential(config.githubSecretArn),
-  ]);
+  const auth = await loadGitHubCredential(config.githubSecretArn);
   const github = createGitHubClient({
     baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
     auth,
   });
-  return { org: config.org, store, index, github, clock: () => new Date() };
+  return { org: config.org, github, clock: () => new Date() };
+}
+
+/** Production adapters, from the function's environment and Secrets Manager. */
+async function awsDeps(): Promise<JobDeps> {
+  const config = readFunctionConfig();
+  const [{ store, index }, github] = await Promise.all([
+    openStore(config.storeUrl, { requireImmutable: true }),
+    awsGitHubDeps(),
+  ]);
+  return { ...github, store, index };
 }
 
 /** Build the adapters once per cold start; a failed cold start is retried on the next invocation. */
-function once(build: () => Promise<JobDeps>): () => Promise<JobDeps> {
-  let cold: Promise<JobDeps> | undefined;
+function once<T>(build: () => Promise<T>): () => Promise<T> {
+  let cold: Promise<T> | undefined;
   return () => {
     cold ??= build().catch((error: unknown) => {
       cold = undefined;
@@ -53,6 +63,7 @@ function once(build: () => Promise<JobDeps>): () => Promise<JobDeps> {
 }
 
 const productionDeps = once(awsDeps);
+const productionGitHubDeps = once(awsGitHubDeps);
 
 /** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
 export class CollectionFailedError extends Cm01Error {
@@ -100,7 +111,7 @@ export function collectorHandler(
 }
 
 /** The fan-out's first step: the organisation's repositories (or the event's), one item each. */
-export function listRepositoriesHandler(deps: () => Promise<JobDeps> = productionDeps) {
+export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = productionGitHubDeps) {
   return async (event: unknown): Promise<{ repositories: string[] }> => {
     const { org, github, clock } = await deps();
     const request = parseJobEvent(event, clock());

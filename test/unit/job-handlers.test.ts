@@ -43,8 +43,9 @@ afterAll(async () => {
 });
 
 describe('job handlers', () => {
-  it('list the organisation’s repositories for the fan-out', async () => {
-    const listed = await listRepositoriesHandler(await depsOn())({});
+  it('list the organisation’s repositories for the fan-out, with GitHub alone (the lister has no store access)', async () => {
+    const { org, github, clock } = await (await depsOn())();
+    const listed = await listRepositoriesHandler(async () => ({ org, github, clock }))({});
     expect(listed.repositories).toEqual(['acme/infra', 'acme/payments-api', 'acme/web-app']);
   });
 
