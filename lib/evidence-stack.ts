@@ -16,8 +16,8 @@ import { ScheduledJob } from './constructs/scheduled-job.ts';
 /**
  * What a job may touch:
  * - `collect`: read GitHub (the credential), write evidence under `evidence/`, read and write the index;
- * - `build-pack`: no GitHub; read all evidence, write under `packs/` and `evidence/` (the pack's
- *   own evidence record), read and write the index;
+ * - `build-pack`: read GitHub (it re-collects the month first, so late data is in), read all
+ *   evidence, write under `packs/` and `evidence/`, read and write the index;
  * - `read-only`: read evidence, packs and the index; write nothing.
  */
 export type JobAccess = 'collect' | 'build-pack' | 'read-only';
@@ -240,6 +240,7 @@ export class EvidenceStack extends Stack {
         return;
       case 'build-pack':
         this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX, PACKS_PREFIX] });
+        this.githubCredential.grantRead(job.function);
         return;
       case 'read-only':
         this.storage.grantReadEvidence(job.function);

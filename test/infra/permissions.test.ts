@@ -146,13 +146,13 @@ describe('writer roles', () => {
     expect(may(collector, 'dynamodb:DeleteItem', table).allowed).toBe(false);
   });
 
-  it('the pack builder writes packs and evidence but never reads the GitHub credential', () => {
+  it('the pack builder writes packs and evidence and reads the GitHub credential to re-collect the month', () => {
     const builder = roleOfFunction('BuildPackJob');
     expect(may(builder, 's3:PutObject', `${bucket}/packs/2026-10/pack.pdf`).allowed).toBe(true);
     expect(may(builder, 's3:PutObject', `${bucket}/evidence/acme/_org/pack/2026/10/x.json`).allowed).toBe(
       true,
     );
-    expect(may(builder, 'secretsmanager:GetSecretValue', secret).allowed).toBe(false);
+    expect(may(builder, 'secretsmanager:GetSecretValue', secret).allowed).toBe(true);
     // S3 requires PutObjectRetention for a PutObject with lock headers; the bucket policy below
     // keeps it from shortening anything.
     expect(may(builder, 's3:PutObjectRetention', `${bucket}/packs/2026-10/pack.pdf`).allowed).toBe(true);
