@@ -43,6 +43,8 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
     access: 'collect',
     input: DAILY,
     timeoutSeconds: 900,
+    // Statuses and workflow runs are one REST request each: one repository per invocation.
+    listRepositoriesEntry: 'lambdas/list-repositories/handler.ts',
   },
   {
     name: 'collect-overrides',

@@ -36,10 +36,12 @@ describe('the standard jobs', () => {
     expect(findings).toEqual([]);
   });
 
-  it('fan the pull-request collection out per repository through Step Functions', () => {
-    expect(resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine').length).toBeGreaterThanOrEqual(
-      1,
+  it('fan the pull-request and deployment collections out per repository through Step Functions', () => {
+    const fannedOut = STANDARD_JOBS.filter((job) => job.listRepositoriesEntry !== undefined).map(
+      (job) => job.name,
     );
+    expect(fannedOut).toEqual(['collect-pull-requests', 'collect-deployments']);
+    expect(resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine')).toHaveLength(fannedOut.length);
   });
 
   it('bundle the pack job with the PDF fonts and the PDF/A colour profile', () => {
