@@ -240,14 +240,14 @@ describe('collect on a two-repository organisation', () => {
       ).rejects.toMatchObject({ field: 'kinds' });
       const badToken = createGitHubClient({
         baseUrl: bed.emulator.url,
-        auth: { kind: 'token', token: 'ghp_wrongwrongwrong' },
+        auth: { kind: 'token', token: 'tkn-wrongwrongwrong' },
       });
       const refused = await collect({ ...deps, github: badToken }, { window: OCTOBER }).catch(
         (error: unknown) => error,
       );
       expect(refused).toBeInstanceOf(GitHubAuthError);
       expect((refused as Error).message).toContain('GITHUB_TOKEN');
-      expect((refused as Error).message).not.toContain('ghp_wrongwrongwrong');
+      expect((refused as Error).message).not.toContain('tkn-wrongwrongwrong');
       expect(await store.listKeys('')).toEqual([]);
     } finally {
       await rm(empty, { recursive: true, force: true });
