@@ -12,7 +12,7 @@ import { InputError } from '../../lambdas/errors.ts';
 import { sha256Hex } from '../../lambdas/evidence/canonical-json.ts';
 import type { EvidenceStore } from '../../lambdas/evidence/ports.ts';
 import { initStore } from '../../lambdas/evidence/store-init.ts';
-import { type BuiltPack, buildPack, packStem } from '../../lambdas/pack/build-pack.ts';
+import { type BuiltPack, buildPack } from '../../lambdas/pack/build-pack.ts';
 import { verifyManifest } from '../../lambdas/pack/verify-pack.ts';
 import {
   allowOnly,
@@ -447,5 +447,3 @@ function packJson(pack: BuiltPack, written: readonly string[]) {
     })),
   };
 }
-
-export { packStem };

@@ -6,7 +6,7 @@
  */
 import picomatch from 'picomatch';
 import { inRange, parseTimeRange, type TimeRange } from '../graphql/search-query.ts';
-import type { WorldAuditEvent, WorldRuleset } from '../world.ts';
+import type { WorldAuditEvent, WorldRuleSuite, WorldRuleset } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { RestShapes } from './shapes.ts';
@@ -314,19 +314,7 @@ export class RestApi {
           (result === 'all' || suite.result === result),
       )
       .sort((a, b) => Date.parse(b.pushedAt) - Date.parse(a.pushedAt) || b.id - a.id);
-    return this.paged(request, suites, (suite) => ({
-      id: suite.id,
-      actor_id: suite.actor ? stableId(suite.actor) : null,
-      actor_name: suite.actor,
-      before_sha: suite.beforeSha,
-      after_sha: suite.afterSha,
-      ref: suite.ref,
-      repository_id: repo.databaseId,
-      repository_name: repo.repo.name,
-      pushed_at: githubTime(suite.pushedAt),
-      result: suite.result,
-      evaluation_result: suite.evaluationResult,
-    }));
+    return this.paged(request, suites, (suite) => ruleSuiteSummary(repo, suite));
   }
 
   private ruleSuite(repo: RepoView, id: number): RestResponse {
@@ -354,17 +342,7 @@ export class RestApi {
     return {
       status: 200,
       body: {
-        id: suite.id,
-        actor_id: suite.actor ? stableId(suite.actor) : null,
-        actor_name: suite.actor,
-        before_sha: suite.beforeSha,
-        after_sha: suite.afterSha,
-        ref: suite.ref,
-        repository_id: repo.databaseId,
-        repository_name: repo.repo.name,
-        pushed_at: githubTime(suite.pushedAt),
-        result: suite.result,
-        evaluation_result: suite.evaluationResult,
+        ...ruleSuiteSummary(repo, suite),
         rule_evaluations: evaluations.map((evaluation) => ({
           rule_source: { type: 'ruleset', id: evaluation.rulesetId, name: rulesetName(evaluation.rulesetId) },
           enforcement: evaluation.enforcement,
@@ -689,4 +667,21 @@ function matchesAuditPhrase(event: WorldAuditEvent, phrase: AuditPhrase): boolea
   if (phrase.repos.length > 0 && !phrase.repos.includes((event.repo ?? '').toLowerCase())) return false;
   if (phrase.actors.length > 0 && !phrase.actors.includes((event.actor ?? '').toLowerCase())) return false;
   return inRange(event.createdAt, phrase.created);
+}
+
+/** A rule suite as GitHub lists it; the single-suite answer adds its rule evaluations. */
+function ruleSuiteSummary(repo: RepoView, suite: WorldRuleSuite): Record<string, unknown> {
+  return {
+    id: suite.id,
+    actor_id: suite.actor ? stableId(suite.actor) : null,
+    actor_name: suite.actor,
+    before_sha: suite.beforeSha,
+    after_sha: suite.afterSha,
+    ref: suite.ref,
+    repository_id: repo.databaseId,
+    repository_name: repo.repo.name,
+    pushed_at: githubTime(suite.pushedAt),
+    result: suite.result,
+    evaluation_result: suite.evaluationResult,
+  };
 }

@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
-import { indexEntrySchema } from '../evidence/index-entry.ts';
+import { indexEntryFields, indexEntrySchema } from '../evidence/index-entry.ts';
 import type { CollectorCursor, EvidenceIndex, EvidenceKind, IndexEntry } from '../evidence/ports.ts';
 
 /**
@@ -365,17 +365,7 @@ function rowOf(entry: IndexEntry): Record<string, unknown> {
     gsi1pk: entry.repo,
     gsi1sk: `${entry.kind}#${entry.occurredAt}#${entry.itemId}`,
     expiresAt: expiresAtOf(entry.retainUntil),
-    kind: entry.kind,
-    period: entry.period,
-    repo: entry.repo,
-    itemId: entry.itemId,
-    occurredAt: entry.occurredAt,
-    key: entry.key,
-    versionId: entry.versionId,
-    sha256: entry.sha256,
-    contentHash: entry.contentHash,
-    retainUntil: entry.retainUntil,
-    ...(entry.attributes ? { attributes: entry.attributes } : {}),
+    ...indexEntryFields(entry),
   };
 }
 

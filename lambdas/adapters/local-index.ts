@@ -2,7 +2,7 @@ import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
-import { indexEntrySchema } from '../evidence/index-entry.ts';
+import { indexEntryFields, indexEntrySchema } from '../evidence/index-entry.ts';
 import type { CollectorCursor, EvidenceIndex, EvidenceKind, IndexEntry } from '../evidence/ports.ts';
 import { isMissing, replaceFile } from './local-store.ts';
 
@@ -222,20 +222,7 @@ export class LocalEvidenceIndex implements EvidenceIndex {
 
 function rowOf(entry: IndexEntry): IndexEntry {
   // A fixed member order keeps the files diffable and the rows free of extra members.
-  const row: IndexEntry = {
-    kind: entry.kind,
-    period: entry.period,
-    repo: entry.repo,
-    itemId: entry.itemId,
-    occurredAt: entry.occurredAt,
-    key: entry.key,
-    versionId: entry.versionId,
-    sha256: entry.sha256,
-    contentHash: entry.contentHash,
-    retainUntil: entry.retainUntil,
-    ...(entry.attributes ? { attributes: { ...entry.attributes } } : {}),
-  };
-  return row;
+  return indexEntryFields(entry);
 }
 
 function pushTo(map: Map<string, string[]>, key: string, value: string): void {

@@ -59,6 +59,11 @@ const ENRICHERS_NOT_CONFIGURED = [
  * the profile version in force when it was merged, and assemble the pack model. Pure and
  * deterministic: the same input always gives a deep-equal model.
  */
+/** SHA-256 of the canonical manifest entries: printed on the cover, re-checked by `cm01 verify`. */
+export function manifestDigest(entries: readonly ManifestEntry[]): string {
+  return sha256Hex(canonicalJson(entries));
+}
+
 export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
@@ -209,7 +214,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
     overrides: overrideRegister(evidence, facts, parameters, window),
     emergencies,
     manifest,
-    manifestDigest: sha256Hex(canonicalJson(manifest)),
+    manifestDigest: manifestDigest(manifest),
   };
 }
 

@@ -2,8 +2,7 @@ import { evaluatePeriod } from '../core/evaluate-period.ts';
 import type { PackModel } from '../core/pack-model.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
-import { Cm01Error, InputError } from '../errors.ts';
-import { canonicalJson } from '../evidence/canonical-json.ts';
+import { Cm01Error } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry, PutResult } from '../evidence/ports.ts';
 import { packKey } from '../evidence/record.ts';
 import { TOOL_ID } from '../version.ts';
@@ -64,9 +63,14 @@ export async function buildPack(
 ): Promise<BuiltPack> {
   const { store, index, render } = deps;
   request.onProgress?.('reading evidence…');
-  const loaded = await loadPeriodEvidence(store, index, request.window);
-  const org = chooseOrg(loaded.orgs, request.org, request.window);
-  const evidence = filterOrg(loaded.evidence, org);
+  const loaded = await loadPeriodEvidence(store, index, request.window, { org: request.org });
+  const org = loaded.orgs[0] ?? request.org;
+  const evidence = loaded.evidence;
+  if (org === undefined) {
+    throw new NoEvidenceError(
+      `no evidence collected for ${request.window.label} in ${store.location}: collect it first (cm01 collect, or cm01 run)`,
+    );
+  }
   if (
     evidence.pullRequests.length === 0 &&
     evidence.branchCommits.length === 0 &&
@@ -79,7 +83,6 @@ export async function buildPack(
   }
   request.onProgress?.('judging changes…');
   const retention = await store.retention();
-  const manifest = loaded.manifest.filter((entry) => belongsTo(entry.key, org));
   const model = evaluatePeriod({
     org,
     window: request.window,
@@ -88,7 +91,7 @@ export async function buildPack(
     toolVersion: TOOL_ID,
     evidence,
     retention,
-    manifest,
+    manifest: loaded.manifest,
   });
   request.onProgress?.(`rendering ${model.population.length} changes…`);
   const rendered = await render(model);
@@ -143,47 +146,4 @@ export async function buildPack(
   };
   await index.put([entry]);
   return { model, stem, pageCount: rendered.pageCount, files };
-}
-
-type LoadedEvidence = Awaited<ReturnType<typeof loadPeriodEvidence>>['evidence'];
-
-function chooseOrg(orgs: readonly string[], requested: string | undefined, window: Window): string {
-  if (requested !== undefined) return requested;
-  if (orgs.length === 1) return orgs[0] as string;
-  if (orgs.length === 0) {
-    throw new NoEvidenceError(
-      `no evidence collected for ${window.label}: collect it first (cm01 collect, or cm01 run)`,
-    );
-  }
-  throw new InputError(
-    '--org',
-    `the store holds evidence of several organisations (${orgs.join(', ')}): name one`,
-  );
-}
-
-function belongsTo(key: string, org: string): boolean {
-  return key.startsWith(`evidence/${org}/`);
-}
-
-function filterOrg(evidence: LoadedEvidence, org: string): LoadedEvidence {
-  const keep = <T extends { doc: { org: string } }>(items: readonly T[]): T[] =>
-    items.filter((i) => i.doc.org === org);
-  return {
-    pullRequests: keep(evidence.pullRequests),
-    branchCommits: keep(evidence.branchCommits),
-    deployments: keep(evidence.deployments),
-    overrides: keep(evidence.overrides),
-    branchProtection: keep(evidence.branchProtection),
-    teams: keep(evidence.teams),
-    runs: keep(evidence.runs),
-  };
-}
-
-/** Stable JSON of a pack's summary, for `--json`. */
-export function packSummary(pack: BuiltPack): string {
-  return canonicalJson({
-    stem: pack.stem,
-    changes: pack.model.population.length,
-    exceptions: pack.model.exceptions.length,
-  });
 }

@@ -1,7 +1,7 @@
 import type { EvidenceItem, PeriodEvidence, StoredManifestEntry } from '../core/period-evidence.ts';
 import { compareText } from '../core/population.ts';
 import { inWindow, periodsOf, type Window } from '../core/window.ts';
-import { describeError, StoreError } from '../errors.ts';
+import { describeError, InputError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DocumentKind, parseEvidenceDocument } from '../evidence/documents.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
@@ -21,7 +21,7 @@ export interface LoadedPeriodEvidence {
   readonly evidence: PeriodEvidence;
   /** Every evidence object read, sorted by key and version. */
   readonly manifest: readonly StoredManifestEntry[];
-  /** The organisations the evidence belongs to, sorted. */
+  /** The organisation the evidence belongs to (none when nothing was found). */
   readonly orgs: readonly string[];
 }
 
@@ -41,6 +41,7 @@ export async function loadPeriodEvidence(
   store: EvidenceStore,
   index: EvidenceIndex,
   window: Pick<Window, 'from' | 'to'>,
+  options: { readonly org?: string } = {},
 ): Promise<LoadedPeriodEvidence> {
   const from = Date.parse(window.from);
   const to = Date.parse(window.to);
@@ -68,6 +69,16 @@ export async function loadPeriodEvidence(
       return { plan, rows: dedupe(rows.filter(plan.keep)) };
     }),
   );
+  // The organisation is decided on the index rows, so no other organisation's object is read.
+  const orgs = [...new Set(entries.flatMap(({ rows }) => rows.map((row) => orgOf(row.repo))))].sort();
+  const org = options.org ?? (orgs.length > 1 ? undefined : orgs[0]);
+  if (org === undefined && orgs.length > 1) {
+    throw new InputError(
+      '--org',
+      `the store holds evidence of several organisations (${orgs.join(', ')}): name one`,
+    );
+  }
+  for (const entry of entries) entry.rows = entry.rows.filter((row) => orgOf(row.repo) === org);
 
   const reads = entries.flatMap(({ plan, rows }) => rows.map((entry) => ({ kind: plan.kind, entry })));
   const loaded = await mapWithConcurrency(reads, READ_CONCURRENCY, ({ kind, entry }) =>
@@ -105,8 +116,7 @@ export async function loadPeriodEvidence(
     .filter((one) => one.item.doc.kind !== 'collection-run' || usedRuns.has(one.item.ref.key))
     .map((one) => one.manifest)
     .sort((a, b) => compareText(a.key, b.key) || compareText(a.versionId, b.versionId));
-  const orgs = [...new Set(loaded.map((one) => one.item.doc.org))].sort();
-  return { evidence, manifest, orgs };
+  return { evidence, manifest, orgs: org === undefined ? [] : [org] };
 }
 
 async function readDocument(
@@ -164,4 +174,9 @@ async function mapWithConcurrency<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** `org` of an index row's `org/name` (or `org` for organisation-wide evidence). */
+function orgOf(repo: string): string {
+  return repo.split('/', 1)[0] as string;
 }

@@ -1,6 +1,7 @@
+import { manifestDigest } from '../core/evaluate-period.ts';
 import type { ManifestEntry } from '../core/pack-model.ts';
 import { describeError } from '../errors.ts';
-import { canonicalJson, sha256Hex } from '../evidence/canonical-json.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { EvidenceStore } from '../evidence/ports.ts';
 
 /** One object of a pack's manifest that the store no longer shows as the pack recorded it. */
@@ -43,11 +44,6 @@ export async function verifyManifest(
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, entries.length) }, worker));
   findings.sort((a, b) => a.key.localeCompare(b.key) || a.versionId.localeCompare(b.versionId));
   return { checked: entries.length, findings, digestMatches: manifestDigest(entries) === manifest.digest };
-}
-
-/** SHA-256 of the canonical JSON of the manifest entries: the digest printed on the cover. */
-export function manifestDigest(entries: readonly ManifestEntry[]): string {
-  return sha256Hex(canonicalJson(entries));
 }
 
 async function checkEntry(store: EvidenceStore, entry: ManifestEntry): Promise<string | undefined> {

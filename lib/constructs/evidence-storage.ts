@@ -235,35 +235,14 @@ export class EvidenceStorage extends Construct {
   grantReadEvidence(grantee: lambda.IFunction | iam.IRole): void {
     const role = roleOf(grantee);
     this.guard(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadEvidenceObjects',
-        actions: [...OBJECT_READ_ACTIONS],
-        resources: [this.objectsArn(EVIDENCE_PREFIX), this.objectsArn(PACKS_PREFIX)],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadEvidenceBucketSettings',
-        actions: [...BUCKET_READ_ACTIONS],
-        resources: [this.bucket.bucketArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DecryptEvidence',
-        // DynamoDB with a customer-managed key also checks the caller may use the key.
-        actions: ['kms:Decrypt', 'kms:DescribeKey'],
-        resources: [this.key.keyArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadEvidenceIndex',
-        actions: [...INDEX_READ_ACTIONS],
-        resources: [this.table.tableArn, this.repositoryIndexArn()],
-      }),
-    );
+    allow(role, 'ReadEvidenceObjects', OBJECT_READ_ACTIONS, [
+      this.objectsArn(EVIDENCE_PREFIX),
+      this.objectsArn(PACKS_PREFIX),
+    ]);
+    allow(role, 'ReadEvidenceBucketSettings', BUCKET_READ_ACTIONS, [this.bucket.bucketArn]);
+    // DynamoDB with a customer-managed key also checks the caller may use the key.
+    allow(role, 'DecryptEvidence', ['kms:Decrypt', 'kms:DescribeKey'], [this.key.keyArn]);
+    allow(role, 'ReadEvidenceIndex', INDEX_READ_ACTIONS, [this.table.tableArn, this.repositoryIndexArn()]);
     this.acknowledgeObjectWildcards(role, [EVIDENCE_PREFIX, PACKS_PREFIX]);
   }
 
@@ -285,27 +264,14 @@ export class EvidenceStorage extends Construct {
       throw new Error(`${this.node.path}: grantWriteEvidence needs at least one prefix`);
     const role = roleOf(grantee);
     this.grantReadEvidence(role);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteEvidenceObjects',
-        actions: ['s3:PutObject', 's3:PutObjectRetention'],
-        resources: prefixes.map((prefix) => this.objectsArn(prefix)),
-      }),
+    allow(
+      role,
+      'WriteEvidenceObjects',
+      ['s3:PutObject', 's3:PutObjectRetention'],
+      prefixes.map((prefix) => this.objectsArn(prefix)),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EncryptEvidence',
-        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [this.key.keyArn],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteEvidenceIndex',
-        actions: [...INDEX_WRITE_ACTIONS],
-        resources: [this.table.tableArn],
-      }),
-    );
+    allow(role, 'EncryptEvidence', ['kms:Encrypt', 'kms:GenerateDataKey'], [this.key.keyArn]);
+    allow(role, 'WriteEvidenceIndex', INDEX_WRITE_ACTIONS, [this.table.tableArn]);
   }
 
   /**
@@ -449,4 +415,9 @@ export function validateRetention(
       `${path}: expirationDays (${settings.expirationDays}) must be later than retentionDays (${settings.retentionDays}); expiring earlier would hide still-locked evidence behind delete markers`,
     );
   }
+}
+
+/** One allow statement on a role's own policy. */
+function allow(role: iam.IRole, sid: string, actions: readonly string[], resources: string[]): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions: [...actions], resources }));
 }
