@@ -121,3 +121,31 @@ describe('loadPeriodEvidence', () => {
     expect(model.manifest).toHaveLength(manifest.length);
   });
 });
+
+describe('loadPeriodEvidence in a store shared by organisations', () => {
+  function otherOrg(item: EvidenceItem<'pull-request'>): EvidenceItem<'pull-request'> {
+    return { ...item, doc: { ...item.doc, org: 'globex', repo: 'globex/shop' } };
+  }
+
+  it('reads only the named organisation’s objects', async () => {
+    await record(
+      pullRequest(101, '2026-10-05T12:00:00.000Z'),
+      otherOrg(pullRequest(7, '2026-10-06T12:00:00.000Z')),
+    );
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER, { org: 'globex' });
+    expect(loaded.orgs).toEqual(['globex']);
+    expect(loaded.evidence.pullRequests.map((item) => item.doc.repo)).toEqual(['globex/shop']);
+    expect(loaded.manifest.every((entry) => entry.key.startsWith('evidence/globex/'))).toBe(true);
+  });
+
+  it('refuses to guess between organisations, naming --org', async () => {
+    await record(
+      pullRequest(101, '2026-10-05T12:00:00.000Z'),
+      otherOrg(pullRequest(7, '2026-10-06T12:00:00.000Z')),
+    );
+    await expect(loadPeriodEvidence(store, index, OCTOBER)).rejects.toMatchObject({
+      field: '--org',
+      message: expect.stringContaining('acme, globex'),
+    });
+  });
+});
