@@ -4,16 +4,19 @@
  * to exit statuses and typed Lambda errors, and keeps its `cause`.
  */
 export class Cm01Error extends Error {
+  // Spelled out in every error class: a minified bundle renames classes, and alarms, log
+  // queries and Step Functions retries match on this name.
+  override name = 'Cm01Error';
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
     this.code = code;
   }
 }
 
 /** Bad input from a person, an event or a file: exit 2 on the command line (usage) or 1 (data). */
 export class InputError extends Cm01Error {
+  override name = 'InputError';
   /** Path of the bad field, e.g. `repos[2].pullRequests[5].mergedAt` or `--period`. */
   readonly field: string;
   constructor(field: string, message: string, options?: { cause?: unknown }) {
@@ -24,16 +27,20 @@ export class InputError extends Cm01Error {
 
 /** The evidence store or index is missing, misconfigured or unreachable. */
 export class StoreError extends Cm01Error {
+  override name = 'StoreError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE', message, options);
   }
 }
 
 /** A write was refused because the object is retained (Object Lock or the local locker). */
-export class RetentionError extends StoreError {}
+export class RetentionError extends StoreError {
+  override name = 'RetentionError';
+}
 
 /** A source (GitHub) failed in a way the collector could not recover from. */
 export class SourceError extends Cm01Error {
+  override name = 'SourceError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('SOURCE', message, options);
   }

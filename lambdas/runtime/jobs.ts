@@ -33,10 +33,7 @@ export type GitHubDeps = Pick<JobDeps, 'org' | 'github' | 'clock'>;
 async function awsGitHubDeps(): Promise<GitHubDeps> {
   const config = readFunctionConfig();
   const auth = await loadGitHubCredential(config.githubSecretArn);
-  const github = createGitHubClient({
-    baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
-    auth,
-  });
+  const github = createGitHubClient({ baseUrl: config.githubApiUrl, auth });
   return { org: config.org, github, clock: () => new Date() };
 }
 
@@ -67,6 +64,7 @@ const productionGitHubDeps = once(awsGitHubDeps);
 
 /** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
 export class CollectionFailedError extends Cm01Error {
+  override name = 'CollectionFailedError';
   constructor(summary: CollectionSummary) {
     super(
       'COLLECTION_FAILED',

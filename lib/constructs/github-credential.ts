@@ -4,9 +4,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-/** Environment variable through which functions learn where the credential is (never what it is). */
-export const GITHUB_SECRET_ENV = 'CM01_GITHUB_SECRET_ARN';
-
 export interface GitHubCredentialProps {
   /**
    * Complete ARN of an existing secret holding the GitHub token or App key.

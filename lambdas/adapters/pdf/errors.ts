@@ -2,6 +2,7 @@ import { Cm01Error } from '../../errors.ts';
 
 /** The renderer could not produce a pack (a pdfkit failure or the two layout passes disagreeing). */
 export class PackRenderError extends Cm01Error {
+  override name = 'PackRenderError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PACK_RENDER', message, options);
   }
@@ -9,6 +10,7 @@ export class PackRenderError extends Cm01Error {
 
 /** A file given as a pack is not one: not a PDF, damaged, or without the pack's attachments. */
 export class PackFormatError extends Cm01Error {
+  override name = 'PackFormatError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PACK_FORMAT', message, options);
   }
