@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../emulator/server.ts';
+import { loadWorld } from '../../emulator/world.ts';
+import { cm01 } from '../cli/run-cli.ts';
+import {
+  type DeployedFunction,
+  deployedFunctions,
+  type Execution,
+  LambdaContainer,
+  type Outcome,
+  resourcesOfType,
+  runStateMachine,
+  SecretsManagerStandIn,
+  type StateMachineDefinition,
+  type SynthesizedStack,
+  selfSignedCertificate,
+  stateMachineDefinition,
+  synthesizeWithCdkCli,
+} from './lambda/deployed-stack.ts';
+
+/**
+ * The deployed code, run as Lambda runs it: the stack is synthesised once by the CDK command
+ * line (`cdk synth -c …`, as an operator does), and each function's bundle — the esbuild output
+ * in the cloud assembly, not the sources — is imported as an ES module by bare Node in a
+ * process of its own, with the function's environment exactly as the template sets it
+ * (references resolved to this test's bucket, table and secret, as CloudFormation would).
+ *
+ * Around the bundles: Ceph RGW (S3 with Object Lock) and DynamoDB Local, the GitHub emulator on
+ * the demo organisation serving https with GitHub Enterprise Server's paths (the stack's
+ * `cm01:githubApiUrl`), and — because no Secrets Manager server can run here — a stand-in
+ * speaking Secrets Manager's JSON protocol, reached by the functions' own AWS SDK through the
+ * standard `AWS_ENDPOINT_URL_SECRETS_MANAGER`. The functions read their credential through the
+ * same code path as in AWS.
+ *
+ * Schedules are taken from the stack's EventBridge rules (their fixed input); fan-out jobs run
+ * through their state machine's definition as Step Functions would run it.
+ */
+
+const WORLD = 'emulator/worlds/demo.world.json';
+const suffix = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+const BUCKET = `cm01-lambda-${suffix}`;
+const TABLE = `cm01-lambda-${suffix}`;
+const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:123456789012:secret:cm01/github-${suffix.slice(0, 6).padEnd(6, 'x')}`;
+/** The operator's token, stored bare as docs/deploy.md says; it must never reach a log. */
+const TOKEN = `github_pat_11CM01${randomBytes(24).toString('hex')}`;
+
+let work: string;
+let emulator: Emulator;
+let secrets: SecretsManagerStandIn;
+let stack: SynthesizedStack;
+let functions: Map<string, DeployedFunction>;
+let platform: Record<string, string>;
+let s3: S3Client;
+let dynamo: DynamoDBClient;
+const containers: LambdaContainer[] = [];
+
+interface Schedule {
+  readonly ruleId: string;
+  readonly input: unknown;
+  readonly functionId?: string;
+  readonly stateMachineId?: string;
+}
+let schedules: Schedule[];
+
+function fn(prefix: string): DeployedFunction {
+  const found = [...functions.values()].filter((f) => f.logicalId.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one function ${prefix}*, found ${found.length}`);
+  return found[0] as DeployedFunction;
+}
+
+/** A fresh execution environment: a cold start (the credential is read again). */
+function coldContainer(f: DeployedFunction): LambdaContainer {
+  const container = new LambdaContainer(f, platform);
+  containers.push(container);
+  return container;
+}
+
+const warm = new Map<string, LambdaContainer>();
+/** The warm execution environment of a function, made on first use. */
+function invoke(functionId: string, event: unknown): Promise<Outcome> {
+  let container = warm.get(functionId);
+  if (!container) {
+    const f = functions.get(functionId);
+    if (!f) throw new Error(`no function ${functionId}`);
+    container = coldContainer(f);
+    warm.set(functionId, container);
+  }
+  return container.invoke(event);
+}
+
+function definitionOf(stateMachineId: string): StateMachineDefinition {
+  const resource = stack.template.Resources[stateMachineId];
+  if (!resource) throw new Error(`no state machine ${stateMachineId}`);
+  return stateMachineDefinition(resource);
+}
+
+function startExecution(stateMachineId: string, input: unknown): Promise<Execution> {
+  return runStateMachine(definitionOf(stateMachineId), input, invoke);
+}
+
+function scheduleOf(prefix: string): Schedule {
+  const found = schedules.find((s) => s.ruleId.startsWith(prefix));
+  if (!found) throw new Error(`no schedule ${prefix}*`);
+  return found;
+}
+
+/** Every object version in the bucket, as `key versionId`. */
+async function bucketVersions(): Promise<Set<string>> {
+  const versions = new Set<string>();
+  let keyMarker: string | undefined;
+  let versionMarker: string | undefined;
+  do {
+    const page: ListObjectVersionsCommandOutput = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: BUCKET, KeyMarker: keyMarker, VersionIdMarker: versionMarker }),
+    );
+    for (const v of page.Versions ?? []) versions.add(`${v.Key} ${v.VersionId}`);
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (keyMarker);
+  return versions;
+}
+
+/** Every index row, as `key versionId`. */
+async function indexRows(): Promise<Set<string>> {
+  const rows = new Set<string>();
+  let start: ScanCommandOutput['LastEvaluatedKey'];
+  do {
+    const page: ScanCommandOutput = await dynamo.send(
+      new ScanCommand({
+        TableName: TABLE,
+        ProjectionExpression: '#k, versionId',
+        ExpressionAttributeNames: { '#k': 'key' },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (item.key?.S && item.versionId?.S) rows.add(`${item.key.S} ${item.versionId.S}`);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
+}
+
+/** What one run added to the bucket, each version checked locked and (evidence) indexed. */
+async function writtenBy(run: () => Promise<unknown>): Promise<string[]> {
+  const before = await bucketVersions();
+  await run();
+  const added = [...(await bucketVersions())].filter((v) => !before.has(v)).sort();
+  const indexed = await indexRows();
+  const minimumRetainUntil = Date.now() + 364 * 86_400_000;
+  for (const version of added) {
+    const [key, versionId] = version.split(' ') as [string, string];
+    const retention = await s3.send(
+      new GetObjectRetentionCommand({ Bucket: BUCKET, Key: key, VersionId: versionId }),
+    );
+    expect(retention.Retention?.Mode, key).toBe('COMPLIANCE');
+    expect(retention.Retention?.RetainUntilDate?.getTime(), key).toBeGreaterThan(minimumRetainUntil);
+    if (key.startsWith('evidence/')) expect(indexed, `${key} is indexed`).toContain(version);
+  }
+  return added.map((v) => v.split(' ')[0] as string);
+}
+
+/** `evidence/acme/<repo>/<kind>/…` → kind. */
+function kindsOf(keys: readonly string[]): Set<string> {
+  return new Set(keys.filter((k) => k.startsWith('evidence/')).map((k) => k.split('/')[3] as string));
+}
+
+function succeeded(outcome: Outcome): Record<string, unknown> {
+  if (outcome.errorType !== undefined) {
+    throw new Error(`invocation failed: ${outcome.errorType}: ${outcome.errorMessage}`);
+  }
+  return outcome.result as Record<string, unknown>;
+}
+
+/** The month before `now`, as the monthly schedule takes it. */
+function previousMonth(now: Date): string {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return start.toISOString().slice(0, 7);
+}
+
+function setReadOnly(dir: string): void {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) setReadOnly(path);
+    chmodSync(path, statSync(path).isDirectory() ? 0o555 : 0o444);
+  }
+  chmodSync(dir, 0o555);
+}
+
+function setWritable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) setWritable(path);
+    else chmodSync(path, 0o644);
+  }
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'cm01-lambda-'));
+  const tls = selfSignedCertificate(work);
+  emulator = await startEmulator({
+    world: await loadWorld(WORLD),
+    tls: { key: tls.key, cert: tls.cert },
+    enterpriseServerPaths: true,
+    tokens: { [TOKEN]: 'cm01-collector' },
+  });
+  secrets = new SecretsManagerStandIn();
+  await secrets.start();
+  secrets.put(SECRET_ARN, TOKEN);
+
+  stack = synthesizeWithCdkCli(join(work, 'cdk.out'), {
+    'cm01:org': 'acme',
+    'cm01:stage': 'e2e',
+    'cm01:githubApiUrl': emulator.url,
+  });
+  // Lambda's /var/task is read-only: a bundle that writes beside itself fails here too.
+  for (const entry of readdirSync(stack.directory)) {
+    if (entry.startsWith('asset.')) setReadOnly(join(stack.directory, entry));
+  }
+  functions = deployedFunctions(stack, {
+    'AWS::S3::Bucket': BUCKET,
+    'AWS::DynamoDB::Table': TABLE,
+    'AWS::SecretsManager::Secret': SECRET_ARN,
+  });
+  schedules = resourcesOfType(stack.template, 'AWS::Events::Rule').map(([ruleId, rule]) => {
+    const [target] = rule.Properties.Targets as {
+      Arn: { Ref?: string; 'Fn::GetAtt'?: [string] };
+      Input: string;
+    }[];
+    if (!target) throw new Error(`${ruleId} has no target`);
+    const functionId = target.Arn['Fn::GetAtt']?.[0];
+    const stateMachineId = target.Arn.Ref;
+    return {
+      ruleId,
+      input: JSON.parse(target.Input),
+      ...(functionId ? { functionId } : {}),
+      ...(stateMachineId ? { stateMachineId } : {}),
+    };
+  });
+
+  const init = cm01(['store', 'init', '--store', `s3://${BUCKET}?table=${TABLE}`]);
+  if (init.status !== 0) throw new Error(`store init failed: ${init.stderr}`);
+
+  const variable = (name: string): string => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set (the servers project sets it)`);
+    return value;
+  };
+  platform = {
+    // Lambda gives each function its role's temporary credentials and its region.
+    AWS_REGION: variable('AWS_REGION'),
+    AWS_DEFAULT_REGION: variable('AWS_REGION'),
+    AWS_ACCESS_KEY_ID: variable('AWS_ACCESS_KEY_ID'),
+    AWS_SECRET_ACCESS_KEY: variable('AWS_SECRET_ACCESS_KEY'),
+    // Stand-ins for the AWS endpoints, through the SDK's standard variables.
+    AWS_ENDPOINT_URL_S3: variable('AWS_ENDPOINT_URL_S3'),
+    AWS_ENDPOINT_URL_DYNAMODB: variable('AWS_ENDPOINT_URL_DYNAMODB'),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    // Trust for the emulator's self-signed certificate (a real GHES has a public one).
+    NODE_EXTRA_CA_CERTS: tls.certFile,
+  };
+  s3 = new S3Client({ forcePathStyle: true });
+  dynamo = new DynamoDBClient({});
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.all(containers.map((c) => c.close()));
+  await secrets?.stop();
+  await emulator?.close();
+  s3?.destroy();
+  dynamo?.destroy();
+  if (stack) {
+    for (const entry of readdirSync(stack.directory)) {
+      if (entry.startsWith('asset.')) setWritable(join(stack.directory, entry));
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the synthesised stack', () => {
+  it('has one bundle per function, and the schedules the docs name', () => {
+    expect([...functions.keys()].sort()).toEqual([
+      expect.stringMatching(/^BuildPackJob/),
+      expect.stringMatching(/^CollectDeploymentsEach/),
+      expect.stringMatching(/^CollectDeploymentsList/),
+      expect.stringMatching(/^CollectOverridesJob/),
+      expect.stringMatching(/^CollectPullRequestsEach/),
+      expect.stringMatching(/^CollectPullRequestsList/),
+      expect.stringMatching(/^SnapshotProtectionJob/),
+    ]);
+    expect(schedules.map((s) => [s.ruleId.replace(/Schedule.*$/, ''), s.input])).toEqual(
+      expect.arrayContaining([
+        ['SnapshotProtection', { schedule: 'daily' }],
+        ['CollectPullRequests', { schedule: 'daily' }],
+        ['CollectDeployments', { schedule: 'daily' }],
+        ['CollectOverrides', { schedule: 'daily' }],
+        ['BuildPack', { schedule: 'monthly' }],
+      ]),
+    );
+    expect(schedules).toHaveLength(5);
+  });
+
+  it('gives every GitHub-facing function the GitHub Enterprise Server URL of the context', () => {
+    for (const f of functions.values()) {
+      expect(f.environment.CM01_GITHUB_API_URL, f.logicalId).toBe(emulator.url);
+      expect(f.environment.CM01_GITHUB_SECRET_ARN, f.logicalId).toBe(SECRET_ARN);
+    }
+    expect(emulator.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/api\/v3$/);
+  });
+});
+
+describe('each bundle on its schedule', () => {
+  it('snapshot-protection snapshots branch protection and teams', async () => {
+    const schedule = scheduleOf('SnapshotProtection');
+    let outcome: Outcome | undefined;
+    const keys = await writtenBy(async () => {
+      outcome = await invoke(schedule.functionId as string, schedule.input);
+    });
+    const summary = succeeded(outcome as Outcome);
+    expect(summary.status).toBe('succeeded');
+    expect([...kindsOf(keys)].sort()).toEqual(['branch-protection', 'collection-run', 'team-membership']);
+  });
+});
