@@ -333,4 +333,247 @@ describe('each bundle on its schedule', () => {
     expect(summary.status).toBe('succeeded');
     expect([...kindsOf(keys)].sort()).toEqual(['branch-protection', 'collection-run', 'team-membership']);
   });
+
+  it.each([
+    ['CollectPullRequests', 'CollectPullRequestsEach'],
+    ['CollectDeployments', 'CollectDeploymentsEach'],
+  ])('%s fans out: its lister names every repository, one collection each', async (job, each) => {
+    const schedule = scheduleOf(job);
+    const calls: { functionId: string; payload: unknown }[] = [];
+    let execution: Execution | undefined;
+    const keys = await writtenBy(async () => {
+      execution = await runStateMachine(
+        definitionOf(schedule.stateMachineId as string),
+        schedule.input,
+        (functionId, payload) => {
+          calls.push({ functionId, payload });
+          return invoke(functionId, payload);
+        },
+      );
+    });
+    expect(execution).toMatchObject({ status: 'SUCCEEDED' });
+    const repositories = ['acme/infra', 'acme/payments-api', 'acme/web-app'];
+    expect(calls.map((c) => c.payload)).toEqual([
+      { schedule: 'daily' },
+      ...repositories.map((repo) => ({ repo, input: { schedule: 'daily' } })),
+    ]);
+    expect(calls.slice(1).every((c) => c.functionId === fn(each).logicalId)).toBe(true);
+    // One collection-run record per repository, each stored locked and indexed.
+    const runs = keys.filter((k) => k.includes('/collection-run/'));
+    expect(runs).toHaveLength(3);
+  });
+
+  it('collect-overrides collects the organisation', async () => {
+    const schedule = scheduleOf('CollectOverrides');
+    let outcome: Outcome | undefined;
+    const keys = await writtenBy(async () => {
+      outcome = await invoke(schedule.functionId as string, schedule.input);
+    });
+    expect(succeeded(outcome as Outcome).status).toBe('succeeded');
+    expect(kindsOf(keys)).toContain('collection-run');
+  });
+
+  it('build-pack stores the pack of the month before, Object-Locked', async () => {
+    const schedule = scheduleOf('BuildPack');
+    const period = previousMonth(new Date());
+    let outcome: Outcome | undefined;
+    const keys = await writtenBy(async () => {
+      outcome = await invoke(schedule.functionId as string, schedule.input);
+    });
+    const result = succeeded(outcome as Outcome);
+    expect(result.period).toBe(period);
+    const pdf = `packs/${period}/cm01-acme-${period}-clerk-cm01.pdf`;
+    expect(keys).toContain(pdf);
+    const body = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: pdf }));
+    const bytes = Buffer.from(
+      await (body.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+    );
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  }, 600_000);
+});
+
+describe('each bundle on demand', () => {
+  it('a fan-out item collects one repository for a named month', async () => {
+    let outcome: Outcome | undefined;
+    const keys = await writtenBy(async () => {
+      outcome = await invoke(fn('CollectPullRequestsEach').logicalId, {
+        repo: 'acme/payments-api',
+        input: { period: '2026-10' },
+      });
+    });
+    const summary = succeeded(outcome as Outcome);
+    expect(summary.repos).toEqual(['acme/payments-api']);
+    // The monthly pack above re-collected October already: its pull requests are found unchanged.
+    const seen = (kind: string): number =>
+      ((summary.counts as Record<string, number>)[kind] ?? 0) +
+      ((summary.unchanged as Record<string, number>)[kind] ?? 0);
+    expect(seen('pull-request')).toBeGreaterThan(5);
+    expect(kindsOf(keys)).toContain('collection-run');
+    expect(keys.every((k) => !k.includes('/web-app/') && !k.includes('/infra/'))).toBe(true);
+  });
+
+  it('the lister takes the repositories of the event', async () => {
+    const outcome = await invoke(fn('CollectDeploymentsList').logicalId, {
+      period: '2026-10',
+      repos: ['web-app'],
+    });
+    expect(succeeded(outcome)).toEqual({ repositories: ['acme/web-app'] });
+  });
+
+  it('build-pack builds a named month with a named profile', async () => {
+    let outcome: Outcome | undefined;
+    const keys = await writtenBy(async () => {
+      outcome = await invoke(fn('BuildPackJob').logicalId, { period: '2026-10', profile: 'clicki' });
+    });
+    const result = succeeded(outcome as Outcome);
+    expect(result).toMatchObject({ period: '2026-10', profile: 'clicki' });
+    expect(result.changes as number).toBeGreaterThan(30);
+    expect(keys).toContain('packs/2026-10/cm01-acme-2026-10-clicki.pdf');
+  }, 600_000);
+});
+
+describe('a bad on-demand event', () => {
+  const badEvents: [string, unknown, string, RegExp][] = [
+    ['an impossible month', { period: '2026-13' }, 'period', /^period: /],
+    [
+      'a month and a range at once',
+      { period: '2026-10', from: '2026-10-01T00:00:00Z', to: '2026-10-02T00:00:00Z' },
+      'period',
+      /^period: give either/,
+    ],
+    ['a misspelt field', { perod: '2026-10' }, 'perod', /perod/],
+    ['repositories that are not a list', { period: '2026-10', repos: 'web-app' }, 'repos', /^repos: /],
+  ];
+
+  it.each([
+    'SnapshotProtectionJob',
+    'CollectPullRequestsList',
+    'CollectPullRequestsEach',
+    'CollectDeploymentsEach',
+    'CollectOverridesJob',
+    'BuildPackJob',
+  ])('%s throws an InputError (by that name) naming the field, and writes nothing', async (prefix) => {
+    const f = fn(prefix);
+    const before = await bucketVersions();
+    const rowsBefore = await indexRows();
+    for (const [, event, field, message] of badEvents) {
+      const payload = prefix.endsWith('Each') ? { repo: 'acme/web-app', input: event } : event;
+      const outcome = await invoke(f.logicalId, payload);
+      expect(outcome, `${prefix} ${JSON.stringify(event)}`).toMatchObject({ errorType: 'InputError' });
+      const text = (outcome as { errorMessage: string }).errorMessage;
+      expect(text).toMatch(message);
+      expect(text).toContain(field);
+    }
+    expect(await bucketVersions()).toEqual(before);
+    expect(await indexRows()).toEqual(rowsBefore);
+  });
+
+  it('fails a fan-out execution with the error name a Retry or Catch would match, not retried', async () => {
+    const calls: string[] = [];
+    const execution = await runStateMachine(
+      definitionOf(scheduleOf('CollectPullRequests').stateMachineId as string),
+      { period: '2026-13' },
+      (functionId, payload) => {
+        calls.push(functionId);
+        return invoke(functionId, payload);
+      },
+    );
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'InputError',
+      cause: expect.stringMatching(/^period: /),
+    });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("names only error names the bundles really throw, or Lambda's own, in the state machines", () => {
+    const named = new Set<string>();
+    const walk = (definition: StateMachineDefinition): void => {
+      for (const state of Object.values(definition.States) as {
+        Retry?: { ErrorEquals: string[] }[];
+        Catch?: { ErrorEquals: string[] }[];
+        ItemProcessor?: StateMachineDefinition;
+      }[]) {
+        for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])])
+          for (const e of rule.ErrorEquals) named.add(e);
+        if (state.ItemProcessor) walk(state.ItemProcessor);
+      }
+    };
+    for (const [id] of resourcesOfType(stack.template, 'AWS::StepFunctions::StateMachine'))
+      walk(definitionOf(id));
+    const ours = [...named].filter((name) => !/^(Lambda|States)\./.test(name));
+    // Step Functions matches Lambda's errorType, which the runtime takes from `error.name`.
+    for (const name of ours)
+      expect(['InputError', 'StoreError', 'SourceError', 'CollectionFailedError']).toContain(name);
+    // An InputError is the same on every attempt: no retrier may match it.
+    expect(named.has('States.ALL')).toBe(false);
+    expect(named.has('InputError')).toBe(false);
+  });
+});
+
+describe('the GitHub credential, read from Secrets Manager through the AWS SDK', () => {
+  async function listWithSecret(value: string | undefined): Promise<{ outcome: Outcome; log: string }> {
+    secrets.put(SECRET_ARN, value);
+    const container = coldContainer(fn('CollectPullRequestsList'));
+    const outcome = await container.invoke({ period: '2026-10' });
+    await container.close();
+    secrets.put(SECRET_ARN, TOKEN);
+    return { outcome, log: container.log };
+  }
+
+  it('was asked for by every cold start with the secret ARN of the template, signed for secretsmanager', () => {
+    expect(secrets.calls.length).toBeGreaterThanOrEqual(functions.size);
+    for (const call of secrets.calls) {
+      expect(call).toMatchObject({
+        target: 'secretsmanager.GetSecretValue',
+        contentType: 'application/x-amz-json-1.1',
+        secretId: SECRET_ARN,
+      });
+      expect(call.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=\w+\/\d{8}\/us-east-1\/secretsmanager\/aws4_request/,
+      );
+    }
+  });
+
+  it('accepts the bare token (as docs/deploy.md stores it) and {"token": …}', async () => {
+    expect(succeeded((await listWithSecret(`${TOKEN}\n`)).outcome)).toEqual({
+      repositories: ['acme/infra', 'acme/payments-api', 'acme/web-app'],
+    });
+    expect(
+      succeeded((await listWithSecret(JSON.stringify({ token: TOKEN }))).outcome).repositories,
+    ).toHaveLength(3);
+  });
+
+  it('signs in as a GitHub App with {"appId", "privateKey", "installationId"}', async () => {
+    const key = selfSignedCertificate(mkdtempSync(join(work, 'app-'))).key;
+    const before = emulator.requestLog.length;
+    const { outcome } = await listWithSecret(
+      JSON.stringify({ appId: 4242, privateKey: key, installationId: 77 }),
+    );
+    // The emulator knows no App: the App's signed JWT asks GitHub for an installation token and
+    // is refused there, which the function reports by name.
+    const paths = emulator.requestLog.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`);
+    expect(paths[0]).toBe('POST /api/v3/app/installations/77/access_tokens 401');
+    expect(outcome).toMatchObject({ errorType: 'GitHubAuthError' });
+  });
+
+  it.each([
+    ['is not valid JSON', `{"token": "${TOKEN}"`, /^GitHub secret: starts like JSON but is not valid JSON/],
+    ['is a token with a space', `${TOKEN} ${TOKEN}`, /^GitHub secret: a bare token has no spaces/],
+    ['holds an App without its key', JSON.stringify({ appId: 1, installationId: 2 }), /"privateKey" missing/],
+    ['has no value yet', undefined, /^GitHub secret: arn:aws:secretsmanager:.* has no value yet/],
+  ])('that %s stops the function with an InputError that never repeats it', async (_, value, message) => {
+    const { outcome, log } = await listWithSecret(value);
+    expect(outcome).toMatchObject({ errorType: 'InputError', errorMessage: expect.stringMatching(message) });
+    expect(JSON.stringify(outcome)).not.toContain(TOKEN.slice(12));
+    expect(log).toContain('"errorType":"InputError"');
+    expect(log).not.toContain(TOKEN.slice(12));
+  });
+
+  it('never reaches a log line or a result of any function', async () => {
+    await Promise.all([...warm.values()].map((c) => c.close()));
+    const logs = containers.map((c) => c.log).join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(TOKEN.slice(12));
+  });
 });
