@@ -106,10 +106,6 @@ function definitionOf(stateMachineId: string): StateMachineDefinition {
   return stateMachineDefinition(resource);
 }
 
-function startExecution(stateMachineId: string, input: unknown): Promise<Execution> {
-  return runStateMachine(definitionOf(stateMachineId), input, invoke);
-}
-
 function scheduleOf(prefix: string): Schedule {
   const found = schedules.find((s) => s.ruleId.startsWith(prefix));
   if (!found) throw new Error(`no schedule ${prefix}*`);
@@ -512,9 +508,12 @@ describe('a bad on-demand event', () => {
 });
 
 describe('the GitHub credential, read from Secrets Manager through the AWS SDK', () => {
-  async function listWithSecret(value: string | undefined): Promise<{ outcome: Outcome; log: string }> {
+  async function listWithSecret(
+    value: string | undefined,
+    prefix = 'CollectPullRequestsList',
+  ): Promise<{ outcome: Outcome; log: string }> {
     secrets.put(SECRET_ARN, value);
-    const container = coldContainer(fn('CollectPullRequestsList'));
+    const container = coldContainer(fn(prefix));
     const outcome = await container.invoke({ period: '2026-10' });
     await container.close();
     secrets.put(SECRET_ARN, TOKEN);
@@ -568,6 +567,13 @@ describe('the GitHub credential, read from Secrets Manager through the AWS SDK',
     expect(JSON.stringify(outcome)).not.toContain(TOKEN.slice(12));
     expect(log).toContain('"errorType":"InputError"');
     expect(log).not.toContain(TOKEN.slice(12));
+  });
+
+  it('that GitHub refuses fails a collector with GitHubAuthError before anything is written', async () => {
+    const before = await bucketVersions();
+    const { outcome } = await listWithSecret(`ghp_${randomBytes(18).toString('hex')}`, 'CollectOverridesJob');
+    expect(outcome).toMatchObject({ errorType: 'GitHubAuthError' });
+    expect(await bucketVersions()).toEqual(before);
   });
 
   it('never reaches a log line or a result of any function', async () => {

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lambdas/errors.ts';
-import { parseDeploymentContext } from '../../lib/config.ts';
+import { CONTEXT_KEYS, parseDeploymentContext } from '../../lib/config.ts';
+import { PROJECT_ROOT } from '../../lib/constructs/evidence-function.ts';
 import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { toRetentionDays } from '../../lib/evidence-stack.ts';
 import { availableStandardJobs, STANDARD_JOBS } from '../../lib/standard-jobs.ts';
@@ -113,6 +116,14 @@ describe('deployment context', () => {
     expect(
       parse({ 'cm01:stage': 'p', 'cm01:org': 'acme', 'cm01:githubSecretArn': arn }).githubSecretArn,
     ).toBe(arn);
+  });
+});
+
+describe('the context keys tables', () => {
+  it.each(['README.md', 'docs/deploy.md'])('of %s list exactly the keys the app reads', (file) => {
+    const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
+    const rows = [...text.matchAll(/^\| `(cm01:\w+)`/gm)].map((match) => match[1]);
+    expect([...rows].sort()).toEqual(Object.values(CONTEXT_KEYS).sort());
   });
 });
 
