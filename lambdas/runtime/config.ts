@@ -50,3 +50,11 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
     storeUrl: `s3://${bucket}?table=${encodeURIComponent(table)}`,
   };
 }
+
+let cached: FunctionConfig | undefined;
+
+/** The function's configuration, read from its environment on first use in an execution environment. */
+export function functionConfig(): FunctionConfig {
+  cached ??= readFunctionConfig();
+  return cached;
+}

@@ -8,7 +8,7 @@ import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import { Cm01Error } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { buildPack } from '../pack/build-pack.ts';
-import { readFunctionConfig } from './config.ts';
+import { functionConfig } from './config.ts';
 import { parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
@@ -31,7 +31,7 @@ export type GitHubDeps = Pick<JobDeps, 'org' | 'github' | 'clock'>;
 
 /** The GitHub client, with the credential read from Secrets Manager. */
 async function awsGitHubDeps(): Promise<GitHubDeps> {
-  const config = readFunctionConfig();
+  const config = functionConfig();
   const auth = await loadGitHubCredential(config.githubSecretArn);
   const github = createGitHubClient({ baseUrl: config.githubApiUrl, auth });
   return { org: config.org, github, clock: () => new Date() };
@@ -39,7 +39,7 @@ async function awsGitHubDeps(): Promise<GitHubDeps> {
 
 /** Production adapters, from the function's environment and Secrets Manager. */
 async function awsDeps(): Promise<JobDeps> {
-  const config = readFunctionConfig();
+  const config = functionConfig();
   const [{ store, index }, github] = await Promise.all([
     openStore(config.storeUrl, { requireImmutable: true }),
     awsGitHubDeps(),

@@ -234,6 +234,7 @@ export interface SecretsManagerCall {
 export class SecretsManagerStandIn {
   readonly calls: SecretsManagerCall[] = [];
   private readonly values = new Map<string, string>();
+  private readonly refusals = new Map<string, string>();
   private server: Server | undefined;
   url = '';
 
@@ -241,6 +242,12 @@ export class SecretsManagerStandIn {
   put(arn: string, value: string | undefined): void {
     if (value === undefined) this.values.delete(arn);
     else this.values.set(arn, value);
+  }
+
+  /** Answer GetSecretValue on `arn` with this error (e.g. `AccessDeniedException`), or stop doing so. */
+  refuse(arn: string, errorType: string | undefined): void {
+    if (errorType === undefined) this.refusals.delete(arn);
+    else this.refusals.set(arn, errorType);
   }
 
   async start(): Promise<void> {
@@ -275,6 +282,11 @@ export class SecretsManagerStandIn {
             { __type: 'UnknownOperationException', message: `not served: ${target}` },
             'UnknownOperationException',
           );
+          return;
+        }
+        const refusal = body.SecretId === undefined ? undefined : this.refusals.get(body.SecretId);
+        if (refusal !== undefined) {
+          reply(400, { __type: refusal, message: `refused by the stand-in (${refusal})` }, refusal);
           return;
         }
         const value = body.SecretId === undefined ? undefined : this.values.get(body.SecretId);
