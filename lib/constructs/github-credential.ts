@@ -27,7 +27,7 @@ export class GitHubCredential extends Construct {
     }
     const created = new secretsmanager.Secret(this, 'Secret', {
       description:
-        'GitHub credential of the CM-01 evidence collector: a fine-grained read-only token, or a GitHub App id + private key (JSON). Set its value after deployment.',
+        'GitHub credential of the CM-01 evidence collector: the bare token, {"token"}, or a GitHub App {"appId","privateKey","installationId"} (docs/deploy.md). Set its value after deployment.',
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(created).acknowledge({
