@@ -173,10 +173,14 @@ function kindsOf(keys: readonly string[]): Set<string> {
   return new Set(keys.filter((k) => k.startsWith('evidence/')).map((k) => k.split('/')[3] as string));
 }
 
+/** Lambda refuses a synchronous invocation's response above 6 MB. */
+const RESPONSE_LIMIT = 6 * 1024 * 1024;
+
 function succeeded(outcome: Outcome): Record<string, unknown> {
   if (outcome.errorType !== undefined) {
     throw new Error(`invocation failed: ${outcome.errorType}: ${outcome.errorMessage}`);
   }
+  expect(JSON.stringify(outcome.result).length).toBeLessThan(RESPONSE_LIMIT);
   return outcome.result as Record<string, unknown>;
 }
 
