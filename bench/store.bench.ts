@@ -3,10 +3,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoEvidenceIndex } from '../lambdas/adapters/dynamo-index.ts';
 import { openStore } from '../lambdas/adapters/open-store.ts';
+import { storeProvisioner } from '../lambdas/adapters/store-init.ts';
+import { initStore } from '../lambdas/app/init-store.ts';
 import { canonicalJson } from '../lambdas/evidence/canonical-json.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../lambdas/evidence/ports.ts';
 import { evidenceKey } from '../lambdas/evidence/record.ts';
-import { initStore } from '../lambdas/evidence/store-init.ts';
 import { readServersEnvFile, startServers } from '../scripts/servers/servers.ts';
 
 /**
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
   try {
     const suffix = Date.now().toString(36);
     const url = `s3://cm01-bench-${suffix}?table=cm01-bench-${suffix}`;
-    await initStore(url);
+    await initStore(storeProvisioner(url));
     const s3 = await openStore(url, { requireImmutable: true });
     figures.push(await measure('RGW + DynamoDB Local', s3.store, s3.index));
   } finally {
