@@ -22,14 +22,19 @@ export class Reporter {
    * Start a progress bar of `total` steps (terminal only). `unit` names the steps (e.g.
    * `repository kinds`), `items` what the rate counts (e.g. `evidence items`).
    */
-  startProgress(title: string, total: number, unit: string, items = 'items'): void {
+  startProgress(title: string, total: number, unit: string, items?: string): void {
     if (!this.interactive) return;
     this.stopProgress();
     this.rate = { items: 0, since: Date.now() };
     this.bar = new cliProgress.SingleBar(
       {
         stream: this.stderr,
-        format: `${title} {bar} {value}/{total} ${unit} · {items} ${items} · {rate}/s · {eta_formatted} left · {detail}`,
+        format: `${title} {bar} {value}/{total} ${unit}${items ? ` · {items} ${items} · {rate}/s` : ''} · {eta_formatted} left · {detail}`,
+        // Before a step is done (or while one stalls) there is no estimate yet: say so.
+        formatTime: (seconds, options, roundTo) =>
+          Number.isFinite(seconds) && seconds >= 0
+            ? cliProgress.Format.TimeFormat(seconds, options, roundTo)
+            : '?',
         barsize: 24,
         hideCursor: true,
         clearOnComplete: true,

@@ -52,7 +52,7 @@ export function packProgress(reporter: Reporter): (text: string) => void {
   return (text) => {
     if (!started) {
       started = true;
-      reporter.startProgress('building the pack', stages.length, 'stages', 'items');
+      reporter.startProgress('building the pack', stages.length, 'stages');
     }
     const stage = stages.findIndex((s) => text.startsWith(s));
     reporter.progress({ ...(stage >= 0 ? { value: stage } : {}), detail: text });

@@ -46,11 +46,11 @@ async function verify(options: VerifyOptions, reporter: Reporter, file: string):
   if (!manifestBytes) throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
   const manifest = parseManifest(manifestBytes);
   const store = await openReadableStore(storeUrl);
-  reporter.startProgress('verifying', manifest.entries.length, 'objects', 'objects');
+  reporter.startProgress('verifying', manifest.entries.length, 'objects');
   const result = await verifyManifest(
     store,
     { entries: manifest.entries, digest: manifest.manifestDigest },
-    { onProgress: (done) => reporter.progress({ value: done, items: 1 }) },
+    { onProgress: (done) => reporter.progress({ value: done }) },
   );
   const storedPack = await storedPackMatches(store, manifest.period.label, file, pdf);
   const lines = [
