@@ -284,3 +284,32 @@ describe('a run whose collection failed (Lambda pack job)', () => {
     expect(await ports.store.listKeys('')).toEqual([]);
   });
 });
+
+describe('a command that fails before anything is stored', () => {
+  it('leaves no folder behind, prints no stack trace, and CM01_DEBUG shows causes without the credential', async () => {
+    const storeDir = join(work, 'never-made', 'store');
+    const out = join(work, 'never-made-out');
+    const credential = 'refused-credential-value-1234';
+    const run = await cm01Async(
+      ['run', '--period', PERIOD, '--org', 'acme', '--store', `local:${storeDir}`, '--out', out],
+      { cwd: work, env: { GITHUB_API_URL: emulator.url, GITHUB_TOKEN: credential, CM01_DEBUG: '1' } },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Bad credentials|credential/i);
+    expect(run.stderr).toMatch(/caused by|error: /);
+    expect(run.stderr).not.toContain(credential);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(work, 'never-made'))).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('refuses an --out that is a file before collecting anything', async () => {
+    const file = join(work, 'a-file');
+    await writeFile(file, 'not a folder');
+    const storeDir = join(work, 'out-refused-store');
+    const run = await cli(['run', '--period', PERIOD, '--store', `local:${storeDir}`, '--out', file]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/--out: .*is not a folder/);
+    expect(existsSync(storeDir)).toBe(false);
+  });
+});
