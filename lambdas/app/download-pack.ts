@@ -1,6 +1,7 @@
 import type { Window } from '../core/window.ts';
 import { InputError } from '../errors.ts';
 import type { EvidenceStore } from '../evidence/ports.ts';
+import { INCOMPLETE_SUFFIX } from '../pack/build-pack.ts';
 
 /**
  * One stored pack's files (PDF, manifest, population, exceptions), each at its current
@@ -34,9 +35,14 @@ async function packFileKeys(store: EvidenceStore, query: PackQuery): Promise<str
       (query.org === undefined || key.startsWith(`${prefix}cm01-${query.org}-`)),
   );
   if (pdfKeys.length === 0) {
+    // An INCOMPLETE pack is never handed out in place of the period's pack; it is named instead.
+    const incomplete = (await store.listKeys(prefix)).filter((key) =>
+      key.endsWith(`-${label}-${query.profileId}${INCOMPLETE_SUFFIX}.pdf`),
+    );
     throw new InputError(
       '--period',
-      `no ${query.profileId} pack for ${label} in ${store.location} (cm01 packs list)`,
+      `no ${query.profileId} pack for ${label} in ${store.location} (cm01 packs list)` +
+        (incomplete.length > 0 ? `; only an INCOMPLETE one: ${incomplete.join(', ')}` : ''),
     );
   }
   if (pdfKeys.length > 1) {

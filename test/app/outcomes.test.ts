@@ -248,6 +248,16 @@ describe('a run whose collection failed (command line)', () => {
 
     const list = await cm01Async(['packs', 'list', '--store', store], { cwd: work });
     expect(list.stdout).toMatch(new RegExp(`2026-10/${stem}\\.pdf\\s+INCOMPLETE`));
+    // Asked for the period's pack, the INCOMPLETE one is named, never handed out in its place.
+    const download = await cm01Async(
+      ['packs', 'download', '--period', PERIOD, '--store', store, '--out', join(work, 'dl')],
+      { cwd: work },
+    );
+    expect(download.status).toBe(1);
+    expect(download.stderr).toMatch(
+      /only an INCOMPLETE one: packs\/2026-10\/cm01-acme-2026-10-clerk-cm01-INCOMPLETE\.pdf/,
+    );
+    expect(existsSync(join(work, 'dl'))).toBe(false);
     const { index } = await openStore(store);
     const [entry] = await index.queryPeriod('pack', PERIOD);
     expect(entry?.attributes).toMatchObject({ incomplete: true, missingSources: 1 });
