@@ -43,14 +43,16 @@ export async function runPeriod(
     ...(request.kinds ? { kinds: request.kinds } : {}),
   });
   request.onCollected?.(collection);
-  const incomplete = collection.missing.length > 0;
-  if (incomplete && !request.allowIncomplete) throw new CollectionFailedError(collection.summary);
+  // Fail before reading anything more when this collection itself failed.
+  if (collection.missing.length > 0 && !request.allowIncomplete)
+    throw new CollectionFailedError(collection.summary);
   const pack = await buildWindowPack(deps, {
     window: request.window,
     profile: request.profile,
     org: deps.org,
-    ...(incomplete ? { incomplete: { missing: collection.missing } } : {}),
+    allowIncomplete: Boolean(request.allowIncomplete),
+    knownMissing: collection.missing,
     ...(request.onPackProgress ? { onProgress: request.onPackProgress } : {}),
   });
-  return { collection, pack, incomplete };
+  return { collection, pack, incomplete: pack.model.incomplete !== undefined };
 }

@@ -214,6 +214,31 @@ describe('a run whose collection failed (command line)', () => {
     expect(existsSync(out)).toBe(false);
     // The evidence that was read stays, with the run record naming the failure.
     expect(readdirSync(join(storeDir, 'objects'))).toContain('evidence');
+
+    // Packing that store later is refused as well, until a later run reads the source again.
+    const pack = await cm01Async(['pack', '--period', PERIOD, '--store', `local:${storeDir}`, '--out', out], {
+      cwd: work,
+    });
+    expect(pack.status).toBe(1);
+    expect(pack.stderr).toMatch(/acme\/web deployments: /);
+    expect(existsSync(join(storeDir, 'objects', 'packs'))).toBe(false);
+    emulator.injectFaults({});
+    const again = await cli([
+      'collect',
+      '--period',
+      PERIOD,
+      '--store',
+      `local:${storeDir}`,
+      '--repos',
+      'web',
+    ]);
+    expect(again.status, again.stderr).toBe(0);
+    const repaired = await cm01Async(
+      ['pack', '--period', PERIOD, '--store', `local:${storeDir}`, '--out', out, '--json'],
+      { cwd: work },
+    );
+    expect(repaired.status, repaired.stderr).toBe(0);
+    expect(JSON.parse(repaired.stdout).incomplete).toBe(false);
   });
 
   it('with --allow-incomplete stores a pack marked INCOMPLETE listing the missing source, and packs list shows it', async () => {

@@ -25,6 +25,7 @@ import { packBrief, packJson, packLines } from '../summaries.ts';
 interface PackOptions extends WindowOptions, StoreOptions, ProfileOptions {
   readonly out?: string;
   readonly org?: string;
+  readonly allowIncomplete?: boolean;
   readonly json?: boolean;
 }
 
@@ -34,14 +35,19 @@ export function packCommand(cli: CliContext): Command {
     .summary('judge the stored evidence of a window and render its pack')
     .description(
       'Judge every change the store holds for a window against the profile, render the PDF pack and ' +
-        'store it with its manifest, population and exceptions. Nothing is collected. Default window: ' +
-        'the month before now.',
+        'store it with its manifest, population and exceptions. Nothing is collected. When a stored ' +
+        'collection of the window failed for some source and no later run read it again, it fails (exit 1) ' +
+        'naming each, unless --allow-incomplete. Default window: the month before now.',
     );
   addWindowOptions(command);
   addProfileOption(command);
   addStoreOption(command);
   addOutOption(command);
   command.option('--org <ORG>', 'the organisation, when the store holds evidence of several');
+  command.option(
+    '--allow-incomplete',
+    'when a stored collection of the window failed for some source and was not repaired, store a pack anyway, marked INCOMPLETE',
+  );
   addJsonOption(command);
   return command.action(cli.action(pack));
 }
@@ -61,6 +67,7 @@ async function pack(options: PackOptions, reporter: Reporter): Promise<ExitStatu
         window,
         profile,
         ...(options.org ? { org: options.org } : {}),
+        allowIncomplete: Boolean(options.allowIncomplete),
         onProgress: packProgress(reporter),
       },
     );
