@@ -9,7 +9,12 @@ import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import clerkCm01 from '../../lambdas/core/profiles/clerk-cm01.json' with { type: 'json' };
 import type { EvidenceIndex, EvidenceStore } from '../../lambdas/evidence/ports.ts';
-import { buildPackHandler, type JobDeps, listRepositoriesHandler } from '../../lambdas/runtime/jobs.ts';
+import {
+  buildPackHandler,
+  collectorHandler,
+  type JobDeps,
+  listRepositoriesHandler,
+} from '../../lambdas/runtime/jobs.ts';
 import { cm01Async } from '../cli/run-cli.ts';
 import { WorldBuilder } from '../emulator/world-builder.ts';
 import { pageText } from '../pack/pdf-tools.ts';
@@ -309,6 +314,19 @@ describe('a run whose collection failed (Lambda pack job)', () => {
     expect(result.incomplete).toBe(true);
     expect(result.missing).toEqual([expect.objectContaining({ repo: 'acme/web', source: 'deployments' })]);
     expect(result.files[0]?.key).toBe('packs/2026-10/cm01-acme-2026-10-clerk-cm01-INCOMPLETE.pdf');
+  });
+
+  it('fails a fan-out collector invocation for the one repository whose source failed', async () => {
+    failOneKindOfOneRepository();
+    const ports = await lambdaPorts('failed-collector');
+    const collectDeployments = collectorHandler(['deployments'], async () => ports);
+    await expect(collectDeployments({ repo: 'acme/web', input: { period: PERIOD } })).rejects.toMatchObject({
+      name: 'CollectionFailedError',
+    });
+    // Another repository's item is unaffected.
+    await expect(collectDeployments({ repo: 'acme/api', input: { period: PERIOD } })).resolves.toMatchObject({
+      repos: ['acme/api'],
+    });
   });
 
   it('refuses a non-boolean "allowIncomplete", naming the field', async () => {
