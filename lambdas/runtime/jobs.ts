@@ -64,6 +64,9 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/** The error a failed collection ends an invocation with (kept importable from here). */
+export { CollectionFailedError } from '../app/collection-failure.ts';
+
 const productionDeps = once(awsDeps);
 const productionGitHubDeps = once(awsGitHubDeps);
 
