@@ -1,12 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { DynamoEvidenceIndex } from '../lambdas/adapters/dynamo-index.ts';
 import { openStore } from '../lambdas/adapters/open-store.ts';
+import { storeProvisioner } from '../lambdas/adapters/store-init.ts';
+import { initStore } from '../lambdas/app/init-store.ts';
 import { canonicalJson } from '../lambdas/evidence/canonical-json.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../lambdas/evidence/ports.ts';
 import { evidenceKey } from '../lambdas/evidence/record.ts';
-import { initStore } from '../lambdas/evidence/store-init.ts';
 import { readServersEnvFile, startServers } from '../scripts/servers/servers.ts';
 
 /**
@@ -68,31 +70,13 @@ function documentOf(i: number): {
   return { key: evidenceKey('pull-request', repo, occurredAt, itemId), body, occurredAt, repo, itemId };
 }
 
-async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return results;
-}
-
 async function writeAll(
   store: EvidenceStore,
   index: EvidenceIndex,
 ): Promise<{ objectsMs: number; objectsWritten: number; indexMs: number; rowsWritten: number }> {
   const docs = Array.from({ length: N }, (_, i) => documentOf(i));
   const started = performance.now();
-  const puts = await mapConcurrent(docs, OBJECT_CONCURRENCY, (doc) =>
+  const puts = await pLimit(OBJECT_CONCURRENCY).map(docs, (doc) =>
     store.put({ key: doc.key, body: doc.body, contentType: 'application/json' }),
   );
   const objectsMs = performance.now() - started;
@@ -195,7 +179,7 @@ async function main(): Promise<void> {
   try {
     const suffix = Date.now().toString(36);
     const url = `s3://cm01-bench-${suffix}?table=cm01-bench-${suffix}`;
-    await initStore(url);
+    await initStore(storeProvisioner(url));
     const s3 = await openStore(url, { requireImmutable: true });
     figures.push(await measure('RGW + DynamoDB Local', s3.store, s3.index));
   } finally {

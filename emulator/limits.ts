@@ -75,6 +75,11 @@ export interface FaultPlan {
   readonly rates?: Partial<Record<FaultKind, number>>;
   /** Which requests may fail: `graphql`, `rest` or `all` (default). */
   readonly scope?: 'graphql' | 'rest' | 'all';
+  /**
+   * Only requests whose path (without the query) matches this regular expression may fail
+   * from `rates`, e.g. `^/repos/acme/web-app/deployments$`: one kind of one repository.
+   */
+  readonly pathPattern?: string;
   /** Delay of a `slow` answer; default 1,500 ms. */
   readonly slowMs?: number;
   /** `retry-after` of a secondary limit, seconds; default 1. */
@@ -117,14 +122,16 @@ export class FaultInjector {
     for (let i = 0; i < count; i++) this.forced.push(kind);
   }
 
-  /** The fault for the next request of this kind, if any. */
-  draw(endpoint: 'graphql' | 'rest'): FaultKind | undefined {
+  /** The fault for the next request of this kind (and path), if any. */
+  draw(endpoint: 'graphql' | 'rest', path = '/'): FaultKind | undefined {
     const forced = this.forced.shift();
     if (forced) return forced;
     const rates = this.plan.rates;
     if (!rates) return undefined;
     const scope = this.plan.scope ?? 'all';
     if (scope !== 'all' && scope !== endpoint) return undefined;
+    if (this.plan.pathPattern !== undefined && !new RegExp(this.plan.pathPattern).test(path))
+      return undefined;
     for (const kind of FAULT_KINDS) {
       const rate = rates[kind];
       if (rate !== undefined && rate > 0 && this.random() < rate) return kind;

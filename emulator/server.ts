@@ -172,7 +172,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return json(401, { message, documentation_url: 'https://docs.github.com/rest', status: '401' });
     }
 
-    const fault = faults.draw(isGraphQl ? 'graphql' : 'rest');
+    const fault = faults.draw(isGraphQl ? 'graphql' : 'rest', url.pathname);
     if (fault) counters.faults++;
     const plan = faults.current;
     if (fault === 'slow') await sleep(plan.slowMs ?? 1500);

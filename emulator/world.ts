@@ -331,6 +331,10 @@ const repoSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'not a repository name'),
   defaultBranch: nonEmpty,
   private: z.boolean().default(true),
+  /** Extension: an archived repository (read-only; its history is still served). */
+  archived: z.boolean().default(false),
+  /** Extension: a fork of another repository. */
+  fork: z.boolean().default(false),
   branches: z.record(z.string(), sha),
   protection: protectionSchema.nullable().default(null),
   rulesets: z.array(rulesetSchema).default([]),

@@ -9,7 +9,7 @@ import {
   type GitHubClient,
 } from '../../lambdas/adapters/github/client.ts';
 import { InputError } from '../../lambdas/errors.ts';
-import { UsageError } from './args.ts';
+import { UsageError } from './options.ts';
 
 /** The bundled demo organisation, used by `cm01 run` when no source is named. */
 export const DEMO_WORLD = fileURLToPath(new URL('../../emulator/worlds/demo.world.json', import.meta.url));

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GitHubAuthError, type GitHubClient, GitHubNotFoundError } from '../adapters/github/client.ts';
-import { parseRepositories, parseRepository } from '../adapters/github/parse-repositories.ts';
+import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
@@ -22,6 +21,7 @@ import { collectEmergencyTrail } from './emergency-trail.ts';
 import { collectOverrides } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
+import { resolveRepositories } from './repositories.ts';
 import { DEFAULT_TEAM_SLUGS, snapshotTeams } from './teams.ts';
 
 /**
@@ -56,11 +56,24 @@ export interface CollectRequest {
 /** Per evidence kind: documents stored new (`written`) and found unchanged. */
 export type KindCounts = Record<string, { written: number; unchanged: number }>;
 
+/**
+ * A source that could not be read at all: one kind of one repository, the organisation's teams,
+ * or a whole repository. Unlike a gap (a limit GitHub sets, reported in the pack), a failure
+ * leaves the evidence incomplete.
+ */
+export interface CollectionError {
+  /** `org/name`, or null for organisation-wide evidence (teams). */
+  readonly repo: string | null;
+  /** The kind that failed (`pull-requests`, …, `teams`), or `repository` when the whole repository did. */
+  readonly source: CollectKind | 'repository';
+  readonly message: string;
+}
+
 export interface RepositoryCollection {
   readonly repo: string;
   readonly counts: KindCounts;
   readonly gaps: Gap[];
-  readonly errors: { repo: string | null; message: string }[];
+  readonly errors: CollectionError[];
 }
 
 export interface CollectionSummary {
@@ -74,7 +87,7 @@ export interface CollectionSummary {
   /** Documents read again and found unchanged, per evidence kind. */
   readonly unchanged: Record<string, number>;
   readonly gaps: Gap[];
-  readonly errors: { repo: string | null; message: string }[];
+  readonly errors: CollectionError[];
   readonly apiCost: { requests: number; graphqlPoints: number };
   /** Where the `collection-run` document was stored. */
   readonly runEvidence: IndexEntry;
@@ -94,7 +107,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
   const runId = `${startedAt.replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
   const counts: KindCounts = {};
   const gaps: Gap[] = [];
-  const errors: { repo: string | null; message: string }[] = [];
+  const errors: CollectionError[] = [];
   const progress = deps.progress ?? (() => {});
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
 
@@ -106,7 +119,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
-      errors.push({ repo: repo.fullName, message: describeError(error) });
+      errors.push({ repo: repo.fullName, source: 'repository', message: describeError(error) });
       progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
     }
   }
@@ -115,7 +128,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       await snapshotTeams(ctx, deps.org, request.teams ?? DEFAULT_TEAM_SLUGS);
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
-      errors.push({ repo: null, message: `teams: ${describeError(error)}` });
+      errors.push({ repo: null, source: 'teams', message: `teams: ${describeError(error)}` });
     }
   }
 
@@ -163,7 +176,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       finishedAt,
       counts: flatCounts,
       gaps,
-      errors,
+      errors: errors.map(({ repo, message }) => ({ repo, message })),
       apiCost,
     },
   });
@@ -216,7 +229,7 @@ async function collectRepositoryWith(
   repo: RepoRef,
   request: CollectRequest & { kinds: CollectKind[] },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
-  const errors: { repo: string | null; message: string }[] = [];
+  const errors: CollectionError[] = [];
   const window = request.window;
   const run = async (kind: CollectKind, job: () => Promise<unknown>) => {
     if (!request.kinds.includes(kind)) return;
@@ -228,7 +241,7 @@ async function collectRepositoryWith(
       // A bad credential or a failing store stops the run; anything else is this kind's failure.
       if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
         throw error;
-      errors.push({ repo: repo.fullName, message: `${kind}: ${describeError(error)}` });
+      errors.push({ repo: repo.fullName, source: kind, message: `${kind}: ${describeError(error)}` });
     }
     const after = totalsOf(counts);
     ctx.progress({
@@ -324,58 +337,4 @@ function validateKinds(kinds: readonly string[] | undefined): CollectKind[] {
   }
   if (kinds.length === 0) throw new InputError('kinds', 'no kind to collect');
   return [...new Set(kinds)] as CollectKind[];
-}
-
-const REPO_NAME = /^[A-Za-z0-9_.-]+$/;
-
-/** Every named repository must exist before anything is written; default the organisation's. */
-async function resolveRepositories(
-  github: GitHubClient,
-  org: string,
-  names: readonly string[] | undefined,
-): Promise<RepoRef[]> {
-  if (names === undefined) {
-    const listed = parseRepositories(
-      await github.paginate<unknown>('GET /orgs/{org}/repos', { org, type: 'all', per_page: 100 }),
-    );
-    return listed
-      .filter((repo) => repo.default_branch !== undefined)
-      .map((repo) => ({
-        owner: org,
-        name: repo.name,
-        fullName: `${org}/${repo.name}`,
-        defaultBranch: repo.default_branch as string,
-      }))
-      .sort((a, b) => a.fullName.localeCompare(b.fullName));
-  }
-  if (names.length === 0) throw new InputError('repos', 'no repository named');
-  const repos: RepoRef[] = [];
-  for (const input of names) {
-    const parts = input.split('/');
-    const [owner, name] = parts.length === 2 ? parts : [org, parts[0]];
-    if (parts.length > 2 || !owner || !name || !REPO_NAME.test(name)) {
-      throw new InputError('repos', `"${input}" is not a repository name (name or ${org}/name)`);
-    }
-    if (owner.toLowerCase() !== org.toLowerCase()) {
-      throw new InputError('repos', `"${input}" is not in the organisation ${org}`);
-    }
-    try {
-      const answer = parseRepository(
-        (await github.rest<unknown>('GET /repos/{owner}/{repo}', { owner: org, repo: name })).data,
-      );
-      if (!answer.default_branch) throw new InputError('repos', `${org}/${name} has no default branch`);
-      repos.push({
-        owner: org,
-        name: answer.name,
-        fullName: `${org}/${answer.name}`,
-        defaultBranch: answer.default_branch,
-      });
-    } catch (error) {
-      if (error instanceof GitHubNotFoundError) {
-        throw new InputError('repos', `unknown repository ${org}/${name}`, { cause: error });
-      }
-      throw error;
-    }
-  }
-  return repos;
 }

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { type GitHubClient, GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
 import { checkWindow, parseRepoName, type RepoName } from '../adapters/github/parse-collect-target.ts';
 import {
@@ -89,7 +90,7 @@ export async function collectDeployments(
       });
       // Statuses and runs of one page are read a few at a time: the requests are independent and
       // GitHub allows concurrent REST reads well below its secondary limit of 100.
-      const details = await mapConcurrently(inRange, DETAIL_CONCURRENCY, (deployment) =>
+      const details = await pLimit(DETAIL_CONCURRENCY).map(inRange, (deployment) =>
         readDeploymentDetails(ctx.github, target, deployment, runs),
       );
       const pageCost = costSince(costBefore, ctx.github.cost);
@@ -190,25 +191,6 @@ async function readDeploymentDetails(
     runs.set(runId, pending);
   }
   return { deployment, statuses, runId, run: await pending };
-}
-
-/** `map` with at most `limit` calls in flight; results keep the input order. */
-async function mapConcurrently<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

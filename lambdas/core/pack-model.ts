@@ -126,6 +126,15 @@ export interface EmergencyRow {
   readonly reasons: readonly string[];
 }
 
+/** A source the collection could not read, listed on an INCOMPLETE pack. */
+export interface MissingSource {
+  /** `org/name`, or null for organisation-wide evidence (teams). */
+  readonly repo: string | null;
+  /** The kind of evidence (`pull-requests`, …, `teams`), or `repository` for a whole repository. */
+  readonly source: string;
+  readonly reason: string;
+}
+
 export interface ManifestEntry {
   readonly key: string;
   readonly versionId: string;
@@ -164,4 +173,9 @@ export interface PackModel {
   readonly manifest: readonly ManifestEntry[];
   /** SHA-256 of the canonical manifest JSON, printed on the cover. */
   readonly manifestDigest: string;
+  /**
+   * Present only on a pack rendered although its collection failed (`--allow-incomplete`):
+   * marked INCOMPLETE on its cover, in its manifest and its name, with every missing source.
+   */
+  readonly incomplete?: { readonly missing: readonly MissingSource[] };
 }

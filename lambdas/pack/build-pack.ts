@@ -1,5 +1,5 @@
 import { evaluatePeriod } from '../core/evaluate-period.ts';
-import type { PackModel } from '../core/pack-model.ts';
+import type { MissingSource, PackModel } from '../core/pack-model.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { Cm01Error } from '../errors.ts';
@@ -45,8 +45,17 @@ export interface BuildPackRequest {
   readonly profile: LoadedProfile;
   /** The organisation; taken from the evidence when the store holds only one. */
   readonly org?: string;
+  /**
+   * The sources the collection could not read, when the pack is rendered anyway
+   * (`--allow-incomplete`): the pack is marked INCOMPLETE in its model, manifest, name and index
+   * entry, so it never passes for (or replaces) the complete pack of the period.
+   */
+  readonly incomplete?: { readonly missing: readonly MissingSource[] };
   readonly onProgress?: (text: string) => void;
 }
+
+/** Appended to the stem of a pack rendered from an incomplete collection. */
+export const INCOMPLETE_SUFFIX = '-INCOMPLETE';
 
 /** `cm01-<org>-<period>-<profile>`: the stem of every pack file (cli.md). */
 export function packStem(org: string, window: Window, profileId: string): string {
@@ -84,7 +93,7 @@ export async function buildPack(
   }
   request.onProgress?.('judging changes…');
   const retention = await store.retention();
-  const model = evaluatePeriod({
+  const evaluated = evaluatePeriod({
     org,
     window: request.window,
     profile: request.profile.profile,
@@ -94,9 +103,10 @@ export async function buildPack(
     retention,
     manifest: loaded.manifest,
   });
+  const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
   request.onProgress?.(`rendering ${model.population.length} changes…`);
   const rendered = await render(model);
-  const stem = packStem(org, request.window, model.profile.id);
+  const stem = `${packStem(org, request.window, model.profile.id)}${model.incomplete ? INCOMPLETE_SUFFIX : ''}`;
   const encoder = new TextEncoder();
   const contents: { name: string; bytes: Uint8Array; contentType: string }[] = [
     { name: `${stem}.pdf`, bytes: rendered.pdf, contentType: 'application/pdf' },
@@ -131,7 +141,7 @@ export async function buildPack(
     kind: 'pack',
     period: request.window.from.slice(0, 7),
     repo: org,
-    itemId: `${request.window.label}#${model.profile.id}`,
+    itemId: `${request.window.label}#${model.profile.id}${model.incomplete ? '#incomplete' : ''}`,
     occurredAt: request.window.from,
     key: pdf.stored.key,
     versionId: pdf.stored.versionId,
@@ -143,6 +153,7 @@ export async function buildPack(
       changes: model.population.length,
       exceptions: model.exceptions.length,
       manifestDigest: model.manifestDigest,
+      ...(model.incomplete ? { incomplete: true, missingSources: model.incomplete.missing.length } : {}),
     },
   };
   await index.put([entry]);

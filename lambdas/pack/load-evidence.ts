@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { EvidenceItem, PeriodEvidence, StoredManifestEntry } from '../core/period-evidence.ts';
 import { compareText } from '../core/population.ts';
 import { inWindow, periodsOf, type Window } from '../core/window.ts';
@@ -81,7 +82,7 @@ export async function loadPeriodEvidence(
   for (const entry of entries) entry.rows = entry.rows.filter((row) => orgOf(row.repo) === org);
 
   const reads = entries.flatMap(({ plan, rows }) => rows.map((entry) => ({ kind: plan.kind, entry })));
-  const loaded = await mapWithConcurrency(reads, READ_CONCURRENCY, ({ kind, entry }) =>
+  const loaded = await pLimit(READ_CONCURRENCY).map(reads, ({ kind, entry }) =>
     readDocument(store, kind, entry),
   );
 
@@ -157,23 +158,6 @@ function dedupe(rows: readonly IndexEntry[]): IndexEntry[] {
   const seen = new Map<string, IndexEntry>();
   for (const row of rows) seen.set(`${row.key}\u0000${row.versionId}`, row);
   return [...seen.values()];
-}
-
-async function mapWithConcurrency<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** `org` of an index row's `org/name` (or `org` for organisation-wide evidence). */

@@ -1,13 +1,14 @@
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
-import { type CollectionSummary, collect } from '../collect/collect.ts';
+import { collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
+import { listRepositories } from '../app/list-repositories.ts';
+import { runPeriod } from '../app/run-period.ts';
+import type { CollectionSummary } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
-import { Cm01Error } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
-import { buildPack } from '../pack/build-pack.ts';
 import { functionConfig } from './config.ts';
 import { parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
@@ -15,7 +16,8 @@ import { loadGitHubCredential } from './github-secret.ts';
 /**
  * What every job handler shares: adapters built once per cold start (the GitHub credential is
  * read from Secrets Manager then, and only kept in memory), the event parsed and validated
- * before anything runs, typed errors out. Handlers are one line each.
+ * before anything runs, typed errors out. Each handler only translates an event into a call of
+ * a use-case of `lambdas/app/` and its result into a return value and a log line.
  */
 export interface JobDeps {
   readonly org: string;
@@ -59,19 +61,11 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/** The error a failed collection ends an invocation with (kept importable from here). */
+export { CollectionFailedError } from '../app/collection-failure.ts';
+
 const productionDeps = once(awsDeps);
 const productionGitHubDeps = once(awsGitHubDeps);
-
-/** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
-export class CollectionFailedError extends Cm01Error {
-  override name = 'CollectionFailedError';
-  constructor(summary: CollectionSummary) {
-    super(
-      'COLLECTION_FAILED',
-      `collection ${summary.runId} failed: ${summary.errors.map((e) => e.message).join('; ')}`,
-    );
-  }
-}
 
 /** A fan-out item `{ repo, input }` (Step Functions Map) or a plain event. */
 function unwrapFanOut(event: unknown): { repo?: string; event: unknown } {
@@ -81,19 +75,28 @@ function unwrapFanOut(event: unknown): { repo?: string; event: unknown } {
   return { event };
 }
 
+/**
+ * A scheduled or fan-out collector: the window of the event, the plan of the event's profile
+ * (default `clerk-cm01`). Any source that could not be read fails the invocation with
+ * `CollectionFailedError` naming each, after the evidence that was read is stored.
+ */
 export function collectorHandler(
   kinds: readonly CollectKind[],
   deps: () => Promise<JobDeps> = productionDeps,
 ) {
   return async (event: unknown): Promise<CollectionSummary> => {
     const unwrapped = unwrapFanOut(event);
-    const { org, store, index, github, clock } = await deps();
-    const request = parseJobEvent(unwrapped.event, clock());
+    const ports = await deps();
+    const request = parseJobEvent(unwrapped.event, ports.clock());
+    const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const repos = unwrapped.repo ? [unwrapped.repo] : request.repos;
-    const summary = await collect(
-      { store, index, github, org, clock },
-      { window: request.window, kinds, ...(repos ? { repos } : {}) },
-    );
+    const outcome = await collectWindow(ports, {
+      window: request.window,
+      profile: profile.profile,
+      kinds,
+      ...(repos ? { repos } : {}),
+    });
+    const { summary } = outcome;
     console.log(
       JSON.stringify({
         message: 'collection finished',
@@ -101,9 +104,10 @@ export function collectorHandler(
         status: summary.status,
         counts: summary.counts,
         gaps: summary.gaps.length,
+        missing: outcome.missing,
       }),
     );
-    if (summary.status === 'failed') throw new CollectionFailedError(summary);
+    requireCompleteCollection(outcome);
     return summary;
   };
 }
@@ -111,47 +115,49 @@ export function collectorHandler(
 /** The fan-out's first step: the organisation's repositories (or the event's), one item each. */
 export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = productionGitHubDeps) {
   return async (event: unknown): Promise<{ repositories: string[] }> => {
-    const { org, github, clock } = await deps();
-    const request = parseJobEvent(event, clock());
-    if (request.repos)
-      return { repositories: request.repos.map((r) => (r.includes('/') ? r : `${org}/${r}`)) };
-    const repos = await github.paginate<{ full_name: string; archived?: boolean }>('GET /orgs/{org}/repos', {
-      org,
-      per_page: 100,
-    });
-    return {
-      repositories: repos
-        .filter((r) => !r.archived)
-        .map((r) => r.full_name)
-        .sort(),
-    };
+    const ports = await deps();
+    const request = parseJobEvent(event, ports.clock());
+    return { repositories: await listRepositories(ports, request.repos ? { repos: request.repos } : {}) };
   };
 }
 
 /**
- * The monthly pack: first re-collect the whole period (late data, every kind), then judge and
- * render, storing the pack under Object Lock in `packs/<period>/`.
+ * The monthly (and on-demand) pack: re-collect the whole period (late data, every kind), then
+ * judge, render and store the pack under Object Lock in `packs/<period>/`. A failed collection
+ * fails the invocation (`CollectionFailedError`) and stores no pack, unless the event says
+ * `"allowIncomplete": true`: then the pack is stored marked INCOMPLETE.
  */
 export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
-    const { org, store, index, github, clock } = await deps();
-    const request = parseJobEvent(event, clock());
+    const ports = await deps();
+    const request = parseJobEvent(event, ports.clock());
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
-    const collection = await collect(
-      { store, index, github, org, clock },
-      { window: request.window, ...(request.repos ? { repos: request.repos } : {}) },
+    const run = await runPeriod(
+      { ...ports, render: renderPack },
+      {
+        window: request.window,
+        profile,
+        allowIncomplete: request.allowIncomplete,
+        ...(request.repos ? { repos: request.repos } : {}),
+        onCollected: (collection) => {
+          if (collection.missing.length > 0)
+            console.log(JSON.stringify({ message: 'collection failed', missing: collection.missing }));
+        },
+      },
     );
-    if (collection.status === 'failed') throw new CollectionFailedError(collection);
-    const pack = await buildPack(
-      { store, index, render: renderPack },
-      { window: request.window, profile, org },
-    );
+    const { collection, pack } = run;
     const result = {
       period: request.window.label,
       profile: pack.model.profile.id,
       changes: pack.model.population.length,
       exceptions: pack.model.exceptions.length,
-      collection: { runId: collection.runId, status: collection.status, gaps: collection.gaps.length },
+      incomplete: run.incomplete,
+      missing: collection.missing,
+      collection: {
+        runId: collection.summary.runId,
+        status: collection.summary.status,
+        gaps: collection.summary.gaps.length,
+      },
       files: pack.files.map((f) => ({
         key: f.stored.key,
         versionId: f.stored.versionId,

@@ -106,11 +106,13 @@ describe('cm01 refuses bad input', () => {
   it.each([
     [['run', '--period', '2026-13'], 2, /--period: "2026-13" has no month 13/],
     [['run', '--from', '2026-10-10', '--to', '2026-10-01'], 2, /--to: .* does not come after/],
-    [['frobnicate'], 2, /frobnicate: unknown command/],
+    [['frobnicate'], 2, /unknown command 'frobnicate'/],
     [['collect', '--period', '2026-10'], 2, /name where to collect from/],
-    [['run', '--store', 'ftp://x'], 1, /unknown store scheme "ftp:"/],
-    [['run', '--profile', 'sox'], 1, /"sox" is not a shipped profile/],
-    [['verify'], 2, /PACK.pdf: missing/],
+    // A malformed value is a usage error (exit 2), whatever the option.
+    [['run', '--store', 'ftp://x'], 2, /unknown store scheme "ftp:"/],
+    [['run', '--profile', 'sox'], 2, /"sox" is not a shipped profile/],
+    [['verify'], 2, /missing required argument 'PACK.pdf'/],
+    [['run', 'stray'], 2, /too many arguments for 'run'/],
   ])('cm01 %j exits %i', (args, status, message) => {
     const cwd = mkdtempSync(join(work, 'refused-'));
     const result = cm01(args, { cwd });

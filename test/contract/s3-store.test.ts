@@ -17,10 +17,11 @@ import {
   openStore,
 } from '../../lambdas/adapters/open-store.ts';
 import type { S3EvidenceStore } from '../../lambdas/adapters/s3-store.ts';
+import { storeProvisioner } from '../../lambdas/adapters/store-init.ts';
+import { initStore } from '../../lambdas/app/init-store.ts';
 import { RetentionError, StoreError } from '../../lambdas/errors.ts';
 import { md5Base64, sha256Hex } from '../../lambdas/evidence/canonical-json.ts';
 import type { IndexEntry } from '../../lambdas/evidence/ports.ts';
-import { initStore } from '../../lambdas/evidence/store-init.ts';
 import { describeEvidenceStoreContract } from './evidence-store.contract.ts';
 
 /** S3 on Ceph RGW + the index on DynamoDB Local, both started by the global setup. */
@@ -33,7 +34,7 @@ async function initialisedStore(
   options: { lockMode?: 'COMPLIANCE' | 'GOVERNANCE'; retentionDays?: number } = {},
 ) {
   const url = `s3://${unique('cm01-evidence')}?table=${unique('cm01-index')}`;
-  await initStore(url, options);
+  await initStore(storeProvisioner(url), options);
   return { url, ...(await openStore(url, { requireImmutable: true })) };
 }
 
@@ -223,7 +224,7 @@ describe('S3 evidence store on Ceph RGW: Object Lock proofs', () => {
   it('initialises idempotently: a second init creates nothing and checks everything', async () => {
     const url = `s3://${bucket}?table=${table}`;
 
-    const again = await initStore(url);
+    const again = await initStore(storeProvisioner(url));
 
     expect(again.created).toEqual([]);
     expect(again.checked.join('\n')).toMatch(/COMPLIANCE 365 days/);
@@ -300,7 +301,7 @@ describe('openStore and initStore: bad settings get one clear error', () => {
     const table = unique('cm01-index');
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
 
-    await expect(initStore(`s3://${bucket}?table=${table}`)).rejects.toThrow(
+    await expect(initStore(storeProvisioner(`s3://${bucket}?table=${table}`))).rejects.toThrow(
       /exists but has versioning is Off and Object Lock is not enabled: refusing/,
     );
     await expect(clients.dynamo.send(new DescribeTableCommand({ TableName: table }))).rejects.toBeInstanceOf(

@@ -1,38 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { allowOnly, parseCommandLine, UsageError, windowFromOptions } from '../../bin/cli/args.ts';
+import { UsageError, windowFromOptions } from '../../bin/cli/options.ts';
+import { runCli } from '../../bin/cli/program.ts';
 
-describe('command-line arguments', () => {
+/** Runs the program in this process on arguments that are refused or only print help. */
+async function cli(argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { status, out: out.join(''), err: err.join('') };
+}
+
+describe('command-line window options', () => {
   it('reads a period window', () => {
-    const { options } = parseCommandLine(['run', '--period', '2026-10']);
-    expect(windowFromOptions(options)?.from).toBe('2026-10-01T00:00:00.000Z');
+    expect(windowFromOptions({ period: '2026-10' })?.from).toBe('2026-10-01T00:00:00.000Z');
   });
 
   it('labels a from/to window with both dates', () => {
-    const { options } = parseCommandLine(['pack', '--from', '2026-10-01', '--to', '2026-10-16']);
-    expect(windowFromOptions(options)?.label).toBe('2026-10-01_2026-10-16');
+    expect(windowFromOptions({ from: '2026-10-01', to: '2026-10-16' })?.label).toBe('2026-10-01_2026-10-16');
   });
 
   it('has no window when none is given', () => {
-    expect(windowFromOptions(parseCommandLine(['run']).options)).toBeUndefined();
+    expect(windowFromOptions({})).toBeUndefined();
   });
 
   it.each([
-    [['run', '--period', '2026-13'], '--period'],
-    [['run', '--from', '2026-10-10', '--to', '2026-10-01'], '--to'],
-    [['run', '--period', '2026-10', '--from', '2026-10-01'], '--period'],
-    [['run', '--from', 'yesterday', '--to', '2026-10-01'], '--from'],
-  ])('refuses %j as a usage error naming %s', (argv, field) => {
-    const attempt = () => windowFromOptions(parseCommandLine(argv).options);
+    [{ period: '2026-13' }, '--period'],
+    [{ from: '2026-10-10', to: '2026-10-01' }, '--to'],
+    [{ period: '2026-10', from: '2026-10-01' }, '--period'],
+    [{ from: 'yesterday', to: '2026-10-01' }, '--from'],
+    [{ to: '2026-10-01' }, '--from'],
+  ])('refuses %j as a usage error naming %s', (options, field) => {
+    const attempt = () => windowFromOptions(options);
     expect(attempt).toThrow(UsageError);
     expect(attempt).toThrow(new RegExp(`^${field}:`));
   });
+});
 
-  it('refuses an unknown option', () => {
-    expect(() => parseCommandLine(['run', '--perod', '2026-10'])).toThrow(UsageError);
+describe('command-line parsing', () => {
+  it.each([
+    [['run', '--perod', '2026-10'], /unknown option '--perod'/],
+    [['verify', 'x.pdf', '--kinds', 'teams'], /unknown option '--kinds'/],
+    [['run', 'stray'], /too many arguments for 'run'/],
+    [['verify', 'a.pdf', 'b.pdf'], /too many arguments for 'verify'/],
+    [['verify'], /missing required argument 'PACK.pdf'/],
+    [['store', 'init'], /required option '--store <URL>'/],
+    [['store', 'destroy', '--store', 'local:x'], /unknown command 'destroy'/],
+    [['packs', 'download', '--store', 'local:x'], /required option '--period/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['run', '--period'], /option '--period <YYYY-MM>' argument missing/],
+    [['run', '--json=yes'], /--json/],
+  ])('cm01 %j is a usage error (exit 2) naming what is wrong', async (argv, message) => {
+    const { status, err } = await cli(argv);
+    expect(status).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).not.toMatch(/\n\s+at /);
   });
 
-  it('refuses an option the command does not take, naming it', () => {
-    const { options } = parseCommandLine(['verify', 'x.pdf', '--kinds', 'teams']);
-    expect(() => allowOnly(options, 'verify', ['store'])).toThrow(/^--kinds: not an option of `cm01 verify`/);
+  it('prints the help of one command for `cm01 <command> --help`, not the overview', async () => {
+    const verify = await cli(['verify', '--help']);
+    expect(verify.status).toBe(0);
+    expect(verify.out).toMatch(/^Usage: cm01 verify \[options\] <PACK\.pdf>/);
+    expect(verify.out).not.toMatch(/Commands:/);
+    const download = await cli(['packs', 'download', '--help']);
+    expect(download.out).toMatch(/^Usage: cm01 packs download/);
+    expect(download.out).toMatch(/--url-only/);
+    expect((await cli(['help', 'run'])).out).toMatch(/--allow-incomplete/);
+  });
+
+  it('prints the overview, as a usage error, when no command is given', async () => {
+    const { status, err } = await cli([]);
+    expect(status).toBe(2);
+    expect(err).toMatch(/Commands:\n\s+run/);
   });
 });

@@ -5,8 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LocalEvidenceIndex } from '../../lambdas/adapters/local-index.ts';
 import { LOCAL_NOT_IMMUTABLE_NOTE, LocalEvidenceStore } from '../../lambdas/adapters/local-store.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
+import { storeProvisioner } from '../../lambdas/adapters/store-init.ts';
+import { initStore } from '../../lambdas/app/init-store.ts';
 import { InputError, RetentionError, StoreError } from '../../lambdas/errors.ts';
-import { initStore } from '../../lambdas/evidence/store-init.ts';
 import { describeEvidenceStoreContract } from '../contract/evidence-store.contract.ts';
 
 const dirs: string[] = [];
@@ -178,8 +179,8 @@ describe('openStore and initStore for local:', () => {
   it('initialises once and checks afterwards, keeping the retention it was made with', async () => {
     const dir = join(await tempDir(), 'init');
 
-    const first = await initStore(`local:${dir}`, { retentionDays: 400 });
-    const second = await initStore(`local:${dir}`, { retentionDays: 400 });
+    const first = await initStore(storeProvisioner(`local:${dir}`), { retentionDays: 400 });
+    const second = await initStore(storeProvisioner(`local:${dir}`), { retentionDays: 400 });
     const opened = await openStore(`local:${dir}`);
 
     expect(first.created.length).toBe(2);

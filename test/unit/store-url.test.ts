@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openStore, parseStoreUrl } from '../../lambdas/adapters/open-store.ts';
+import { storeProvisioner } from '../../lambdas/adapters/store-init.ts';
+import { initStore } from '../../lambdas/app/init-store.ts';
 import { InputError } from '../../lambdas/errors.ts';
-import { initStore } from '../../lambdas/evidence/store-init.ts';
 
 describe('parseStoreUrl', () => {
   it('reads a local directory, resolved against the working directory', () => {
@@ -46,11 +47,13 @@ describe('parseStoreUrl', () => {
 
 describe('initStore input', () => {
   it('refuses a lock mode or retention that makes no sense before touching anything', async () => {
-    await expect(initStore('s3://cm01-x?table=idx', { retentionDays: 0 })).rejects.toThrow(
+    await expect(initStore(storeProvisioner('s3://cm01-x?table=idx'), { retentionDays: 0 })).rejects.toThrow(
       /--retention-days/,
     );
     await expect(
-      initStore('s3://cm01-x?table=idx', { lockMode: 'FOREVER' as unknown as 'COMPLIANCE' }),
+      initStore(storeProvisioner('s3://cm01-x?table=idx'), {
+        lockMode: 'FOREVER' as unknown as 'COMPLIANCE',
+      }),
     ).rejects.toThrow(/--lock-mode/);
   });
 

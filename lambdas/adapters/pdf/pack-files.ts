@@ -101,6 +101,17 @@ export function toManifestJson(model: PackModel): string {
     generatedAt: model.generatedAt,
     toolVersion: model.toolVersion,
     manifestDigest: model.manifestDigest,
+    ...(model.incomplete
+      ? {
+          incomplete: {
+            missing: model.incomplete.missing.map((m) => ({
+              repo: m.repo,
+              source: m.source,
+              reason: m.reason,
+            })),
+          },
+        }
+      : {}),
     entryCount: model.manifest.length,
     entries: model.manifest.map((e) => ({
       key: e.key,

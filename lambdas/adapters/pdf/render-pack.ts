@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
-import type { PackModel, Verdict } from '../../core/pack-model.ts';
+import type { MissingSource, PackModel, Verdict } from '../../core/pack-model.ts';
 import { TOOL_NAME } from '../../version.ts';
 import { Canvas, type PageGeometry, type PdfkitSurface, type Rgb } from './canvas.ts';
 import { PackRenderError } from './errors.ts';
@@ -144,6 +144,8 @@ const INK: Rgb = [0.11, 0.12, 0.15];
 const MUTED: Rgb = [0.38, 0.4, 0.45];
 const ACCENT: Rgb = [0.06, 0.2, 0.4];
 const LINK: Rgb = [0.08, 0.3, 0.68];
+/** The INCOMPLETE mark of a pack whose collection failed. */
+const ALERT: Rgb = [0.7, 0.08, 0.08];
 const HEADER_FILL: Rgb = [0.89, 0.91, 0.95];
 const ZEBRA: Rgb = [0.96, 0.965, 0.975];
 const RULE: Rgb = [0.8, 0.82, 0.86];
@@ -258,7 +260,7 @@ function composePack(
 function decoratePage(canvas: Canvas, model: PackModel, fonts: Fonts): void {
   if (!canvas.drawing) return;
   const size = 7;
-  const left = `CM-01 change-management evidence · ${model.org} · ${model.period.label}`;
+  const left = `${model.incomplete ? 'INCOMPLETE · ' : ''}CM-01 change-management evidence · ${model.org} · ${model.period.label}`;
   const right = `${model.profile.name} (${model.profile.id})`;
   const f = fonts.condensed;
   canvas.text({ font: f, size, color: MUTED, x: PAGE.left, top: 28, text: f.displayable(left) });
@@ -326,6 +328,7 @@ class PackWriter {
     canvas.y += 6;
     this.paragraph(model.org, fonts.bold, 16, INK);
     canvas.y += 18;
+    if (model.incomplete) this.incompleteMark(model.incomplete.missing);
     const exceptions = model.exceptions.length;
     this.keyValues([
       ['Organisation', model.org],
@@ -362,6 +365,32 @@ class PackWriter {
       BODY_SIZE,
       MUTED,
     );
+  }
+
+  /**
+   * An auditor must not mistake this pack for a complete one: the mark comes before any figure,
+   * and names every source that could not be read.
+   */
+  private incompleteMark(missing: readonly MissingSource[]): void {
+    const { canvas, fonts } = this;
+    this.line('INCOMPLETE', fonts.bold, 22, ALERT);
+    canvas.y += 4;
+    this.paragraph(
+      `The collection for this pack failed for ${missing.length} source(s); it was rendered anyway on request ` +
+        '(--allow-incomplete). Changes held only by these sources are missing from the population:',
+      fonts.bold,
+      BODY_SIZE,
+      ALERT,
+    );
+    for (const m of missing) {
+      this.paragraph(
+        `• ${m.repo ?? this.model.org} — ${m.source}: ${m.reason}`,
+        fonts.regular,
+        BODY_SIZE,
+        ALERT,
+      );
+    }
+    canvas.y += 12;
   }
 
   summary(): void {
@@ -865,7 +894,9 @@ export function xmpSafe(text: string): string {
 
 function documentInfo(model: PackModel, generatedAt: Date): PDFKit.DocumentInfo {
   return {
-    Title: xmpSafe(`CM-01 evidence pack — ${model.org} — ${model.period.label}`),
+    Title: xmpSafe(
+      `${model.incomplete ? 'INCOMPLETE ' : ''}CM-01 evidence pack — ${model.org} — ${model.period.label}`,
+    ),
     Author: xmpSafe(`${TOOL_NAME} for ${model.org}`),
     Subject: xmpSafe(
       `SOC 2 CM-01 change-management evidence, ${model.profile.name}, ${model.period.from} to ${model.period.to}`,

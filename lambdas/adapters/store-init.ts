@@ -16,8 +16,10 @@ import {
   PutBucketVersioningCommand,
   PutObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
-import { DynamoEvidenceIndex, INDEX_TABLE_DESIGN } from '../adapters/dynamo-index.ts';
-import { ensureLocalLayout } from '../adapters/local-store.ts';
+import type { ProvisionStore, StoreInitReport } from '../app/init-store.ts';
+import { StoreError } from '../errors.ts';
+import { DynamoEvidenceIndex, INDEX_TABLE_DESIGN } from './dynamo-index.ts';
+import { ensureLocalLayout } from './local-store.ts';
 import {
   type AwsClients,
   awsProblem,
@@ -28,47 +30,24 @@ import {
   parseStoreUrl,
   probeBucket,
   readLocalStoreConfig,
-} from '../adapters/open-store.ts';
-import { S3EvidenceStore } from '../adapters/s3-store.ts';
-import { InputError, StoreError } from '../errors.ts';
+} from './open-store.ts';
+import { S3EvidenceStore } from './s3-store.ts';
 
 /**
- * `cm01 store init`: make the store a URL names ready for evidence, or check that it is.
- * Creates what is absent (bucket with Object Lock + versioning + default retention, index
- * table with its GSI and TTL; for `local:` the folder layout), checks what is present, and
+ * `cm01 store init`, the adapter side: make the store a URL names ready for evidence, or check
+ * that it is. Creates what is absent (bucket with Object Lock + versioning + default retention,
+ * index table with its GSI and TTL; for `local:` the folder layout), checks what is present, and
  * refuses a bucket that exists without Object Lock or versioning. Idempotent. Everything is
- * checked before anything is created, so a refusal leaves nothing half-made.
+ * checked before anything is created, so a refusal leaves nothing half-made. The request is
+ * validated by the use-case (`lambdas/app/init-store.ts`).
  */
-
-export interface InitStoreOptions {
-  readonly lockMode?: 'COMPLIANCE' | 'GOVERNANCE';
-  readonly retentionDays?: number;
-}
-
-export interface StoreInitReport {
-  readonly store: string;
-  /** What was created. */
-  readonly created: readonly string[];
-  /** What existed and was checked (or found different from the request and left alone). */
-  readonly checked: readonly string[];
-}
-
-export async function initStore(url: string, options: InitStoreOptions = {}): Promise<StoreInitReport> {
-  const lockMode = options.lockMode ?? 'COMPLIANCE';
-  const retentionDays = options.retentionDays ?? 365;
-  if (lockMode !== 'COMPLIANCE' && lockMode !== 'GOVERNANCE') {
-    throw new InputError('--lock-mode', `"${String(lockMode)}" is not COMPLIANCE or GOVERNANCE`);
-  }
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) {
-    throw new InputError(
-      '--retention-days',
-      `${retentionDays} is not a whole number of days between 1 and 36500`,
-    );
-  }
+export function storeProvisioner(url: string): ProvisionStore {
   const location = parseStoreUrl(url);
-  if (location.kind === 'local') return initLocal(url, location.dir, retentionDays);
-  const clients = await createAwsClients();
-  return initS3(url, clients, location.bucket, location.table, lockMode, retentionDays);
+  return async ({ lockMode, retentionDays }) => {
+    if (location.kind === 'local') return initLocal(url, location.dir, retentionDays);
+    const clients = await createAwsClients();
+    return initS3(url, clients, location.bucket, location.table, lockMode, retentionDays);
+  };
 }
 
 async function initLocal(url: string, dir: string, retentionDays: number): Promise<StoreInitReport> {

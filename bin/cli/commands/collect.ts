@@ -1,0 +1,100 @@
+import { Command } from 'commander';
+import { collectWindow } from '../../../lambdas/app/collect-window.ts';
+import { COLLECT_KINDS } from '../../../lambdas/collect/context.ts';
+import { assertNotFuture, previousMonth } from '../../../lambdas/core/window.ts';
+import { openWritableStore } from '../compose.ts';
+import type { CliContext, ExitStatus } from '../context.ts';
+import { CreatedFolders } from '../files.ts';
+import {
+  addJsonOption,
+  addProfileOption,
+  addScopeOptions,
+  addSourceOptions,
+  addStoreOption,
+  addWindowOptions,
+  type CollectScopeOptions,
+  kindsOf,
+  type ProfileOptions,
+  profileOf,
+  reposOf,
+  type SourceOptions,
+  type StoreOptions,
+  storeUrlOf,
+  type WindowOptions,
+  windowFromOptions,
+} from '../options.ts';
+import type { Reporter } from '../output.ts';
+import { collectionProgress } from '../progress.ts';
+import { openSource } from '../source.ts';
+import { formatCounts, gapLines, missingLines } from '../summaries.ts';
+
+interface CollectOptions
+  extends WindowOptions,
+    StoreOptions,
+    ProfileOptions,
+    SourceOptions,
+    CollectScopeOptions {
+  readonly json?: boolean;
+}
+
+/** `cm01 collect`: snapshot a window's evidence into the store, nothing judged. */
+export function collectCommand(cli: CliContext): Command {
+  const command = new Command('collect')
+    .summary('collect a window into the store')
+    .description(
+      'Collect a window from GitHub (or the emulator) into the store. What is collected follows the ' +
+        "profile's plan (its teams and emergency label; default clerk-cm01). Exits 1, naming each, when " +
+        'any source could not be read; what was read stays stored.',
+    );
+  addWindowOptions(command);
+  addStoreOption(command);
+  addSourceOptions(command);
+  addScopeOptions(command);
+  addProfileOption(command);
+  addJsonOption(command);
+  return command.action(cli.action(collect));
+}
+
+async function collect(options: CollectOptions, reporter: Reporter): Promise<ExitStatus> {
+  const requested = windowFromOptions(options);
+  const storeUrl = storeUrlOf(options);
+  const kinds = kindsOf(options);
+  const repos = reposOf(options);
+  const profile = await profileOf(options);
+  const created = new CreatedFolders();
+  const source = await openSource({ world: options.githubWorld, org: options.org, demoByDefault: false });
+  try {
+    const window = requested ?? previousMonth(source.now);
+    assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
+    const ports = await openWritableStore(storeUrl, created);
+    const outcome = await collectWindow(
+      {
+        ...ports,
+        github: source.github,
+        org: source.org,
+        clock: () => source.now,
+        progress: collectionProgress(reporter, window.label, kinds ?? COLLECT_KINDS),
+      },
+      { window, profile: profile.profile, ...(repos ? { repos } : {}), ...(kinds ? { kinds } : {}) },
+    );
+    const { summary, missing } = outcome;
+    const failed = missing.length > 0;
+    reporter.result(
+      [
+        `collected ${window.label} from ${source.description}: ${formatCounts(summary)}`,
+        ...gapLines(summary.gaps),
+        ...missingLines(missing),
+        ...(failed ? [`FAILED: ${missing.length} source(s) could not be read (run ${summary.runId})`] : []),
+      ],
+      { ...summary, missing },
+      `cm01 collect: ${window.label} from ${source.description}: ${formatCounts(summary)}` +
+        (failed ? `; FAILED: ${missing.length} source(s) could not be read` : ''),
+    );
+    return failed ? 1 : 0;
+  } catch (error: unknown) {
+    await created.sweep();
+    throw error;
+  } finally {
+    await source.close();
+  }
+}

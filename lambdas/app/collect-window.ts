@@ -1,0 +1,49 @@
+import { type CollectDeps, type CollectionSummary, collect } from '../collect/collect.ts';
+import type { CollectKind } from '../collect/context.ts';
+import type { MissingSource } from '../core/pack-model.ts';
+import type { Profile } from '../core/profile.ts';
+import type { Window } from '../core/window.ts';
+import { CollectionFailedError, missingSourcesOf } from './collection-failure.ts';
+import { type CollectionPlan, collectionPlanOf } from './collection-plan.ts';
+
+/**
+ * Collect a window: every repository of the organisation (or the named ones), every asked-for
+ * kind, with the plan the profile implies (its teams and emergency label). Stores evidence and
+ * the run's `collection-run` record; reports, never hides, what could not be read.
+ */
+export interface CollectWindowRequest {
+  readonly window: Window;
+  /** The profile whose rules the evidence must serve; the collection plan is derived from it. */
+  readonly profile: Profile;
+  /** `name` or `org/name`; default every repository (see `REPOSITORY_RULE`). */
+  readonly repos?: readonly string[];
+  /** Default every kind. */
+  readonly kinds?: readonly CollectKind[];
+}
+
+export interface CollectionOutcome {
+  readonly summary: CollectionSummary;
+  readonly plan: CollectionPlan;
+  /** Every source that could not be read; empty when the collection is complete. */
+  readonly missing: readonly MissingSource[];
+}
+
+export async function collectWindow(
+  deps: CollectDeps,
+  request: CollectWindowRequest,
+): Promise<CollectionOutcome> {
+  const plan = collectionPlanOf(request.profile);
+  const summary = await collect(deps, {
+    window: request.window,
+    teams: plan.teams,
+    emergencyLabel: plan.emergencyLabel,
+    ...(request.repos ? { repos: request.repos } : {}),
+    ...(request.kinds ? { kinds: request.kinds } : {}),
+  });
+  return { summary, plan, missing: missingSourcesOf(summary) };
+}
+
+/** The failure policy applied to a collection on its own: any missing source fails it. */
+export function requireCompleteCollection(outcome: CollectionOutcome): void {
+  if (outcome.missing.length > 0) throw new CollectionFailedError(outcome.summary);
+}

@@ -1,0 +1,58 @@
+import type { CollectDeps } from '../collect/collect.ts';
+import type { CollectKind } from '../collect/context.ts';
+import type { LoadedProfile } from '../core/shipped-profiles.ts';
+import type { Window } from '../core/window.ts';
+import { type BuildPackDeps, type BuiltPack, buildWindowPack } from './build-pack.ts';
+import { type CollectionOutcome, collectWindow } from './collect-window.ts';
+import { CollectionFailedError } from './collection-failure.ts';
+
+/**
+ * The main job, on both doors (`cm01 run`, the monthly and on-demand pack Lambda): collect the
+ * window with the profile's plan, then judge, render and store its pack.
+ *
+ * One failure policy: when any source could not be read, `CollectionFailedError` names each
+ * one and no pack is stored. With `allowIncomplete` the pack is rendered anyway, marked
+ * INCOMPLETE (cover, manifest, name, index entry) with every missing source listed.
+ */
+export interface RunPeriodRequest {
+  readonly window: Window;
+  readonly profile: LoadedProfile;
+  readonly repos?: readonly string[];
+  readonly kinds?: readonly CollectKind[];
+  /** Render a pack marked INCOMPLETE instead of failing; default false. */
+  readonly allowIncomplete?: boolean;
+  /** Before the pack is built: the CLI switches its progress display from collecting to packing. */
+  readonly onCollected?: (collection: CollectionOutcome) => void;
+  readonly onPackProgress?: (text: string) => void;
+}
+
+export interface PeriodRun {
+  readonly collection: CollectionOutcome;
+  readonly pack: BuiltPack;
+  readonly incomplete: boolean;
+}
+
+export async function runPeriod(
+  deps: CollectDeps & BuildPackDeps,
+  request: RunPeriodRequest,
+): Promise<PeriodRun> {
+  const collection = await collectWindow(deps, {
+    window: request.window,
+    profile: request.profile.profile,
+    ...(request.repos ? { repos: request.repos } : {}),
+    ...(request.kinds ? { kinds: request.kinds } : {}),
+  });
+  request.onCollected?.(collection);
+  // Fail before reading anything more when this collection itself failed.
+  if (collection.missing.length > 0 && !request.allowIncomplete)
+    throw new CollectionFailedError(collection.summary);
+  const pack = await buildWindowPack(deps, {
+    window: request.window,
+    profile: request.profile,
+    org: deps.org,
+    allowIncomplete: Boolean(request.allowIncomplete),
+    knownMissing: collection.missing,
+    ...(request.onPackProgress ? { onProgress: request.onPackProgress } : {}),
+  });
+  return { collection, pack, incomplete: pack.model.incomplete !== undefined };
+}
