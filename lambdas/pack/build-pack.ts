@@ -92,6 +92,7 @@ export async function buildPack(
     evidence,
     retention,
     manifest: loaded.manifest,
+    indexCrossCheck: loaded.indexCrossCheck,
   });
   request.onProgress?.(`rendering ${model.population.length} changes…`);
   const rendered = await render(model);
