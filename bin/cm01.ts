@@ -4,6 +4,7 @@ import { parseCommandLine, UsageError } from './cli/args.ts';
 import {
   type ExitStatus,
   runCollect,
+  runIndex,
   runPack,
   runPacks,
   runRun,
@@ -22,6 +23,7 @@ Usage:
   cm01 store    init --store URL [--lock-mode COMPLIANCE|GOVERNANCE] [--retention-days N]
   cm01 packs    list [--store URL]
   cm01 packs    download --period YYYY-MM [--profile ID] [--store URL] [--out DIR] [--url-only --expires SECONDS]
+  cm01 index    rebuild [--store URL] [--org ORG]   recreate the index from the bucket
 
 Window:   --period YYYY-MM (a calendar month, UTC)  or  --from ISO --to ISO (half-open [from, to))
           default: the month before the source's current time
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, (ctx: Parameters<typeof runRun>[0]) => Promise<Ex
   verify: runVerify,
   store: runStore,
   packs: runPacks,
+  index: runIndex,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

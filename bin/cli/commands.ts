@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_STORE_URL, openEvidenceStore, openStore } from '../../lambdas/adapters/open-store.ts';
 import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
+import { rebuildIndex } from '../../lambdas/app/rebuild-index.ts';
 import { collect } from '../../lambdas/collect/collect.ts';
 import { COLLECT_KINDS, type CollectKind, type CollectProgress } from '../../lambdas/collect/context.ts';
 import { resolveProfile } from '../../lambdas/core/profile-files.ts';
@@ -242,6 +243,34 @@ export async function runStore(ctx: CommandContext): Promise<ExitStatus> {
       `store ready: ${report.store}`,
     ],
     report,
+  );
+  return 0;
+}
+
+/** `cm01 index rebuild`: recreate the index from the bucket (the index is a cache). */
+export async function runIndex(ctx: CommandContext): Promise<ExitStatus> {
+  allowOnly(ctx.options, 'index', ['store', 'org']);
+  const [sub, ...extra] = ctx.positionals;
+  if (sub !== 'rebuild' || extra.length > 0)
+    throw new UsageError(
+      'index',
+      `unknown subcommand "${ctx.positionals.join(' ')}" (cm01 index rebuild [--store URL] [--org ORG])`,
+    );
+  const url = storeUrlOf(ctx.options);
+  const { store, index } = await openStore(url);
+  const result = await rebuildIndex(
+    { store, index },
+    {
+      ...(ctx.options.org ? { org: ctx.options.org } : {}),
+      onProgress: ({ read, total }) =>
+        ctx.reporter.progress(`rebuilding the index: ${read}/${total} objects read`),
+    },
+  );
+  const brief = `rebuilt the index of ${store.location} from ${result.read} objects: ${result.written} rows written, ${result.unchanged} unchanged${result.skipped.length > 0 ? `, ${result.skipped.length} objects skipped` : ''}`;
+  ctx.reporter.result(
+    [brief, ...result.skipped.map((s) => `skipped ${s.key}: ${s.reason}`)],
+    { store: store.location, index: index.location, ...result },
+    `cm01 index rebuild: ${brief}`,
   );
   return 0;
 }

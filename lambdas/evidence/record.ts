@@ -1,5 +1,6 @@
+import { describeError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
-import type { DocumentKind, EvidenceDocument } from './documents.ts';
+import { type DocumentKind, type EvidenceDocument, parseEvidenceDocument } from './documents.ts';
 import type { EvidenceIndex, EvidenceKind, EvidenceStore, IndexEntry, StoredObject } from './ports.ts';
 
 /**
@@ -138,4 +139,45 @@ export async function recordEvidence<K extends DocumentKind>(
   const entry = indexEntryOf(doc, stored);
   await index.put([entry]);
   return { entry, written: stored.written };
+}
+
+export type StoredEvidence =
+  | {
+      readonly usable: true;
+      readonly doc: EvidenceDocument;
+      /** The row the collectors would have written for this version. */
+      readonly entry: IndexEntry;
+      readonly object: StoredObject;
+    }
+  | { readonly usable: false; readonly problem: string };
+
+/**
+ * Read one stored version as the evidence document of `kind` its key names, and derive its
+ * index row. Unusable (with the reason) when the bytes are not such a document or the document
+ * belongs at another key; a store failure (absent version, corrupted bytes) is thrown.
+ */
+export async function readStoredEvidence(
+  store: EvidenceStore,
+  kind: DocumentKind,
+  key: string,
+  versionId: string,
+): Promise<StoredEvidence> {
+  const { body, object } = await store.get(key, versionId);
+  let doc: EvidenceDocument;
+  try {
+    doc = parseEvidenceDocument(kind, JSON.parse(new TextDecoder().decode(body)));
+  } catch (error: unknown) {
+    return { usable: false, problem: `it is not a valid ${kind} document: ${describeError(error)}` };
+  }
+  if (evidenceKey(doc.kind, doc.repo, doc.occurredAt, doc.itemId) !== key) {
+    return {
+      usable: false,
+      problem: `its content (${doc.repo} ${doc.kind} ${doc.itemId}) belongs at another key`,
+    };
+  }
+  // The store checked the bytes against the SHA-256 in their metadata; an object written
+  // without that metadata still gets its real digests.
+  const sha256 = sha256Hex(body);
+  const stored = { ...object, sha256, contentHash: object.contentHash || contentHashOf(doc) };
+  return { usable: true, doc, entry: indexEntryOf(doc, stored), object: stored };
 }

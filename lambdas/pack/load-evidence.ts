@@ -6,7 +6,7 @@ import { describeError, InputError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DocumentKind, parseEvidenceDocument } from '../evidence/documents.ts';
 import type { CurrentVersion, EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
-import { evidenceKey, indexEntryOf } from '../evidence/record.ts';
+import { readStoredEvidence } from '../evidence/record.ts';
 
 const DAY_MS = 86_400_000;
 /** Reads in flight at once: enough to hide S3 latency, few enough for a Lambda's sockets. */
@@ -279,20 +279,8 @@ async function readListed(store: EvidenceStore, read: Read): Promise<ReadOutcome
     const loaded = await readDocument(store, plan.kind, indexed);
     return { loaded };
   }
-  const { body, object } = await store.get(key, versionId);
-  let problem: string | undefined;
-  let entry: IndexEntry | undefined;
-  let doc: EvidenceItem<DocumentKind>['doc'] | undefined;
-  try {
-    doc = parseEvidenceDocument(plan.kind, JSON.parse(new TextDecoder().decode(body)));
-    entry = indexEntryOf(doc, { ...object, sha256: sha256Hex(body) });
-    if (evidenceKey(doc.kind, doc.repo, doc.occurredAt, doc.itemId) !== key) {
-      problem = `its content (${doc.repo} ${doc.kind} ${doc.itemId}) belongs at another key`;
-    }
-  } catch (error: unknown) {
-    problem = `it is not a valid ${plan.kind} document: ${describeError(error)}`;
-  }
-  if (problem !== undefined || !doc || !entry) {
+  const stored = await readStoredEvidence(store, plan.kind, key, versionId);
+  if (!stored.usable) {
     const fallback =
       indexed && plan.keep(indexed) ? await readDocument(store, plan.kind, indexed) : undefined;
     return {
@@ -300,12 +288,13 @@ async function readListed(store: EvidenceStore, read: Read): Promise<ReadOutcome
       finding: {
         finding: 'unusable',
         key,
-        usedVersionId: fallback ? indexed!.versionId : null,
+        usedVersionId: fallback ? (indexed?.versionId ?? null) : null,
         indexedVersionId: indexed?.versionId ?? null,
-        note: `version ${versionId} is not used: ${problem ?? 'unreadable'}${fallback ? '; the indexed version is used' : ''}`,
+        note: `version ${versionId} is not used: ${stored.problem}${fallback ? '; the indexed version is used' : ''}`,
       },
     };
   }
+  const { doc, entry, object } = stored;
   if (!plan.keep(entry)) return {};
   return {
     loaded: {
