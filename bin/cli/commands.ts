@@ -446,6 +446,11 @@ function packLines(pack: BuiltPack, written: readonly string[]): string[] {
   return [
     `judged ${m.population.length} changes of ${m.org} ${m.period.label} against ${m.profile.id}: ${m.exceptions.length} exception(s), ${pack.pageCount} pages`,
     `retention: ${m.retention.verdict}${m.retention.immutable ? '' : ' (store is not immutable)'}`,
+    ...(m.indexCrossCheck.findings.length > 0
+      ? [
+          `index cross-check: ${m.indexCrossCheck.findings.length} difference(s) between the index and the bucket, named in the pack (cm01 index rebuild recreates the index)`,
+        ]
+      : []),
     `pack: ${written[0]}`,
     ...written.slice(1).map((path) => `      ${path}`),
   ];
@@ -468,6 +473,7 @@ function packJson(pack: BuiltPack, written: readonly string[]) {
     exceptions: pack.model.exceptions.length,
     pages: pack.pageCount,
     manifestDigest: pack.model.manifestDigest,
+    indexCrossCheck: pack.model.indexCrossCheck,
     files: written,
     stored: pack.files.map((f) => ({
       key: f.stored.key,

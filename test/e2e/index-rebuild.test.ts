@@ -48,6 +48,7 @@ function pack(store: string, out: string) {
   const result = cm01(['pack', '--period', '2026-10', '--store', store, '--out', join(work, out), '--json']);
   expect(result.status, result.stderr).toBe(0);
   return {
+    summary: JSON.parse(result.stdout),
     file: (ext: string) => readFileSync(join(work, out, `${stem}.${ext}`)),
     manifest: () => JSON.parse(readFileSync(join(work, out, `${stem}.manifest.json`), 'utf8')),
     text: () => runTool('pdftotext', ['-layout', join(work, out, `${stem}.pdf`), '-']),
@@ -139,6 +140,7 @@ describe('the pack cross-checks the index against the bucket', () => {
 
     const after = pack(original, 'cross-after');
 
+    expect(after.summary.indexCrossCheck.findings).toHaveLength(1);
     expect(after.file('population.csv').equals(before.file('population.csv'))).toBe(true);
     expect(after.manifest().entries).toEqual(before.manifest().entries);
     expect(after.manifest().indexCrossCheck.findings).toEqual([
