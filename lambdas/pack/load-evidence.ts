@@ -112,6 +112,13 @@ export async function loadPeriodEvidence(
   const listed = await listPeriodPrefixes(store, org, plans);
   const findings: IndexCrossCheckFinding[] = [];
   const reads: Read[] = [];
+  // One read per key: two rows naming one key (only a tampered index has them) never count twice.
+  const queuedKeys = new Set<string>();
+  const queue = (read: Read) => {
+    if (queuedKeys.has(read.key)) return;
+    queuedKeys.add(read.key);
+    reads.push(read);
+  };
   for (const { plan, monthRows } of queried) {
     const rows = monthRows.filter((row) => orgOf(row.repo) === org);
     const current = listed.byKind.get(plan.kind) ?? new Map<string, string>();
@@ -120,7 +127,7 @@ export async function loadPeriodEvidence(
       indexedKeys.add(row.key);
       const currentVersion = current.get(row.key);
       if (currentVersion !== undefined && currentVersion !== row.versionId) {
-        reads.push({ plan, key: row.key, versionId: currentVersion, indexed: row });
+        queue({ plan, key: row.key, versionId: currentVersion, indexed: row });
         continue;
       }
       if (!plan.keep(row)) continue;
@@ -134,10 +141,10 @@ export async function loadPeriodEvidence(
         });
         continue;
       }
-      reads.push({ plan, key: row.key, versionId: row.versionId, indexed: row, trusted: true });
+      queue({ plan, key: row.key, versionId: row.versionId, indexed: row, trusted: true });
     }
     for (const [key, versionId] of current) {
-      if (!indexedKeys.has(key)) reads.push({ plan, key, versionId });
+      if (!indexedKeys.has(key)) queue({ plan, key, versionId });
     }
   }
 

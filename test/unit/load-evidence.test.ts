@@ -243,6 +243,18 @@ describe('loadPeriodEvidence cross-checks the index against the bucket', () => {
     ]);
   });
 
+  it('counts a change once when a tampered row names another item’s key', async () => {
+    await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    const newer = await storeWithoutRow(pullRequest(101, '2026-10-05T12:00:00.000Z', { reviews: [] }));
+    await index.put([{ ...row!, itemId: '555', versionId: newer.versionId, sha256: newer.sha256 }]);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.ref.versionId)).toEqual([newer.versionId]);
+    expect(loaded.manifest.map((entry) => entry.key)).toEqual([row!.key]);
+  });
+
   it('names an index row whose object the bucket does not hold, and does not use it', async () => {
     await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
     const [row] = await index.queryPeriod('pull-request', '2026-10');
