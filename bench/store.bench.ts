@@ -40,6 +40,8 @@ interface Figures {
   readonly queryMs: number;
   readonly rowsRead: number;
   readonly queryRequests: string;
+  readonly listMs: number;
+  readonly objectsListed: number;
 }
 
 function documentOf(i: number): {
@@ -116,6 +118,14 @@ async function measure(label: string, store: EvidenceStore, index: EvidenceIndex
   const queryStarted = performance.now();
   const rows = await index.queryPeriod('pull-request', PERIOD);
   const queryMs = performance.now() - queryStarted;
+  // What the pack's cross-check adds: one listing per repository prefix of the month.
+  const listStarted = performance.now();
+  const repoPrefixes = Array.from(
+    { length: REPOS },
+    (_, r) => `evidence/acme/repo-${String(r).padStart(2, '0')}/pull-request/2026/10/`,
+  );
+  const listings = await pLimit(16).map(repoPrefixes, (prefix) => store.listCurrentVersions(prefix));
+  const listMs = performance.now() - listStarted;
   return {
     store: label,
     writeMs: first.objectsMs,
@@ -131,6 +141,8 @@ async function measure(label: string, store: EvidenceStore, index: EvidenceIndex
     rowsRead: rows.length,
     queryRequests:
       index instanceof DynamoEvidenceIndex ? String(index.requestCounts.query - queriesBefore) : '1 file',
+    listMs,
+    objectsListed: listings.reduce((sum, listing) => sum + listing.length, 0),
   };
 }
 
@@ -149,6 +161,8 @@ function printTable(figures: readonly Figures[]): void {
     [`query one period (${N} rows): time`, (f) => `${Math.round(f.queryMs)} ms`],
     ['query: rows read', (f) => String(f.rowsRead)],
     ['query: requests', (f) => f.queryRequests],
+    [`list the period's ${REPOS} prefixes: time`, (f) => `${Math.round(f.listMs)} ms`],
+    ['list: objects listed', (f) => String(f.objectsListed)],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const columns = figures.map((f) => Math.max(f.store.length, ...rows.map(([, value]) => value(f).length)));

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { Cm01Error } from '../../lambdas/errors.ts';
 import { TOOL_ID } from '../../lambdas/version.ts';
 import { collectCommand } from './commands/collect.ts';
+import { indexCommand } from './commands/index-rebuild.ts';
 import { packCommand } from './commands/pack.ts';
 import { packsCommand } from './commands/packs.ts';
 import { runCommand } from './commands/run.ts';
@@ -22,6 +23,7 @@ const COMMANDS: readonly ((cli: CliContext) => Command)[] = [
   verifyCommand,
   storeCommand,
   packsCommand,
+  indexCommand,
 ];
 
 const GLOBAL_HELP_AFTER = `

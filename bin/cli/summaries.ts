@@ -39,6 +39,11 @@ export function packLines(pack: BuiltPack, written: readonly string[]): string[]
       : []),
     `judged ${m.population.length} changes of ${m.org} ${m.period.label} against ${m.profile.id}: ${m.exceptions.length} exception(s), ${pack.pageCount} pages`,
     `retention: ${m.retention.verdict}${m.retention.immutable ? '' : ' (store is not immutable)'}`,
+    ...(m.indexCrossCheck.findings.length > 0
+      ? [
+          `index cross-check: ${m.indexCrossCheck.findings.length} difference(s) between the index and the bucket, named in the pack (cm01 index rebuild recreates the index)`,
+        ]
+      : []),
     `pack: ${written[0]}`,
     ...written.slice(1).map((path) => `      ${path}`),
   ];
@@ -61,6 +66,7 @@ export function packJson(pack: BuiltPack, written: readonly string[]) {
     exceptions: pack.model.exceptions.length,
     pages: pack.pageCount,
     manifestDigest: pack.model.manifestDigest,
+    indexCrossCheck: pack.model.indexCrossCheck,
     incomplete: pack.model.incomplete !== undefined,
     ...(pack.model.incomplete ? { missing: pack.model.incomplete.missing } : {}),
     files: written,

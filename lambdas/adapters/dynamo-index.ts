@@ -33,6 +33,12 @@ import type { CollectorCursor, EvidenceIndex, EvidenceKind, IndexEntry } from '.
  *   the object it points to by much, and never disappears before it.
  *
  * Nothing reads with Scan: every read the pack and collectors need is a key lookup or a Query.
+ *
+ * What it sends is all the writer roles hold (`lib/constructs/evidence-storage.ts`): PutItem,
+ * Query, DescribeTable, DescribeTimeToLive. Never DeleteItem, UpdateItem or BatchWriteItem (which
+ * can delete): a row changes only by a conditional PutItem naming a new version, and the index
+ * can always be rebuilt from the bucket (`cm01 index rebuild`). Sending another operation here
+ * needs a grant there, and test/infra/permissions.test.ts lists these four.
  */
 export const INDEX_TABLE_DESIGN = {
   partitionKey: 'pk',

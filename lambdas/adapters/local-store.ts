@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { describeError, InputError, RetentionError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type {
+  CurrentVersion,
   EvidenceStore,
   PutObjectInput,
   PutResult,
@@ -153,19 +154,50 @@ export class LocalEvidenceStore implements EvidenceStore {
   }
 
   async listKeys(prefix: string): Promise<string[]> {
-    // Walk only the deepest folder the prefix names: a prefix of one repository or month does
-    // not read the whole store.
-    const prefixDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-    const start = join(this.objectsDir, ...prefixDir.split('/').filter(Boolean));
-    const keys: string[] = [];
-    await walkVersionDirs(start, async (versionsDir) => {
-      const key = relative(this.objectsDir, versionsDir)
-        .split(sep)
-        .join('/')
-        .slice(0, -VERSIONS_SUFFIX.length);
-      if (key.startsWith(prefix) && (await this.currentVersionId(key))) keys.push(key);
+    return (await this.listCurrentVersions(prefix)).map((current) => current.key);
+  }
+
+  async listCurrentVersions(prefix: string): Promise<CurrentVersion[]> {
+    const current: CurrentVersion[] = [];
+    await walkVersionDirs(this.folderOf(prefix), async (versionsDir) => {
+      const key = this.keyOf(versionsDir);
+      if (!key.startsWith(prefix)) return;
+      const versionId = await this.currentVersionId(key);
+      if (versionId) current.push({ key, versionId });
     });
-    return keys.sort();
+    return current.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    if (!prefix.endsWith('/'))
+      throw new StoreError(`listFolders needs a prefix ending in "/", got "${prefix}"`);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(this.folderOf(prefix), { withFileTypes: true });
+    } catch (error: unknown) {
+      if (isMissing(error)) return [];
+      throw new StoreError(`${this.location}: could not list ${prefix}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    return entries
+      .filter((entry) => entry.isDirectory() && !entry.name.endsWith(VERSIONS_SUFFIX))
+      .map((entry) => entry.name)
+      .sort();
+  }
+
+  /** The deepest folder a prefix names: a prefix of one repository or month does not walk the whole store. */
+  private folderOf(prefix: string): string {
+    const prefixDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const segments = prefixDir.split('/').filter(Boolean);
+    if (prefix.includes('\\') || segments.some((s) => s === '.' || s === '..')) {
+      throw new InputError('key', `"${prefix}" is not a valid key prefix (no ".", ".." or "\\")`);
+    }
+    return join(this.objectsDir, ...segments);
+  }
+
+  private keyOf(versionsDir: string): string {
+    return relative(this.objectsDir, versionsDir).split(sep).join('/').slice(0, -VERSIONS_SUFFIX.length);
   }
 
   async retention(): Promise<RetentionStatus> {

@@ -16,6 +16,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describeError, RetentionError, StoreError } from '../errors.ts';
 import { md5Base64, sha256Hex } from '../evidence/canonical-json.ts';
 import type {
+  CurrentVersion,
   EvidenceStore,
   PutObjectInput,
   PutResult,
@@ -214,6 +215,60 @@ export class S3EvidenceStore implements EvidenceStore {
       throw this.storeError(`could not list ${prefix}`, error);
     }
     return keys.sort();
+  }
+
+  async listCurrentVersions(prefix: string): Promise<CurrentVersion[]> {
+    const current: CurrentVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListObjectVersionsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}),
+          }),
+        );
+        // A key whose latest entry is a delete marker has no version marked latest here.
+        for (const version of page.Versions ?? []) {
+          if (version.IsLatest && version.Key && version.VersionId)
+            current.push({ key: version.Key, versionId: version.VersionId });
+        }
+        const more = page.IsTruncated === true;
+        keyMarker = more ? page.NextKeyMarker : undefined;
+        versionIdMarker = more ? page.NextVersionIdMarker : undefined;
+      } while (keyMarker);
+    } catch (error: unknown) {
+      throw this.storeError(`could not list the versions under ${prefix}`, error);
+    }
+    return current.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    const folders: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            Delimiter: '/',
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
+        for (const common of page.CommonPrefixes ?? []) {
+          const name = common.Prefix?.slice(prefix.length, -1);
+          if (name) folders.push(name);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (error: unknown) {
+      throw this.storeError(`could not list the folders under ${prefix}`, error);
+    }
+    return folders.sort();
   }
 
   async retention(): Promise<RetentionStatus> {

@@ -133,35 +133,25 @@ export async function collectBranchCommits(
     );
     const directPush = activity?.activityType === 'push' && mergedIntoBranch === undefined;
     if (directPush) directPushes += 1;
-    const recorded = await storeEvidence(
-      ctx,
-      {
-        kind: 'branch-commit',
-        repo: repo.fullName,
-        itemId: entry.commit.sha,
-        occurredAt: entry.commit.committedAt,
-        provenance: provenanceOf(ctx, {
-          source: 'github-graphql',
-          request,
-          parameters,
-          apiCost: shareOfCost(cost, inside.length, position),
-          fetchedAt,
-        }),
-        data: {
-          branch: repo.defaultBranch,
-          commit: entry.commit,
-          associatedPullRequests: entry.associatedPullRequests,
-          activity,
-        },
+    const recorded = await storeEvidence(ctx, {
+      kind: 'branch-commit',
+      repo: repo.fullName,
+      itemId: entry.commit.sha,
+      occurredAt: entry.commit.committedAt,
+      provenance: provenanceOf(ctx, {
+        source: 'github-graphql',
+        request,
+        parameters,
+        apiCost: shareOfCost(cost, inside.length, position),
+        fetchedAt,
+      }),
+      data: {
+        branch: repo.defaultBranch,
+        commit: entry.commit,
+        associatedPullRequests: entry.associatedPullRequests,
+        activity,
       },
-      {
-        sha: entry.commit.sha,
-        activityType: activity?.activityType ?? 'unknown',
-        directPush,
-        ...(mergedIntoBranch ? { pullRequest: mergedIntoBranch.number } : {}),
-        ...(entry.commit.author ? { author: entry.commit.author } : {}),
-      },
-    );
+    });
     if (recorded.written) written += 1;
     ctx.progress({ type: 'item', repo: repo.fullName, kind: 'commits', itemId: entry.commit.sha });
   }

@@ -2,7 +2,7 @@ import type { GitHubClient, GitHubCost } from '../adapters/github/client.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { DocumentKind, EvidenceDocument, Gap, Provenance } from '../evidence/documents.ts';
 import { EVIDENCE_SCHEMA } from '../evidence/documents.ts';
-import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
+import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { type RecordedEvidence, recordEvidence } from '../evidence/record.ts';
 
 /**
@@ -113,7 +113,7 @@ export function shareOfCost(
   return { requests: share(cost.requests), graphqlPoints: share(cost.graphqlPoints) };
 }
 
-/** Build the envelope, store it idempotently, index it, and count it. */
+/** Build the envelope, store it idempotently, index it (the row derived from the document), and count it. */
 export async function storeEvidence<K extends DocumentKind>(
   ctx: CollectContext,
   fields: {
@@ -124,7 +124,6 @@ export async function storeEvidence<K extends DocumentKind>(
     provenance: Provenance;
     data: EvidenceDocument<K>['data'];
   },
-  attributes?: IndexEntry['attributes'],
 ): Promise<RecordedEvidence> {
   const doc: EvidenceDocument<K> = {
     schema: EVIDENCE_SCHEMA,
@@ -136,7 +135,7 @@ export async function storeEvidence<K extends DocumentKind>(
     provenance: fields.provenance,
     data: fields.data,
   };
-  const recorded = await recordEvidence(ctx.store, ctx.index, doc, attributes);
+  const recorded = await recordEvidence(ctx.store, ctx.index, doc);
   ctx.count(fields.kind, recorded.written);
   return recorded;
 }

@@ -105,38 +105,28 @@ export async function collectDeployments(
           });
         }
         const data: DeploymentData = { ...deployment, statuses, workflowRun };
-        const recorded = await storeEvidence(
-          ctx,
-          {
-            kind: 'deployment',
-            repo: target.fullName,
-            itemId: String(deployment.id),
-            occurredAt: deployment.createdAt,
-            provenance: provenanceOf(ctx, {
-              source: 'github-rest',
-              request: [
-                DEPLOYMENTS_ROUTE,
-                STATUSES_ROUTE,
-                ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
-              ].join('; '),
-              parameters: {
-                owner: target.owner,
-                repo: target.name,
-                deployment_id: deployment.id,
-                ...(runId === undefined ? {} : { run_id: runId }),
-              },
-              apiCost: shareOfCost(pageCost, details.length, position),
-            }),
-            data,
-          },
-          {
-            environment: deployment.environment,
-            production: deployment.productionEnvironment,
-            sha: deployment.sha,
-            state: statuses.at(-1)?.state ?? 'none',
-            lastStatusAt: statuses.at(-1)?.createdAt ?? deployment.createdAt,
-          },
-        );
+        const recorded = await storeEvidence(ctx, {
+          kind: 'deployment',
+          repo: target.fullName,
+          itemId: String(deployment.id),
+          occurredAt: deployment.createdAt,
+          provenance: provenanceOf(ctx, {
+            source: 'github-rest',
+            request: [
+              DEPLOYMENTS_ROUTE,
+              STATUSES_ROUTE,
+              ...(runId === undefined ? [] : [RUN_ROUTE, JOBS_ROUTE]),
+            ].join('; '),
+            parameters: {
+              owner: target.owner,
+              repo: target.name,
+              deployment_id: deployment.id,
+              ...(runId === undefined ? {} : { run_id: runId }),
+            },
+            apiCost: shareOfCost(pageCost, details.length, position),
+          }),
+          data,
+        });
         deployments += 1;
         if (recorded.written) written += 1;
         ctx.progress({

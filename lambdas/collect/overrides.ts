@@ -134,26 +134,22 @@ export async function collectOverrides(
       pullRequest: found?.pullRequest ?? null,
     };
     const itemId = event.ref === ref ? event.afterSha : `${shortBranch(event.ref)}@${event.afterSha}`;
-    const recorded = await storeEvidence(
-      ctx,
-      {
-        kind: 'override',
-        repo: target.fullName,
-        itemId,
-        occurredAt: event.at,
-        provenance: provenanceOf(ctx, {
-          source: 'github-rest',
-          request: [...requests, graphqlRequestName('OverrideCommit', OVERRIDE_COMMIT_QUERY)].join('; '),
-          parameters: { ...parameters, oid: event.afterSha, sources: event.sources },
-          apiCost: {
-            requests: listingShare.requests + commitCost.requests,
-            graphqlPoints: listingShare.graphqlPoints + commitCost.graphqlPoints,
-          },
-        }),
-        data,
-      },
-      { sources: event.sources.join(','), actor: event.actor ?? 'unknown', branch: data.branch },
-    );
+    const recorded = await storeEvidence(ctx, {
+      kind: 'override',
+      repo: target.fullName,
+      itemId,
+      occurredAt: event.at,
+      provenance: provenanceOf(ctx, {
+        source: 'github-rest',
+        request: [...requests, graphqlRequestName('OverrideCommit', OVERRIDE_COMMIT_QUERY)].join('; '),
+        parameters: { ...parameters, oid: event.afterSha, sources: event.sources },
+        apiCost: {
+          requests: listingShare.requests + commitCost.requests,
+          graphqlPoints: listingShare.graphqlPoints + commitCost.graphqlPoints,
+        },
+      }),
+      data,
+    });
     if (recorded.written) written += 1;
     ctx.progress({ type: 'item', repo: target.fullName, kind: 'overrides', itemId });
   }

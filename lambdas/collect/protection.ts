@@ -75,29 +75,20 @@ export async function snapshotBranchProtection(
     ctx.recordGap({ source: 'rulesets', repo: repo.fullName, reason: error.message });
   }
 
-  const recorded = await storeEvidence(
-    ctx,
-    {
-      kind: 'branch-protection',
-      repo: repo.fullName,
-      itemId: day,
-      occurredAt: `${day}T00:00:00Z`,
-      provenance: provenanceOf(ctx, {
-        source: 'github-rest',
-        request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
-        parameters: params,
-        apiCost: costSince(costBefore, ctx.github.cost),
-        fetchedAt,
-      }),
-      data: { branch: repo.defaultBranch, protection, rulesets },
-    },
-    {
-      branch: repo.defaultBranch,
-      classicProtection: protection !== null,
-      rulesets: rulesets.length,
-      ...(protection ? { requireSignedCommits: protection.requireSignedCommits } : {}),
-    },
-  );
+  const recorded = await storeEvidence(ctx, {
+    kind: 'branch-protection',
+    repo: repo.fullName,
+    itemId: day,
+    occurredAt: `${day}T00:00:00Z`,
+    provenance: provenanceOf(ctx, {
+      source: 'github-rest',
+      request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
+      parameters: params,
+      apiCost: costSince(costBefore, ctx.github.cost),
+      fetchedAt,
+    }),
+    data: { branch: repo.defaultBranch, protection, rulesets },
+  });
   ctx.progress({ type: 'item', repo: repo.fullName, kind: 'protection', itemId: day });
   return recorded;
 }

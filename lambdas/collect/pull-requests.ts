@@ -121,30 +121,20 @@ export async function collectPullRequests(
       for (const [position, assembly] of assemblies.entries()) {
         seen.add(assembly.number);
         const data = assembly.toData();
-        const recorded = await storeEvidence(
-          ctx,
-          {
-            kind: 'pull-request',
-            repo: repo.fullName,
-            itemId: String(data.number),
-            occurredAt: data.mergedAt,
-            provenance: provenanceOf(ctx, {
-              source: 'github-graphql',
-              request: graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY),
-              parameters,
-              apiCost: shareOfCost(pageCost, assemblies.length, position),
-              fetchedAt,
-            }),
-            data,
-          },
-          {
-            number: data.number,
-            headSha: data.headSha,
-            ...(data.mergeCommit ? { mergeSha: data.mergeCommit.sha } : {}),
-            ...(data.author ? { author: data.author.login } : {}),
-            complete: data.completeness.length === 0,
-          },
-        );
+        const recorded = await storeEvidence(ctx, {
+          kind: 'pull-request',
+          repo: repo.fullName,
+          itemId: String(data.number),
+          occurredAt: data.mergedAt,
+          provenance: provenanceOf(ctx, {
+            source: 'github-graphql',
+            request: graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY),
+            parameters,
+            apiCost: shareOfCost(pageCost, assemblies.length, position),
+            fetchedAt,
+          }),
+          data,
+        });
         pullRequests += 1;
         if (recorded.written) written += 1;
         ctx.progress({

@@ -52,24 +52,20 @@ export async function snapshotTeams(
       });
       continue;
     }
-    const recorded = await storeEvidence(
-      ctx,
-      {
-        kind: 'team-membership',
-        repo: org,
-        itemId: `${slug}@${day}`,
-        occurredAt: `${day}T00:00:00Z`,
-        provenance: provenanceOf(ctx, {
-          source: 'github-rest',
-          request: TEAM_MEMBERS_ROUTE,
-          parameters: { org, team_slug: slug, per_page: 100 },
-          apiCost: costSince(costBefore, ctx.github.cost),
-          fetchedAt,
-        }),
-        data: { team: slug, members },
-      },
-      { team: slug, day, members: members.length },
-    );
+    const recorded = await storeEvidence(ctx, {
+      kind: 'team-membership',
+      repo: org,
+      itemId: `${slug}@${day}`,
+      occurredAt: `${day}T00:00:00Z`,
+      provenance: provenanceOf(ctx, {
+        source: 'github-rest',
+        request: TEAM_MEMBERS_ROUTE,
+        parameters: { org, team_slug: slug, per_page: 100 },
+        apiCost: costSince(costBefore, ctx.github.cost),
+        fetchedAt,
+      }),
+      data: { team: slug, members },
+    });
     teams += 1;
     if (recorded.written) written += 1;
   }

@@ -9,16 +9,18 @@ import { judgeOverride } from './controls/override.ts';
 import type { EvaluationContext, PeriodVerdicts, RuleResult } from './controls/rule.ts';
 import { labelsOf, result } from './controls/rule.ts';
 import { buildPeriodFacts } from './facts.ts';
-import type {
-  ControlSummary,
-  EmergencyRow,
-  ExceptionRow,
-  GapRow,
-  ManifestEntry,
-  OverrideRow,
-  PackModel,
-  PopulationRow,
-  Verdict,
+import {
+  type ControlSummary,
+  EMPTY_INDEX_CROSS_CHECK,
+  type EmergencyRow,
+  type ExceptionRow,
+  type GapRow,
+  type IndexCrossCheck,
+  type ManifestEntry,
+  type OverrideRow,
+  type PackModel,
+  type PopulationRow,
+  type Verdict,
 } from './pack-model.ts';
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
@@ -45,6 +47,8 @@ export interface PeriodEvaluationInput {
   readonly retention: RetentionStatus;
   /** Every evidence object read for the pack. */
   readonly manifest: readonly StoredManifestEntry[];
+  /** The index compared with a listing of the bucket; none when the caller did not list it. */
+  readonly indexCrossCheck?: IndexCrossCheck;
 }
 
 /** Sources that enter only through enrichers, none of which is configured in this version. */
@@ -214,6 +218,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
     overrides: overrideRegister(evidence, facts, parameters, window),
     emergencies,
     manifest,
+    indexCrossCheck: input.indexCrossCheck ?? EMPTY_INDEX_CROSS_CHECK,
     manifestDigest: manifestDigest(manifest),
   };
 }

@@ -142,6 +142,41 @@ export interface ManifestEntry {
   readonly retainUntil: string;
 }
 
+/**
+ * What the pack found comparing the index with a listing of the bucket (the truth): objects the
+ * index lacked (read and used), index rows whose object is gone, and objects it could not use.
+ */
+export interface IndexCrossCheck {
+  /** Key prefixes listed (one per kind, repository and month), and the object keys they held. */
+  readonly prefixesListed: number;
+  readonly objectsListed: number;
+  /** Sorted by key; empty when the index and the bucket agree. */
+  readonly findings: readonly IndexCrossCheckFinding[];
+}
+
+export type IndexCrossCheckKind =
+  /** The bucket holds the object; the index has no row for it. Read and used. */
+  | 'not-indexed'
+  /** The bucket's current version is newer than the one the index names. The current one is used. */
+  | 'newer-than-index'
+  /** The index names an object version the bucket does not hold. Not used. */
+  | 'missing-from-bucket'
+  /** An object the index lacks (or its newer version) is not a valid document of its key. Not used. */
+  | 'unusable';
+
+export interface IndexCrossCheckFinding {
+  readonly finding: IndexCrossCheckKind;
+  readonly key: string;
+  /** The version the pack used, or null when it used none of this key. */
+  readonly usedVersionId: string | null;
+  /** The version the index names, or null when it has no row for the key. */
+  readonly indexedVersionId: string | null;
+  /** In plain words, for the auditor. */
+  readonly note: string;
+}
+
+export const EMPTY_INDEX_CROSS_CHECK: IndexCrossCheck = { prefixesListed: 0, objectsListed: 0, findings: [] };
+
 export interface PackModel {
   readonly org: string;
   readonly period: { readonly label: string; readonly from: string; readonly to: string };
@@ -171,6 +206,8 @@ export interface PackModel {
   readonly overrides: readonly OverrideRow[];
   readonly emergencies: readonly EmergencyRow[];
   readonly manifest: readonly ManifestEntry[];
+  /** The index checked against a listing of the bucket; what the index lacked is in the manifest too. */
+  readonly indexCrossCheck: IndexCrossCheck;
   /** SHA-256 of the canonical manifest JSON, printed on the cover. */
   readonly manifestDigest: string;
   /**

@@ -32,6 +32,12 @@ export interface StoredObject {
   readonly lastModified: string;
 }
 
+/** A key and its current version, as a listing reports them. */
+export interface CurrentVersion {
+  readonly key: string;
+  readonly versionId: string;
+}
+
 export interface PutResult extends StoredObject {
   /** False when the current version already held the same content and nothing was written. */
   readonly written: boolean;
@@ -84,6 +90,13 @@ export interface EvidenceStore {
   listVersions(key: string): Promise<StoredObject[]>;
   /** Keys (current versions) under a prefix, sorted. */
   listKeys(prefix: string): Promise<string[]>;
+  /**
+   * The current version of every key under a prefix, sorted by key: one paged listing, no read
+   * of any object. A key whose newest version is a delete marker is absent.
+   */
+  listCurrentVersions(prefix: string): Promise<CurrentVersion[]>;
+  /** The folder names one level below a prefix ending in `/` (e.g. the repositories of an organisation), sorted. */
+  listFolders(prefix: string): Promise<string[]>;
   retention(): Promise<RetentionStatus>;
   /** A time-limited URL to one version; undefined when the store has no such thing. */
   presignGet(key: string, versionId: string, expiresSeconds: number): Promise<string | undefined>;

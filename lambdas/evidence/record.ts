@@ -1,6 +1,7 @@
+import { describeError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
-import type { DocumentKind, EvidenceDocument } from './documents.ts';
-import type { EvidenceIndex, EvidenceKind, EvidenceStore, IndexEntry } from './ports.ts';
+import { type DocumentKind, type EvidenceDocument, parseEvidenceDocument } from './documents.ts';
+import type { EvidenceIndex, EvidenceKind, EvidenceStore, IndexEntry, StoredObject } from './ports.ts';
 
 /**
  * Predictable keys: `evidence/<org>/<repo>/<kind>/<yyyy>/<mm>/<itemId>.json`; organisation-wide
@@ -40,12 +41,92 @@ export interface RecordedEvidence {
   readonly written: boolean;
 }
 
+type AnyEvidenceDocument = { [K in DocumentKind]: EvidenceDocument<K> }[DocumentKind];
+
+/**
+ * The index row of one stored document version: the only place a row is derived, so the
+ * collectors and `cm01 index rebuild` (which reads the documents back from the bucket) write
+ * exactly the same rows. Everything in it comes from the document and the stored version.
+ */
+export function indexEntryOf(doc: EvidenceDocument, stored: StoredObject): IndexEntry {
+  const attributes = indexAttributesOf(doc as AnyEvidenceDocument);
+  return {
+    kind: doc.kind,
+    period: periodOf(doc.occurredAt),
+    repo: doc.repo,
+    itemId: doc.itemId,
+    occurredAt: doc.occurredAt,
+    key: stored.key,
+    versionId: stored.versionId,
+    sha256: stored.sha256,
+    contentHash: stored.contentHash,
+    retainUntil: stored.retainUntil,
+    ...(attributes ? { attributes } : {}),
+  };
+}
+
+/** Small scalar facts kept on the row for queries (a repository's direct pushes, failed deployments…). */
+function indexAttributesOf(doc: AnyEvidenceDocument): IndexEntry['attributes'] {
+  switch (doc.kind) {
+    case 'pull-request': {
+      const data = doc.data;
+      return {
+        number: data.number,
+        headSha: data.headSha,
+        ...(data.mergeCommit ? { mergeSha: data.mergeCommit.sha } : {}),
+        ...(data.author ? { author: data.author.login } : {}),
+        complete: data.completeness.length === 0,
+      };
+    }
+    case 'branch-commit': {
+      const data = doc.data;
+      const mergedIntoBranch = data.associatedPullRequests.find(
+        (pr) => pr.mergedAt !== null && pr.baseRef === data.branch,
+      );
+      return {
+        sha: data.commit.sha,
+        activityType: data.activity?.activityType ?? 'unknown',
+        directPush: data.activity?.activityType === 'push' && mergedIntoBranch === undefined,
+        ...(mergedIntoBranch ? { pullRequest: mergedIntoBranch.number } : {}),
+        ...(data.commit.author ? { author: data.commit.author } : {}),
+      };
+    }
+    case 'deployment': {
+      const data = doc.data;
+      const last = data.statuses.at(-1);
+      return {
+        environment: data.environment,
+        production: data.productionEnvironment,
+        sha: data.sha,
+        state: last?.state ?? 'none',
+        lastStatusAt: last?.createdAt ?? data.createdAt,
+      };
+    }
+    case 'override':
+      return {
+        sources: doc.data.sources.join(','),
+        actor: doc.data.actor ?? 'unknown',
+        branch: doc.data.branch,
+      };
+    case 'team-membership':
+      return { team: doc.data.team, day: doc.occurredAt.slice(0, 10), members: doc.data.members.length };
+    case 'branch-protection':
+      return {
+        branch: doc.data.branch,
+        classicProtection: doc.data.protection !== null,
+        rulesets: doc.data.rulesets.length,
+        ...(doc.data.protection ? { requireSignedCommits: doc.data.protection.requireSignedCommits } : {}),
+      };
+    case 'collection-run':
+      return undefined;
+  }
+}
+
 /** Store one document (idempotently) and index it. */
 export async function recordEvidence<K extends DocumentKind>(
   store: EvidenceStore,
   index: EvidenceIndex,
   doc: EvidenceDocument<K>,
-  attributes?: IndexEntry['attributes'],
 ): Promise<RecordedEvidence> {
   const key = evidenceKey(doc.kind, doc.repo, doc.occurredAt, doc.itemId);
   const body = new TextEncoder().encode(canonicalJson(doc));
@@ -55,19 +136,48 @@ export async function recordEvidence<K extends DocumentKind>(
     contentType: 'application/json',
     contentHash: contentHashOf(doc),
   });
-  const entry: IndexEntry = {
-    kind: doc.kind,
-    period: periodOf(doc.occurredAt),
-    repo: doc.repo,
-    itemId: doc.itemId,
-    occurredAt: doc.occurredAt,
-    key,
-    versionId: stored.versionId,
-    sha256: stored.sha256,
-    contentHash: stored.contentHash,
-    retainUntil: stored.retainUntil,
-    ...(attributes ? { attributes } : {}),
-  };
+  const entry = indexEntryOf(doc, stored);
   await index.put([entry]);
   return { entry, written: stored.written };
+}
+
+export type StoredEvidence =
+  | {
+      readonly usable: true;
+      readonly doc: EvidenceDocument;
+      /** The row the collectors would have written for this version. */
+      readonly entry: IndexEntry;
+      readonly object: StoredObject;
+    }
+  | { readonly usable: false; readonly problem: string };
+
+/**
+ * Read one stored version as the evidence document of `kind` its key names, and derive its
+ * index row. Unusable (with the reason) when the bytes are not such a document or the document
+ * belongs at another key; a store failure (absent version, corrupted bytes) is thrown.
+ */
+export async function readStoredEvidence(
+  store: EvidenceStore,
+  kind: DocumentKind,
+  key: string,
+  versionId: string,
+): Promise<StoredEvidence> {
+  const { body, object } = await store.get(key, versionId);
+  let doc: EvidenceDocument;
+  try {
+    doc = parseEvidenceDocument(kind, JSON.parse(new TextDecoder().decode(body)));
+  } catch (error: unknown) {
+    return { usable: false, problem: `it is not a valid ${kind} document: ${describeError(error)}` };
+  }
+  if (evidenceKey(doc.kind, doc.repo, doc.occurredAt, doc.itemId) !== key) {
+    return {
+      usable: false,
+      problem: `its content (${doc.repo} ${doc.kind} ${doc.itemId}) belongs at another key`,
+    };
+  }
+  // The store checked the bytes against the SHA-256 in their metadata; an object written
+  // without that metadata still gets its real digests.
+  const sha256 = sha256Hex(body);
+  const stored = { ...object, sha256, contentHash: object.contentHash || contentHashOf(doc) };
+  return { usable: true, doc, entry: indexEntryOf(doc, stored), object: stored };
 }

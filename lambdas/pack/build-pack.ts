@@ -102,6 +102,7 @@ export async function buildPack(
     evidence,
     retention,
     manifest: loaded.manifest,
+    indexCrossCheck: loaded.indexCrossCheck,
   });
   const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
   request.onProgress?.(`rendering ${model.population.length} changes…`);

@@ -1,11 +1,13 @@
 import pLimit from 'p-limit';
+import type { IndexCrossCheck, IndexCrossCheckFinding } from '../core/pack-model.ts';
 import type { EvidenceItem, PeriodEvidence, StoredManifestEntry } from '../core/period-evidence.ts';
 import { compareText } from '../core/population.ts';
 import { inWindow, periodsOf, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DocumentKind, parseEvidenceDocument } from '../evidence/documents.ts';
-import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
+import type { CurrentVersion, EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
+import { readStoredEvidence } from '../evidence/record.ts';
 
 const DAY_MS = 86_400_000;
 /** Reads in flight at once: enough to hide S3 latency, few enough for a Lambda's sockets. */
@@ -24,7 +26,13 @@ export interface LoadedPeriodEvidence {
   readonly manifest: readonly StoredManifestEntry[];
   /** The organisation the evidence belongs to (none when nothing was found). */
   readonly orgs: readonly string[];
+  /** The index compared with a listing of the bucket's prefixes for the window. */
+  readonly indexCrossCheck: IndexCrossCheck;
 }
+
+/** Evidence kept once per organisation, under `evidence/<org>/_org/`; the others are per repository. */
+const ORGANISATION_KINDS: ReadonlySet<DocumentKind> = new Set(['team-membership', 'collection-run']);
+const ORGANISATION_FOLDER = '_org';
 
 interface KindPlan {
   readonly kind: DocumentKind;
@@ -37,6 +45,12 @@ interface KindPlan {
  * Read the evidence a window needs: one index `Query` per kind and per month the (widened)
  * window touches, then each object by its exact version, checked against the SHA-256 the index
  * recorded, and parsed into typed documents.
+ *
+ * The index is a cache; the bucket is the truth. The same kinds and months are listed in the
+ * bucket (one paged listing per kind, repository and month prefix), and what the index lacks is
+ * read anyway: an object without a row, or a current version newer than the row's, is read at
+ * its current version and used; a row whose object version is gone is not. Each is named in
+ * `indexCrossCheck`, so the pack says how far the index could be trusted.
  */
 export async function loadPeriodEvidence(
   store: EvidenceStore,
@@ -62,29 +76,85 @@ export async function loadPeriodEvidence(
     { kind: 'collection-run', span: runSpan, keep: within(runSpan) },
   ];
 
-  const entries = await Promise.all(
-    plans.map(async (plan) => {
-      const rows = (
-        await Promise.all(periodsOf(plan.span).map((period) => index.queryPeriod(plan.kind, period)))
-      ).flat();
-      return { plan, rows: dedupe(rows.filter(plan.keep)) };
-    }),
+  const queried = await Promise.all(
+    plans.map(async (plan) => ({
+      plan,
+      // Every row of the months, in or out of the window: the cross-check compares whole months.
+      monthRows: dedupe(
+        (
+          await Promise.all(periodsOf(plan.span).map((period) => index.queryPeriod(plan.kind, period)))
+        ).flat(),
+      ),
+    })),
   );
   // The organisation is decided on the index rows, so no other organisation's object is read.
-  const orgs = [...new Set(entries.flatMap(({ rows }) => rows.map((row) => orgOf(row.repo))))].sort();
-  const org = options.org ?? (orgs.length > 1 ? undefined : orgs[0]);
-  if (org === undefined && orgs.length > 1) {
+  const orgs = [
+    ...new Set(
+      queried.flatMap(({ plan, monthRows }) => monthRows.filter(plan.keep).map((row) => orgOf(row.repo))),
+    ),
+  ].sort();
+  if (options.org === undefined && orgs.length > 1) {
     throw new InputError(
       '--org',
       `the store holds evidence of several organisations (${orgs.join(', ')}): name one`,
     );
   }
-  for (const entry of entries) entry.rows = entry.rows.filter((row) => orgOf(row.repo) === org);
+  const org = options.org ?? orgs[0] ?? (await onlyOrganisationInBucket(store));
+  if (org === undefined) {
+    return {
+      evidence: EMPTY_EVIDENCE,
+      manifest: [],
+      orgs: [],
+      indexCrossCheck: { prefixesListed: 0, objectsListed: 0, findings: [] },
+    };
+  }
+  if (!SAFE_SEGMENT.test(org)) throw new InputError('--org', `"${org}" is not an organisation name`);
 
-  const reads = entries.flatMap(({ plan, rows }) => rows.map((entry) => ({ kind: plan.kind, entry })));
-  const loaded = await pLimit(READ_CONCURRENCY).map(reads, ({ kind, entry }) =>
-    readDocument(store, kind, entry),
-  );
+  const listed = await listPeriodPrefixes(store, org, plans);
+  const findings: IndexCrossCheckFinding[] = [];
+  const reads: Read[] = [];
+  // One read per key: two rows naming one key (only a tampered index has them) never count twice.
+  const queuedKeys = new Set<string>();
+  const queue = (read: Read) => {
+    if (queuedKeys.has(read.key)) return;
+    queuedKeys.add(read.key);
+    reads.push(read);
+  };
+  for (const { plan, monthRows } of queried) {
+    const rows = monthRows.filter((row) => orgOf(row.repo) === org);
+    const current = listed.byKind.get(plan.kind) ?? new Map<string, string>();
+    const indexedKeys = new Set<string>();
+    for (const row of rows) {
+      indexedKeys.add(row.key);
+      const currentVersion = current.get(row.key);
+      if (currentVersion !== undefined && currentVersion !== row.versionId) {
+        queue({ plan, key: row.key, versionId: currentVersion, indexed: row });
+        continue;
+      }
+      if (!plan.keep(row)) continue;
+      if (currentVersion === undefined && !(await store.head(row.key, row.versionId))) {
+        findings.push({
+          finding: 'missing-from-bucket',
+          key: row.key,
+          usedVersionId: null,
+          indexedVersionId: row.versionId,
+          note: 'the index names this object version; the bucket does not hold it — not used',
+        });
+        continue;
+      }
+      queue({ plan, key: row.key, versionId: row.versionId, indexed: row, trusted: true });
+    }
+    for (const [key, versionId] of current) {
+      if (!indexedKeys.has(key)) queue({ plan, key, versionId });
+    }
+  }
+
+  const outcomes = await pLimit(READ_CONCURRENCY).map(reads, (read) => readListed(store, read));
+  const loaded: { item: EvidenceItem<DocumentKind>; manifest: StoredManifestEntry }[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.finding) findings.push(outcome.finding);
+    if (outcome.loaded) loaded.push(outcome.loaded);
+  }
 
   const byKind = new Map<
     DocumentKind,
@@ -117,7 +187,150 @@ export async function loadPeriodEvidence(
     .filter((one) => one.item.doc.kind !== 'collection-run' || usedRuns.has(one.item.ref.key))
     .map((one) => one.manifest)
     .sort((a, b) => compareText(a.key, b.key) || compareText(a.versionId, b.versionId));
-  return { evidence, manifest, orgs: org === undefined ? [] : [org] };
+  const used = new Set(manifest.map((entry) => entry.key));
+  const indexCrossCheck: IndexCrossCheck = {
+    prefixesListed: listed.prefixes,
+    objectsListed: [...listed.byKind.values()].reduce((sum, keys) => sum + keys.size, 0),
+    // A run read only to be dropped (its window misses this one) is not evidence of this pack.
+    findings: findings
+      .filter((finding) => finding.usedVersionId === null || used.has(finding.key))
+      .sort((a, b) => compareText(a.key, b.key) || compareText(a.finding, b.finding)),
+  };
+  return { evidence, manifest, orgs: [org], indexCrossCheck };
+}
+
+const EMPTY_EVIDENCE: PeriodEvidence = {
+  pullRequests: [],
+  branchCommits: [],
+  deployments: [],
+  overrides: [],
+  branchProtection: [],
+  teams: [],
+  runs: [],
+};
+
+/** A GitHub login or a key segment `evidenceKey` writes: never a path that climbs out of a prefix. */
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** With an empty index, the bucket names the organisation when it holds only one. */
+async function onlyOrganisationInBucket(store: EvidenceStore): Promise<string | undefined> {
+  const orgs = await store.listFolders('evidence/');
+  if (orgs.length > 1) {
+    throw new InputError(
+      '--org',
+      `the index holds no evidence for the window and the bucket holds several organisations (${orgs.join(', ')}): name one`,
+    );
+  }
+  return orgs[0];
+}
+
+/**
+ * The current version of every key under the window's prefixes, by kind: one paged listing per
+ * `evidence/<org>/<repo>/<kind>/<yyyy>/<mm>/`, the repositories being the bucket's own folders
+ * (so a repository the index never heard of is listed too).
+ */
+async function listPeriodPrefixes(
+  store: EvidenceStore,
+  org: string,
+  plans: readonly KindPlan[],
+): Promise<{ prefixes: number; byKind: Map<DocumentKind, Map<string, string>> }> {
+  const folders = await store.listFolders(`evidence/${org}/`);
+  const prefixes: { kind: DocumentKind; prefix: string }[] = [];
+  for (const plan of plans) {
+    const scoped = folders.filter(
+      (folder) => (folder === ORGANISATION_FOLDER) === ORGANISATION_KINDS.has(plan.kind),
+    );
+    for (const folder of scoped) {
+      for (const period of periodsOf(plan.span)) {
+        prefixes.push({
+          kind: plan.kind,
+          prefix: `evidence/${org}/${folder}/${plan.kind}/${period.slice(0, 4)}/${period.slice(5, 7)}/`,
+        });
+      }
+    }
+  }
+  const listings = await pLimit(READ_CONCURRENCY).map(prefixes, ({ prefix }) =>
+    store.listCurrentVersions(prefix),
+  );
+  const byKind = new Map<DocumentKind, Map<string, string>>();
+  prefixes.forEach(({ kind }, i) => {
+    const keys = byKind.get(kind) ?? new Map<string, string>();
+    for (const current of listings[i] as CurrentVersion[]) keys.set(current.key, current.versionId);
+    byKind.set(kind, keys);
+  });
+  return { prefixes: prefixes.length, byKind };
+}
+
+interface Read {
+  readonly plan: KindPlan;
+  readonly key: string;
+  readonly versionId: string;
+  /** The index row of the key, when it has one. */
+  readonly indexed?: IndexEntry;
+  /** True when `versionId` is the indexed version itself, checked against the row's SHA-256. */
+  readonly trusted?: boolean;
+}
+
+interface ReadOutcome {
+  readonly loaded?: { item: EvidenceItem<DocumentKind>; manifest: StoredManifestEntry };
+  readonly finding?: IndexCrossCheckFinding;
+}
+
+/**
+ * Read one object: an indexed version as the index names it (a mismatch with its SHA-256 is an
+ * error), or a version the index lacks, which must be a valid document stored at its own key
+ * and fall inside the window. A lacking version that cannot be used leaves the indexed one.
+ */
+async function readListed(store: EvidenceStore, read: Read): Promise<ReadOutcome> {
+  const { plan, key, versionId, indexed } = read;
+  if (read.trusted && indexed) {
+    const loaded = await readDocument(store, plan.kind, indexed);
+    return { loaded };
+  }
+  const stored = await readStoredEvidence(store, plan.kind, key, versionId);
+  if (!stored.usable) {
+    const fallback =
+      indexed && plan.keep(indexed) ? await readDocument(store, plan.kind, indexed) : undefined;
+    return {
+      ...(fallback ? { loaded: fallback } : {}),
+      finding: {
+        finding: 'unusable',
+        key,
+        usedVersionId: fallback ? (indexed?.versionId ?? null) : null,
+        indexedVersionId: indexed?.versionId ?? null,
+        note: `version ${versionId} is not used: ${stored.problem}${fallback ? '; the indexed version is used' : ''}`,
+      },
+    };
+  }
+  const { doc, entry, object } = stored;
+  if (!plan.keep(entry)) return {};
+  return {
+    loaded: {
+      item: { doc, ref: { key, versionId } },
+      manifest: {
+        key,
+        versionId,
+        sha256: entry.sha256,
+        retainUntil: object.retainUntil,
+        writtenAt: object.lastModified,
+      },
+    },
+    finding: indexed
+      ? {
+          finding: 'newer-than-index',
+          key,
+          usedVersionId: versionId,
+          indexedVersionId: indexed.versionId,
+          note: `the bucket's current version is newer than the indexed one: the current version is used`,
+        }
+      : {
+          finding: 'not-indexed',
+          key,
+          usedVersionId: versionId,
+          indexedVersionId: null,
+          note: 'the bucket holds this object; the index has no row for it: read from the bucket and used',
+        },
+  };
 }
 
 async function readDocument(

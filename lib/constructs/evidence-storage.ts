@@ -72,16 +72,20 @@ const BUCKET_READ_ACTIONS = [
   's3:GetBucketObjectLockConfiguration',
   's3:GetLifecycleConfiguration',
 ] as const;
+/** What the DynamoDB index adapter reads with: Query, and the table checks at open. */
 const INDEX_READ_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
-  'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
   'dynamodb:DescribeTimeToLive',
 ] as const;
-// No DeleteItem: index rows leave only through TTL, after retention.
-const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'] as const;
+/**
+ * What the index adapter writes with: conditional PutItem, nothing else. No DeleteItem (rows
+ * leave only through TTL, after retention), no UpdateItem, and no BatchWriteItem, which can
+ * delete and cannot carry a condition. The index is a cache of the bucket (`cm01 index
+ * rebuild` recreates it), so a writer that can only add rows cannot hide evidence the pack
+ * reads: the pack cross-checks the index against a listing of the bucket.
+ */
+export const INDEX_WRITE_ACTIONS = ['dynamodb:PutItem'] as const;
 
 export interface EvidenceStorageProps {
   /**

@@ -149,6 +149,39 @@ export function describeEvidenceStoreContract(name: string, open: () => Promise<
       expect(keys).toEqual([`${prefix}/a.json`, `${prefix}/b.json`, `${prefix}/c.json`]);
     });
 
+    it('lists the current version of every key under a prefix in one listing, newest version only', async () => {
+      const prefix = fresh();
+      const a1 = await store.put({ key: `${prefix}/a.json`, body: bytes('a1'), contentType: 'text/plain' });
+      const b = await store.put({ key: `${prefix}/b.json`, body: bytes('b'), contentType: 'text/plain' });
+      const a2 = await store.put({ key: `${prefix}/a.json`, body: bytes('a2'), contentType: 'text/plain' });
+      await store.put({ key: `${prefix}-other/z.json`, body: bytes('z'), contentType: 'text/plain' });
+
+      const current = await store.listCurrentVersions(`${prefix}/`);
+
+      expect(a2.versionId).not.toBe(a1.versionId);
+      expect(current).toEqual([
+        { key: `${prefix}/a.json`, versionId: a2.versionId },
+        { key: `${prefix}/b.json`, versionId: b.versionId },
+      ]);
+      expect(await store.listCurrentVersions(`${prefix}/absent/`)).toEqual([]);
+    });
+
+    it('lists the folders one level below a prefix, sorted, without the objects beside them', async () => {
+      const base = `evidence/org${randomBytes(6).toString('hex')}`;
+      for (const key of [
+        `${base}/web/pull-request/2026/10/1.json`,
+        `${base}/_org/team-membership/2026/10/t.json`,
+        `${base}/api/x.json`,
+        `${base}/loose.json`,
+      ]) {
+        await store.put({ key, body: bytes(key), contentType: 'text/plain' });
+      }
+
+      expect(await store.listFolders(`${base}/`)).toEqual(['_org', 'api', 'web']);
+      expect(await store.listFolders(`${base}/web/`)).toEqual(['pull-request']);
+      expect(await store.listFolders(`${base}/absent/`)).toEqual([]);
+    });
+
     describe('index', () => {
       const entry = (overrides: Partial<IndexEntry> & Pick<IndexEntry, 'itemId'>): IndexEntry => ({
         kind: 'pull-request',

@@ -12,6 +12,30 @@ import {
   statementsOf,
 } from './iam-policies.ts';
 
+/**
+ * Index writes no role may hold: the index is a cache of the bucket, and a writer that could
+ * delete or rewrite rows in place could hide evidence from anything that trusts the index.
+ * BatchWriteItem carries deletes; the PartiQL statements are the same writes by another door.
+ */
+const INDEX_ACTIONS_NO_ROLE_MAY_HOLD = [
+  'dynamodb:DeleteItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:RestoreTableFromBackup',
+  'dynamodb:ImportTable',
+];
+
+/** Every DynamoDB action the index adapter sends (lambdas/adapters/dynamo-index.ts). */
+const DYNAMODB_ACTIONS_THE_CODE_USES = [
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:DescribeTable',
+  'dynamodb:DescribeTimeToLive',
+];
+
 /** What no role of this stack may ever be allowed, whatever the resource. */
 const NEVER_ALLOWED = [
   ...ACTIONS_DENIED_TO_EVIDENCE_ROLES,
@@ -20,7 +44,10 @@ const NEVER_ALLOWED = [
   'kms:PutKeyPolicy',
   'kms:ScheduleKeyDeletion',
   'kms:DisableKey',
-  'dynamodb:DeleteItem',
+  ...INDEX_ACTIONS_NO_ROLE_MAY_HOLD,
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
+  's3:RestoreObject',
   'dynamodb:DeleteTable',
   'dynamodb:UpdateTable',
   'dynamodb:UpdateContinuousBackups',
@@ -121,6 +148,89 @@ describe('no identity policy in the stack grants a destructive or weakening acti
   });
 });
 
+/** Roles allowed to write an evidence object or an index row. */
+function writerRoles(): string[] {
+  return resourcesOfType(synthesized.resources, 'AWS::IAM::Role')
+    .map(([id]) => id)
+    .filter(
+      (id) =>
+        may(id, 's3:PutObject', `${bucket}/evidence/acme/web/pull-request/2026/10/7.json`).allowed ||
+        may(id, 's3:PutObject', `${bucket}/packs/2026-10/x.pdf`).allowed ||
+        may(id, 'dynamodb:PutItem', table).allowed,
+    );
+}
+
+describe('writer roles hold only the writes the code uses', () => {
+  it('no writer role may delete or update an index row, on the table or its index, by any action', () => {
+    const writers = writerRoles();
+    expect(writers.length).toBe(3); // scheduled collectors, the pack builder, the per-repository collector
+    const offending: string[] = [];
+    for (const role of writers) {
+      for (const action of INDEX_ACTIONS_NO_ROLE_MAY_HOLD) {
+        for (const resource of [table, `${table}/index/byRepo`, '*']) {
+          if (may(role, action, resource).allowed) offending.push(`${role} may ${action} on ${resource}`);
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('every DynamoDB action any statement allows is one the index adapter sends', () => {
+    const allowed = everyIdentityStatement(synthesized.resources)
+      .filter((statement) => statement.effect === 'Allow')
+      .flatMap((statement) => statement.actions.map((action) => ({ action, source: statement.source })))
+      .filter(({ action }) => action.toLowerCase().startsWith('dynamodb:'));
+    expect(allowed.length).toBeGreaterThan(0);
+    const unused = allowed.filter(
+      ({ action }) =>
+        !DYNAMODB_ACTIONS_THE_CODE_USES.some((used) => used.toLowerCase() === action.toLowerCase()),
+    );
+    expect(unused.map(({ action, source }) => `${source} allows ${action}`)).toEqual([]);
+  });
+
+  it('no writer role may delete, overwrite the retention of, or tag away an evidence object or pack', () => {
+    const offending: string[] = [];
+    for (const role of writerRoles()) {
+      for (const action of [
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        's3:BypassGovernanceRetention',
+        's3:PutObjectLegalHold',
+        's3:PutObjectTagging',
+        's3:PutObjectVersionTagging',
+        's3:PutObjectAcl',
+        's3:PutObjectVersionAcl',
+        's3:RestoreObject',
+      ]) {
+        for (const resource of [
+          `${bucket}/evidence/acme/web/pull-request/2026/10/7.json`,
+          `${bucket}/packs/2026-10/x.pdf`,
+          bucket,
+        ]) {
+          if (may(role, action, resource).allowed) offending.push(`${role} may ${action} on ${resource}`);
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('the check itself catches a writer granted BatchWriteItem or dynamodb:*', () => {
+    for (const pattern of ['dynamodb:BatchWriteItem', 'dynamodb:*', 'dynamodb:*Item']) {
+      const grant: Statement = {
+        effect: 'Allow',
+        actions: [pattern],
+        resources: [table],
+        conditions: {},
+        source: 'test',
+      };
+      expect(
+        INDEX_ACTIONS_NO_ROLE_MAY_HOLD.some((action) => decide([grant], [], action, table).allowed),
+        pattern,
+      ).toBe(true);
+    }
+  });
+});
+
 describe('writer roles', () => {
   it('collectors write evidence only, read the credential, and cannot delete or touch retention', () => {
     const collector = roleOfFunction('CollectPullRequestsJob');
@@ -144,6 +254,8 @@ describe('writer roles', () => {
       expect(may(collector, action, bucket).allowed, action).toBe(false);
     }
     expect(may(collector, 'dynamodb:DeleteItem', table).allowed).toBe(false);
+    expect(may(collector, 'dynamodb:UpdateItem', table).allowed).toBe(false);
+    expect(may(collector, 'dynamodb:BatchWriteItem', table).allowed).toBe(false);
   });
 
   it('the pack builder writes packs and evidence and reads the GitHub credential to re-collect the month', () => {

@@ -7,9 +7,10 @@ import { evaluatePeriod } from '../../lambdas/core/evaluate-period.ts';
 import type { EvidenceItem } from '../../lambdas/core/period-evidence.ts';
 import { shippedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { StoreError } from '../../lambdas/errors.ts';
+import { canonicalJson } from '../../lambdas/evidence/canonical-json.ts';
 import type { DocumentKind } from '../../lambdas/evidence/documents.ts';
 import type { EvidenceIndex, EvidenceKind, EvidenceStore } from '../../lambdas/evidence/ports.ts';
-import { recordEvidence } from '../../lambdas/evidence/record.ts';
+import { contentHashOf, evidenceKey, recordEvidence } from '../../lambdas/evidence/record.ts';
 import { loadPeriodEvidence } from '../../lambdas/pack/load-evidence.ts';
 import {
   collectionRun,
@@ -146,6 +147,194 @@ describe('loadPeriodEvidence in a store shared by organisations', () => {
     await expect(loadPeriodEvidence(store, index, OCTOBER)).rejects.toMatchObject({
       field: '--org',
       message: expect.stringContaining('acme, globex'),
+    });
+  });
+});
+
+describe('loadPeriodEvidence cross-checks the index against the bucket', () => {
+  /** Store a document's object the way a collector does, but write no index row for it. */
+  async function storeWithoutRow(item: EvidenceItem<DocumentKind>, key?: string) {
+    return store.put({
+      key: key ?? evidenceKey(item.doc.kind, item.doc.repo, item.doc.occurredAt, item.doc.itemId),
+      body: new TextEncoder().encode(canonicalJson(item.doc)),
+      contentType: 'application/json',
+      contentHash: contentHashOf(item.doc),
+    });
+  }
+
+  it('agrees with itself when every object is indexed at its current version', async () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(pr, mergeOf(pr), team('sre', ['dave']));
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+    expect(loaded.indexCrossCheck.findings).toEqual([]);
+    expect(loaded.indexCrossCheck.objectsListed).toBe(3);
+  });
+
+  it('reads, uses and names an object the index has no row for', async () => {
+    await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
+    const unindexed = pullRequest(102, '2026-10-06T12:00:00.000Z');
+    const stored = await storeWithoutRow(unindexed);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.doc.data.number)).toEqual([101, 102]);
+    expect(loaded.manifest.map((entry) => entry.key)).toContain(stored.key);
+    expect(loaded.indexCrossCheck.findings).toEqual([
+      {
+        finding: 'not-indexed',
+        key: stored.key,
+        usedVersionId: stored.versionId,
+        indexedVersionId: null,
+        note: expect.stringContaining('no row'),
+      },
+    ]);
+  });
+
+  it('finds the evidence of a repository the index never heard of', async () => {
+    await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
+    const other = pullRequest(5, '2026-10-07T12:00:00.000Z');
+    const hidden = { ...other, doc: { ...other.doc, repo: 'acme/hidden-service' } };
+    const stored = await storeWithoutRow(hidden);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.doc.repo)).toContain('acme/hidden-service');
+    expect(loaded.indexCrossCheck.findings.map((f) => [f.finding, f.key])).toEqual([
+      ['not-indexed', stored.key],
+    ]);
+  });
+
+  it('builds the period from the bucket alone when the index is empty', async () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    for (const item of [pr, mergeOf(pr), team('sre', ['dave'])]) await storeWithoutRow(item);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.orgs).toEqual(['acme']);
+    expect(loaded.evidence.pullRequests).toHaveLength(1);
+    expect(loaded.evidence.branchCommits).toHaveLength(1);
+    expect(loaded.evidence.teams).toHaveLength(1);
+    expect(loaded.indexCrossCheck.findings.map((f) => f.finding)).toEqual([
+      'not-indexed',
+      'not-indexed',
+      'not-indexed',
+    ]);
+  });
+
+  it('uses the current version when it is newer than the indexed one, and names both', async () => {
+    const original = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(original);
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    const changed = pullRequest(101, '2026-10-05T12:00:00.000Z', { reviews: [] });
+    const newer = await storeWithoutRow(changed);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests).toHaveLength(1);
+    expect(loaded.evidence.pullRequests[0]!.ref.versionId).toBe(newer.versionId);
+    expect(loaded.evidence.pullRequests[0]!.doc.data.reviews).toEqual([]);
+    expect(loaded.manifest.map((entry) => entry.versionId)).toEqual([newer.versionId]);
+    expect(loaded.indexCrossCheck.findings).toEqual([
+      expect.objectContaining({
+        finding: 'newer-than-index',
+        usedVersionId: newer.versionId,
+        indexedVersionId: row!.versionId,
+      }),
+    ]);
+  });
+
+  it('counts a change once when a tampered row names another item’s key', async () => {
+    await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    const newer = await storeWithoutRow(pullRequest(101, '2026-10-05T12:00:00.000Z', { reviews: [] }));
+    await index.put([{ ...row!, itemId: '555', versionId: newer.versionId, sha256: newer.sha256 }]);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.ref.versionId)).toEqual([newer.versionId]);
+    expect(loaded.manifest.map((entry) => entry.key)).toEqual([row!.key]);
+  });
+
+  it('names an index row whose object the bucket does not hold, and does not use it', async () => {
+    await record(pullRequest(101, '2026-10-05T12:00:00.000Z'));
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    const ghostKey = row!.key.replace('101.json', '999.json');
+    await index.put([
+      { ...row!, itemId: '999', key: ghostKey, versionId: '01700000000000-000001-aaaaaaaaaaaa' },
+    ]);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.doc.data.number)).toEqual([101]);
+    expect(loaded.indexCrossCheck.findings).toEqual([
+      expect.objectContaining({ finding: 'missing-from-bucket', key: ghostKey, usedVersionId: null }),
+    ]);
+  });
+
+  it('names, and does not use, an unindexed object that is not a valid document or sits at another document’s key', async () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(pr);
+    const prefix = 'evidence/acme/payments-api/pull-request/2026/10';
+    await store.put({
+      key: `${prefix}/junk.json`,
+      body: new TextEncoder().encode('not json'),
+      contentType: 'text/plain',
+    });
+    await storeWithoutRow(pullRequest(7, '2026-10-08T12:00:00.000Z'), `${prefix}/8.json`);
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests.map((item) => item.doc.data.number)).toEqual([101]);
+    expect(loaded.indexCrossCheck.findings.map((f) => [f.finding, f.key, f.usedVersionId])).toEqual([
+      ['unusable', `${prefix}/8.json`, null],
+      ['unusable', `${prefix}/junk.json`, null],
+    ]);
+    expect(loaded.indexCrossCheck.findings[0]!.note).toContain('belongs at another key');
+  });
+
+  it('keeps the indexed version when a newer version of its key is not a valid document', async () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(pr);
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    await store.put({ key: row!.key, body: new TextEncoder().encode('{}'), contentType: 'application/json' });
+
+    const loaded = await loadPeriodEvidence(store, index, OCTOBER);
+
+    expect(loaded.evidence.pullRequests[0]!.ref.versionId).toBe(row!.versionId);
+    expect(loaded.indexCrossCheck.findings).toEqual([
+      expect.objectContaining({
+        finding: 'unusable',
+        usedVersionId: row!.versionId,
+        indexedVersionId: row!.versionId,
+      }),
+    ]);
+  });
+
+  it('lists each kind, repository and month prefix once, and nothing wider', async () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(pr, team('sre', ['dave']));
+    const listed: string[] = [];
+    const counting: EvidenceStore = Object.assign(Object.create(store) as EvidenceStore, {
+      listCurrentVersions: (prefix: string) => {
+        listed.push(prefix);
+        return store.listCurrentVersions(prefix);
+      },
+    });
+
+    const loaded = await loadPeriodEvidence(counting, index, OCTOBER);
+
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(loaded.indexCrossCheck.prefixesListed).toBe(listed.length);
+    for (const prefix of listed) expect(prefix).toMatch(/^evidence\/acme\/[^/]+\/[a-z-]+\/\d{4}\/\d{2}\/$/);
+    expect(listed).toContain('evidence/acme/payments-api/pull-request/2026/10/');
+    expect(listed).toContain('evidence/acme/_org/team-membership/2026/11/');
+    expect(listed).not.toContain('evidence/acme/_org/pull-request/2026/10/');
+    expect(listed).not.toContain('evidence/acme/payments-api/pull-request/2026/11/');
+  });
+
+  it('refuses an organisation name that would climb out of its prefix', async () => {
+    await expect(loadPeriodEvidence(store, index, OCTOBER, { org: '../x' })).rejects.toMatchObject({
+      field: '--org',
     });
   });
 });

@@ -119,5 +119,17 @@ export function toManifestJson(model: PackModel): string {
       sha256: e.sha256,
       retainUntil: e.retainUntil,
     })),
+    // The index checked against a listing of the bucket: what it lacked (and the pack read anyway).
+    indexCrossCheck: {
+      prefixesListed: model.indexCrossCheck.prefixesListed,
+      objectsListed: model.indexCrossCheck.objectsListed,
+      findings: model.indexCrossCheck.findings.map((f) => ({
+        finding: f.finding,
+        key: f.key,
+        usedVersionId: f.usedVersionId,
+        indexedVersionId: f.indexedVersionId,
+        note: f.note,
+      })),
+    },
   });
 }

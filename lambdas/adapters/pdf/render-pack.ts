@@ -537,6 +537,35 @@ class PackWriter {
     }
     canvas.y += 10;
 
+    this.subheading('Index cross-check');
+    const cross = model.indexCrossCheck;
+    this.keyValues([
+      [
+        'Bucket listed',
+        `${formatCount(cross.prefixesListed)} key prefixes (kind, repository, month), ${formatCount(cross.objectsListed)} objects`,
+      ],
+      [
+        'Index against bucket',
+        cross.findings.length === 0
+          ? 'agree — every listed object is indexed at its current version, every indexed object is held'
+          : `${formatCount(cross.findings.length)} differences, listed below; the bucket is the truth`,
+      ],
+    ]);
+    if (cross.findings.length > 0) {
+      canvas.y += 4;
+      drawTable(
+        canvas,
+        [
+          this.column('Finding', 110),
+          this.column('Object', 230, 'left', 'mono'),
+          this.column('What the pack did', CONTENT_WIDTH - 340),
+        ],
+        cross.findings.map((f): TableCell[] => [{ text: f.finding }, { text: f.key }, { text: f.note }]),
+        this.style,
+      );
+    }
+    canvas.y += 10;
+
     this.subheading('Retention of the evidence store');
     const r = model.retention;
     this.keyValues([
