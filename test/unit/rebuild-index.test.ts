@@ -172,6 +172,7 @@ describe('rebuildIndex on the local locker', () => {
     expect(await everyRow((await openStore(`local:${dir}`)).index)).toEqual(original);
     const unknown = cm01(['index', 'drop', '--store', `local:${dir}`]);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('cm01 index rebuild');
+    expect(unknown.stderr).toContain("unknown command 'drop'");
+    expect(unknown.stderr).toContain('cm01 index --help');
   });
 });
