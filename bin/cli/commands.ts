@@ -399,12 +399,12 @@ function formatCounts(summary: { counts: Record<string, number>; gaps: readonly 
 }
 
 /** One line per source that could not be read whole, naming its repositories once. */
-function gapLines(gaps: readonly { source: string; repo: string | null; reason: string }[]): string[] {
+function gapLines(gaps: readonly { withholds: string; repo: string | null; reason: string }[]): string[] {
   const bySource = new Map<string, { repos: Set<string>; reason: string }>();
   for (const gap of gaps) {
-    const entry = bySource.get(gap.source) ?? { repos: new Set<string>(), reason: gap.reason };
+    const entry = bySource.get(gap.withholds) ?? { repos: new Set<string>(), reason: gap.reason };
     if (gap.repo) entry.repos.add(gap.repo);
-    bySource.set(gap.source, entry);
+    bySource.set(gap.withholds, entry);
   }
   return [...bySource].map(
     ([source, { repos, reason }]) =>

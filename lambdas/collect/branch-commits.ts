@@ -54,8 +54,12 @@ export async function collectBranchCommits(
 
   if (Date.parse(window.from) < reachStart.getTime()) {
     ctx.recordGap({
-      source: 'activity',
+      withholds: 'repository-activity',
       repo: repo.fullName,
+      window: {
+        from: window.from,
+        to: new Date(Math.min(reachStart.getTime(), Date.parse(window.to))).toISOString(),
+      },
       reason:
         `repository activity reaches back to ${reachStart.toISOString()} only; default-branch commits ` +
         `before then carry no push/merge event (collect at least monthly)`,
@@ -101,8 +105,9 @@ export async function collectBranchCommits(
     } catch (error) {
       if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
       ctx.recordGap({
-        source: 'activity',
+        withholds: 'repository-activity',
         repo: repo.fullName,
+        window: { from: window.from, to: window.to },
         reason: `repository activity could not be read: ${error.message}`,
       });
     }

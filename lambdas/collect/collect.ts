@@ -4,6 +4,7 @@ import { parseRepositories, parseRepository } from '../adapters/github/parse-rep
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
+import { WITHHELD_BY_KIND } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { TOOL_ID } from '../version.ts';
 import { collectBranchCommits } from './branch-commits.ts';
@@ -107,6 +108,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: repo.fullName, message: describeError(error) });
+      for (const kind of kinds) recordCollectorFailure(ctx, kind, repo.fullName, request.window, error);
       progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
     }
   }
@@ -116,6 +118,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: null, message: `teams: ${describeError(error)}` });
+      recordCollectorFailure(ctx, 'teams', null, request.window, error);
     }
   }
 
@@ -159,6 +162,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       window: { from: request.window.from, to: request.window.to },
       repos: repos.map((repo) => repo.fullName),
       status,
+      kinds,
       startedAt,
       finishedAt,
       counts: flatCounts,
@@ -229,6 +233,7 @@ async function collectRepositoryWith(
       if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
         throw error;
       errors.push({ repo: repo.fullName, message: `${kind}: ${describeError(error)}` });
+      recordCollectorFailure(ctx, kind, repo.fullName, window, error);
     }
     const after = totalsOf(counts);
     ctx.progress({
@@ -290,7 +295,8 @@ function makeContext(
     clock: deps.clock,
     toolVersion: TOOL_ID,
     tokenIdentity,
-    recordGap(gap) {
+    recordGap(input) {
+      const gap: Gap = { ...input, window: input.window ?? null };
       gaps.push(gap);
       progress({ type: 'gap', gap });
     },
@@ -302,6 +308,28 @@ function makeContext(
     },
     progress,
   };
+}
+
+/**
+ * A kind that failed for a repository withholds its evidence for the whole window: recorded as
+ * typed gaps, so the rules that read that evidence answer unknown rather than not applicable.
+ */
+function recordCollectorFailure(
+  ctx: CollectContext,
+  kind: CollectKind,
+  repo: string | null,
+  window: Pick<Window, 'from' | 'to'>,
+  error: unknown,
+): void {
+  if (kind === 'teams' && repo !== null) return;
+  for (const withholds of WITHHELD_BY_KIND[kind]) {
+    ctx.recordGap({
+      withholds,
+      repo,
+      window: { from: window.from, to: window.to },
+      reason: `the ${kind} collection failed: ${describeError(error)}`,
+    });
+  }
 }
 
 function totalsOf(counts: KindCounts): { written: number; unchanged: number } {

@@ -2,6 +2,7 @@ import type { GitHubClient, GitHubCost } from '../adapters/github/client.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { DocumentKind, EvidenceDocument, Gap, Provenance } from '../evidence/documents.ts';
 import { EVIDENCE_SCHEMA } from '../evidence/documents.ts';
+import type { GapInput } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { type RecordedEvidence, recordEvidence } from '../evidence/record.ts';
 
@@ -56,7 +57,7 @@ export interface CollectContext {
   /** `login` or `app/<slug>`, resolved once per run. */
   readonly tokenIdentity: string;
   /** A source that could not be read (plan, permission, retention): reported, never silent. */
-  recordGap(gap: Gap): void;
+  recordGap(gap: GapInput): void;
   /** One evidence document stored (`written`) or found unchanged, per evidence kind. */
   count(kind: DocumentKind, written: boolean): void;
   progress(event: CollectProgress): void;

@@ -98,7 +98,7 @@ export async function collectDeployments(
         if (run?.kind === 'found') workflowRun = { ...run.run, jobs: run.jobs };
         else if (run?.kind === 'unreadable') {
           ctx.recordGap({
-            source: 'workflow-runs',
+            withholds: 'workflow-runs',
             repo: target.fullName,
             reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
           });
@@ -150,7 +150,7 @@ export async function collectDeployments(
     // A credential without read access to deployments is a gap in the evidence, not a crash.
     if (!(error instanceof GitHubForbiddenError)) throw error;
     ctx.recordGap({
-      source: 'deployments',
+      withholds: 'deployments',
       repo: target.fullName,
       reason: `deployments could not be read (${error.message}); ${deployments} were stored before the refusal`,
     });

@@ -175,8 +175,9 @@ async function readAuditLog(
   const reach = now.getTime() - AUDIT_LOG_REACH_MS;
   if (to <= reach) {
     ctx.recordGap({
-      source: 'audit-log',
+      withholds: 'audit-log',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `the audit log reaches back 180 days (to ${iso(reach)}); the window ends before that, so its overrides cannot be read`,
     });
     return undefined;
@@ -184,8 +185,9 @@ async function readAuditLog(
   const start = Math.max(from, reach);
   if (from < reach) {
     ctx.recordGap({
-      source: 'audit-log',
+      withholds: 'audit-log',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(reach) },
       reason: `the audit log reaches back 180 days (to ${iso(reach)}); overrides between ${iso(from)} and then cannot be read`,
     });
   }
@@ -203,7 +205,7 @@ async function readAuditLog(
     if (parsed.unattributable.length > 0) {
       const ids = parsed.unattributable.map((u) => u.documentId ?? u.at ?? '?').join(', ');
       ctx.recordGap({
-        source: 'audit-log',
+        withholds: 'audit-log',
         repo: target.fullName,
         reason: `${parsed.unattributable.length} protected_branch.policy_override event(s) name no commit (after SHA) and cannot be tied to a change: ${ids}`,
       });
@@ -212,8 +214,9 @@ async function readAuditLog(
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'audit-log',
+      withholds: 'audit-log',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `the organisation audit log could not be read (${error.message}); it needs GitHub Enterprise Cloud and an organisation owner's audit-log read permission`,
     });
     return undefined;
@@ -249,8 +252,9 @@ async function readRuleSuites(
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'rule-suites',
+      withholds: 'rule-suites',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `rule suites could not be read (${error.message}); ruleset bypasses of the window are unknown`,
     });
     return undefined;
@@ -295,8 +299,9 @@ async function readActivity(
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'activity',
+      withholds: 'repository-activity',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `repository activity could not be read (${error.message}); direct pushes of the window are unknown`,
     });
     return undefined;
@@ -316,18 +321,21 @@ function reportReach(
   reach: number,
 ): boolean {
   const what = source === 'rule-suites' ? 'rule suites reach' : 'repository activity reaches';
+  const withholds = source === 'rule-suites' ? 'rule-suites' : 'repository-activity';
   if (to <= reach) {
     ctx.recordGap({
-      source,
+      withholds,
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `${what} back one month (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
     });
     return false;
   }
   if (from < reach) {
     ctx.recordGap({
-      source,
+      withholds,
       repo: target.fullName,
+      window: { from: iso(from), to: iso(reach) },
       reason: `${what} back one month (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
     });
   }

@@ -40,7 +40,7 @@ export async function snapshotBranchProtection(
       protection = null; // GitHub answers 404 "Branch not protected".
     } else if (error instanceof GitHubForbiddenError) {
       // Private repositories on the free plan, or a token without administration:read.
-      ctx.recordGap({ source: 'branch-protection', repo: repo.fullName, reason: error.message });
+      ctx.recordGap({ withholds: 'branch-protection', repo: repo.fullName, reason: error.message });
       return undefined;
     } else {
       throw error;
@@ -63,7 +63,7 @@ export async function snapshotBranchProtection(
         // An organisation ruleset is not readable through the repository route: keep its rules.
         if (!(error instanceof GitHubNotFoundError || error instanceof GitHubForbiddenError)) throw error;
         ctx.recordGap({
-          source: 'rulesets',
+          withholds: 'rulesets',
           repo: repo.fullName,
           reason: `ruleset ${id} applies to ${repo.defaultBranch} but its details could not be read: ${error.message}`,
         });
@@ -72,7 +72,7 @@ export async function snapshotBranchProtection(
     rulesets = rulesetsWithRules(rules, details);
   } catch (error) {
     if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
-    ctx.recordGap({ source: 'rulesets', repo: repo.fullName, reason: error.message });
+    ctx.recordGap({ withholds: 'rulesets', repo: repo.fullName, reason: error.message });
   }
 
   const recorded = await storeEvidence(

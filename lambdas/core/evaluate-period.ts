@@ -13,7 +13,6 @@ import type {
   ControlSummary,
   EmergencyRow,
   ExceptionRow,
-  GapRow,
   ManifestEntry,
   OverrideRow,
   PackModel,
@@ -21,6 +20,7 @@ import type {
   Verdict,
 } from './pack-model.ts';
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
+import { standingGaps } from './period-gaps.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
 import { buildPopulation, compareText, isConfirmedOverride } from './population.ts';
 import {
@@ -67,7 +67,7 @@ export function manifestDigest(entries: readonly ManifestEntry[]): string {
 export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
-  const gaps = collectGaps(evidence);
+  const gaps = standingGaps(evidence);
   const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
   const changes = buildPopulation(evidence, window);
   const controlIds = profileControlIds(profile);
@@ -223,29 +223,6 @@ function describeRequirement(versions: readonly Profile['versions'][number][], i
   const requirements = versions.map((version) => requirementOf(version, id));
   if (new Set(requirements).size <= 1) return requirements[0] ?? 'off';
   return versions.map((version, i) => `${requirements[i]} (${version.version})`).join(' / ');
-}
-
-function collectGaps(evidence: PeriodEvidence): GapRow[] {
-  const seen = new Map<string, GapRow>();
-  for (const run of evidence.runs) {
-    const data = run.doc.data;
-    for (const gap of data.gaps)
-      seen.set(canonicalJson(gap), { source: gap.source, repo: gap.repo, reason: gap.reason });
-    for (const error of data.errors) {
-      const gap: GapRow = {
-        source: data.collector,
-        repo: error.repo,
-        reason: `collector error: ${error.message}`,
-      };
-      seen.set(canonicalJson(gap), gap);
-    }
-  }
-  return [...seen.values()].sort(
-    (a, b) =>
-      compareText(a.source, b.source) ||
-      compareText(a.repo ?? '', b.repo ?? '') ||
-      compareText(a.reason, b.reason),
-  );
 }
 
 function allDocuments(evidence: PeriodEvidence) {

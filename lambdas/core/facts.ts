@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
+import { type Gap, type GapWindow, gapOverlaps, type WithheldEvidence } from '../evidence/gaps.ts';
 import type { Change } from './change.ts';
-import type { EvidenceRef, GapRow } from './pack-model.ts';
+import type { EvidenceRef } from './pack-model.ts';
 import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 import type { ProfileParameters, TeamReference } from './profile.ts';
@@ -16,8 +17,8 @@ export interface PeriodFacts {
   readonly window: Pick<Window, 'from' | 'to'>;
   /** Members of a team as of `atIso`; undefined when the team's membership was never snapshotted. */
   teamAt(reference: TeamReference, atIso: string): TeamMembers | undefined;
-  /** The branch-protection snapshot of a repository nearest `atIso`. */
-  protectionAt(repo: string, atIso: string): EvidenceItem<'branch-protection'> | undefined;
+  /** The branch-protection snapshot of a repository as of `atIso` (see `snapshotAt`). */
+  protectionAt(repo: string, atIso: string): SnapshotChoice<'branch-protection'> | undefined;
   /** Every loaded deployment of a repository (any environment), oldest first. */
   deploymentsOf(repo: string): readonly EvidenceItem<'deployment'>[];
   /** Every loaded deployment of one SHA in a repository (any environment), oldest first. */
@@ -26,10 +27,11 @@ export interface PeriodFacts {
   contains(repo: string, descendant: string, ancestor: string): boolean;
   /** Whether the collected default-branch history of the repository holds this SHA. */
   onDefaultBranch(repo: string, sha: string): boolean;
-  /** A recorded gap of one of these sources for this repository (or for the whole organisation). */
-  gapFor(repo: string, sources: readonly string[]): GapRow | undefined;
-  /** A recorded gap of one of these sources for any repository. */
-  anyGap(sources: readonly string[]): GapRow | undefined;
+  /**
+   * Standing gaps withholding one of these kinds of evidence for this repository (or for the
+   * whole organisation; `null`: any repository) that cover some of `during` (default: any time).
+   */
+  gapsFor(withholds: readonly WithheldEvidence[], repo: string | null, during?: GapWindow): readonly Gap[];
   isCdkRepository(repo: string): boolean;
 }
 
@@ -39,12 +41,19 @@ export interface TeamMembers {
   readonly description: string;
   /** The snapshot it came from; absent for a list written in the profile. */
   readonly ref?: EvidenceRef;
+  /** True when no snapshot precedes the moment asked about and a later one stands in. */
+  readonly takenAfter?: boolean;
 }
+
+/** A snapshot chosen for a moment, and whether it was taken after that moment (none before it). */
+export type SnapshotChoice<K extends 'branch-protection' | 'team-membership'> = EvidenceItem<K> & {
+  readonly takenAfter: boolean;
+};
 
 export function buildPeriodFacts(
   evidence: PeriodEvidence,
   window: Pick<Window, 'from' | 'to'>,
-  gaps: readonly GapRow[],
+  gaps: readonly Gap[],
   /** Repository names (`name` or `org/name` globs) the profile declares CDK repositories. */
   cdkRepositories: readonly string[],
 ): PeriodFacts {
@@ -107,16 +116,19 @@ export function buildPeriodFacts(
       if (typeof reference !== 'string') {
         return { members: new Set(reference.logins), description: 'the list in the profile' };
       }
-      const snapshot = nearest(teamSnapshots.get(reference), atIso);
+      const snapshot = snapshotAt(teamSnapshots.get(reference), atIso);
       if (!snapshot) return undefined;
       return {
         members: new Set(snapshot.doc.data.members),
-        description: `team ${reference} (membership snapshot of ${snapshot.doc.occurredAt})`,
+        description: snapshot.takenAfter
+          ? `team ${reference} (membership as of ${snapshot.doc.occurredAt}, after the merge: no earlier snapshot)`
+          : `team ${reference} (membership snapshot of ${snapshot.doc.occurredAt})`,
         ref: snapshot.ref,
+        takenAfter: snapshot.takenAfter,
       };
     },
     protectionAt(repo, atIso) {
-      return nearest(protectionSnapshots.get(repo), atIso);
+      return snapshotAt(protectionSnapshots.get(repo), atIso);
     },
     deploymentsOf(repo) {
       return deployments.get(repo) ?? [];
@@ -135,11 +147,13 @@ export function buildPeriodFacts(
     onDefaultBranch(repo, sha) {
       return parents.get(repo)?.has(sha) ?? false;
     },
-    gapFor(repo, sources) {
-      return gaps.find((gap) => sources.includes(gap.source) && (gap.repo === null || gap.repo === repo));
-    },
-    anyGap(sources) {
-      return gaps.find((gap) => sources.includes(gap.source));
+    gapsFor(withholds, repo, during) {
+      return gaps.filter(
+        (gap) =>
+          withholds.includes(gap.withholds) &&
+          (repo === null || gap.repo === null || gap.repo === repo) &&
+          gapOverlaps(gap, during),
+      );
     },
     isCdkRepository(repo) {
       return cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo);
@@ -183,18 +197,23 @@ function firstParentLines(
   return placed;
 }
 
-/** The latest snapshot taken at or before `atIso`, else the earliest one after it. */
-function nearest<T extends { readonly doc: { readonly occurredAt: string } }>(
+/**
+ * The one snapshot-selection rule, for team membership and branch protection alike: the latest
+ * snapshot taken at or before `atIso`; when none precedes it, the earliest one after, marked
+ * `takenAfter` so the verdict's reason says so (controls.md "Approvals").
+ */
+export function snapshotAt<T extends { readonly doc: { readonly occurredAt: string } }>(
   sorted: readonly T[] | undefined,
   atIso: string,
-): T | undefined {
+): (T & { readonly takenAfter: boolean }) | undefined {
   if (!sorted || sorted.length === 0) return undefined;
   const at = Date.parse(atIso);
   let chosen: T | undefined;
   for (const item of sorted) {
     if (Date.parse(item.doc.occurredAt) <= at) chosen = item;
   }
-  return chosen ?? sorted[0];
+  if (chosen) return { ...chosen, takenAfter: false };
+  return { ...sorted[0]!, takenAfter: true };
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

@@ -1,3 +1,5 @@
+import type { Gap } from '../evidence/gaps.ts';
+
 /**
  * The pack model: everything the evaluation decided, in the shape the renderer lays out.
  * Built by the pure core from stored evidence and a profile; the PDF and its CSV/JSON
@@ -91,11 +93,8 @@ export interface CompletenessReport {
   readonly differences: readonly { readonly repo: string; readonly ref: string; readonly note: string }[];
 }
 
-export interface GapRow {
-  readonly source: string;
-  readonly repo: string | null;
-  readonly reason: string;
-}
+/** A gap that stands for the period, typed by the evidence it withholds (evidence/gaps.ts). */
+export type GapRow = Gap;
 
 export interface RetentionSummary {
   readonly location: string;

@@ -1,3 +1,4 @@
+import { describeGap } from '../evidence/gaps.ts';
 import type { RetentionStatus } from '../evidence/ports.ts';
 import { shortSha } from './change.ts';
 import { type RuleResult, result } from './controls/rule.ts';
@@ -57,12 +58,12 @@ export function measureChangeFailureRate(
   const numerator = failed.length;
   const rate = denominator === 0 ? null : numerator / denominator;
   const threshold = parameters.changeFailureThreshold;
-  const gap = facts.anyGap(['deployments']);
+  const gaps = facts.gapsFor(['deployments'], null, facts.window);
   const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
   let verdict: RuleResult;
   const evidenceRefs: EvidenceRef[] = failed.map((entry) => entry.item.ref);
-  if (gap) {
-    verdict = result('unknown', [`deployments were not collected: ${gap.reason}`], []);
+  if (gaps.length > 0) {
+    verdict = result('unknown', gaps.map(describeGap), []);
   } else if (rate === null) {
     verdict = result('not_applicable', ['no production deployment was made in the period'], []);
   } else if (rate < threshold) {

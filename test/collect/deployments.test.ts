@@ -276,7 +276,7 @@ describe('collectDeployments against the emulator', () => {
     expect(doc?.data.workflowRun).toBeNull();
     expect(harness.gaps).toContainEqual(
       expect.objectContaining({
-        source: 'workflow-runs',
+        withholds: 'workflow-runs',
         repo: FULL_NAME,
         reason: expect.stringContaining('9999'),
       }),
@@ -393,7 +393,7 @@ describe('collectDeployments without permission', () => {
       expect(result.deployments).toBe(0);
       expect(harness.gaps).toEqual([
         expect.objectContaining({
-          source: 'deployments',
+          withholds: 'deployments',
           repo: FULL_NAME,
           reason: expect.stringContaining('403'),
         }),

@@ -97,9 +97,9 @@ describe('deployments, overrides and the emergency trail of the demo organisatio
   });
 
   it('reports, as gaps, the first day of October that rule suites and activity no longer reach', () => {
-    const sources = new Set(harness.gaps.map((g) => g.source));
+    const sources = new Set(harness.gaps.map((g) => g.withholds));
 
-    expect(sources).toEqual(new Set(['rule-suites', 'activity']));
+    expect(sources).toEqual(new Set(['rule-suites', 'repository-activity']));
     expect(harness.gaps.every((g) => g.reason.includes('2026-10-01T00:00:00.000Z'))).toBe(true);
   });
 });

@@ -277,7 +277,7 @@ describe('collectOverrides when a source is missing', () => {
       await collectOverrides(harness.ctx, FULL_NAME, WINDOW);
       const docs = await harness.documents('override');
 
-      expect(harness.gaps).toEqual([expect.objectContaining({ source: 'audit-log', repo: FULL_NAME })]);
+      expect(harness.gaps).toEqual([expect.objectContaining({ withholds: 'audit-log', repo: FULL_NAME })]);
       expect(docs.get(HOTFIX)?.data.sources).toEqual(['rule-suite', 'activity']);
       expect(docs.has(MERGE)).toBe(false);
     } finally {
@@ -292,7 +292,7 @@ describe('collectOverrides when a source is missing', () => {
       await collectOverrides(harness.ctx, FULL_NAME, monthWindow('2026-10'));
       const docs = await harness.documents('override');
 
-      expect(harness.gaps.map((g) => g.source).sort()).toEqual(['activity', 'rule-suites']);
+      expect(harness.gaps.map((g) => g.withholds).sort()).toEqual(['repository-activity', 'rule-suites']);
       expect(harness.gaps[0]?.reason).toMatch(/one month/);
       expect([...docs.keys()].sort()).toEqual([HOTFIX, MERGE].sort());
       expect(docs.get(HOTFIX)?.data.sources).toEqual(['audit-log']);
@@ -307,7 +307,7 @@ describe('collectOverrides when a source is missing', () => {
     try {
       await collectOverrides(harness.ctx, FULL_NAME, monthWindow('2026-10'));
 
-      expect(harness.gaps.map((g) => g.source).sort()).toEqual(['activity', 'rule-suites']);
+      expect(harness.gaps.map((g) => g.withholds).sort()).toEqual(['repository-activity', 'rule-suites']);
       expect(harness.gaps.every((g) => g.reason.includes('2026-10-01T00:00:00.000Z'))).toBe(true);
       expect((await harness.documents('override')).has(HOTFIX)).toBe(true);
     } finally {

@@ -63,7 +63,7 @@ describe('loadPeriodEvidence', () => {
     const dayBefore = deployment(1, sha('merge-90'), 'production', '2026-09-30T18:00:00.000Z');
     const weekBefore = deployment(2, sha('merge-80'), 'production', '2026-09-23T18:00:00.000Z');
     const teamAfter = team('sre', ['dave'], '2026-11-01T06:00:00.000Z');
-    const run = collectionRun([{ source: 'audit-log', repo: null, reason: 'plan is not enterprise' }]);
+    const run = collectionRun([{ withholds: 'audit-log', repo: null, reason: 'plan is not enterprise' }]);
     await record(october, september, november, mergeOf(october), dayBefore, weekBefore, teamAfter, run);
     await record(...pipeline(10, sha('merge-101'), '2026-10-05T12:10:00.000Z'));
 

@@ -494,12 +494,12 @@ class PackWriter {
       drawTable(
         canvas,
         [
-          this.column('Source', 150),
+          this.column('Withholds', 150),
           this.column('Repository', 150),
           this.column('Reason', CONTENT_WIDTH - 300),
         ],
         model.gaps.map((g): TableCell[] => [
-          { text: g.source },
+          { text: g.withholds },
           { text: g.repo ?? 'all repositories' },
           { text: g.reason },
         ]),

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { describeGap, type Gap } from '../../evidence/gaps.ts';
 import type { Change } from '../change.ts';
 import type { PeriodFacts } from '../facts.ts';
 import type { EvidenceRef, Verdict } from '../pack-model.ts';
@@ -44,20 +45,45 @@ export function result(
   return { verdict, reasons, evidence: dedupeRefs(evidence) };
 }
 
+/** Far enough ahead to cover every later deployment of a change. */
+const OPEN_END = '9999-12-31T00:00:00.000Z';
+
+/** Deployment gaps that could hide a deployment of this change: any from its merge on. */
+export function deploymentGapsOf(change: Change, facts: PeriodFacts): readonly Gap[] {
+  return facts.gapsFor(['deployments'], change.repo, { from: change.mergedAt, to: OPEN_END });
+}
+
 /**
  * The verdict of a deployment control (CD-PIPELINE, ROLLBACK) for a change no production
  * deployment shipped in the period: unknown when deployments were not fully collected for its
- * repository, otherwise not applicable.
+ * repository, otherwise not applicable ("not shipped in the period").
  */
 export function notShippedResult(change: Change, facts: PeriodFacts): RuleResult {
-  const gap = facts.gapFor(change.repo, ['deployments']);
-  if (gap)
-    return result('unknown', [`deployments of ${change.repo} were not fully collected: ${gap.reason}`], []);
+  const gaps = deploymentGapsOf(change, facts);
+  if (gaps.length > 0) return result('unknown', gaps.map(describeGap), []);
   return result(
     'not_applicable',
-    [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
+    [
+      `not shipped in the period: ${change.commitSha.slice(0, 7)} was not deployed to production by the settle time`,
+    ],
     [],
   );
+}
+
+/**
+ * A deployment verdict other than pass rests on deployments that were not all read when a gap
+ * withholds some: a missing staging run or a missing rollback would change it. A pass rests on
+ * deployments that were read, and stands.
+ */
+export function unlessDeploymentsWithheld(
+  judged: RuleResult,
+  change: Change,
+  facts: PeriodFacts,
+): RuleResult {
+  if (judged.verdict === 'pass') return judged;
+  const gaps = deploymentGapsOf(change, facts);
+  if (gaps.length === 0) return judged;
+  return result('unknown', [...gaps.map(describeGap), ...judged.reasons], judged.evidence);
 }
 
 export function dedupeRefs(refs: readonly EvidenceRef[]): EvidenceRef[] {
@@ -98,13 +124,20 @@ export function noPullRequest(change: Change, what: string): RuleResult {
 }
 
 /** The verdict when a change is a PR but its PR evidence was not collected. */
-export function pullRequestEvidenceMissing(change: Change): RuleResult {
+export function pullRequestEvidenceMissing(change: Change, facts?: PeriodFacts): RuleResult {
+  const at = Date.parse(change.mergedAt);
+  const gaps =
+    facts?.gapsFor(['pull-requests'], change.repo, {
+      from: change.mergedAt,
+      to: new Date(at + 1).toISOString(),
+    }) ?? [];
   return result(
     'unknown',
     [
       change.prNumber !== null
         ? `the evidence of PR #${change.prNumber} was not collected`
         : `commit ${change.commitSha.slice(0, 7)} was merged from a pull request that the evidence does not name`,
+      ...gaps.map(describeGap),
     ],
     change.branchCommits.map((commit) => commit.ref),
   );

@@ -199,12 +199,17 @@ describe('evaluatePeriod', () => {
     const evidence = {
       ...octoberEvidence(),
       runs: [
-        collectionRun([{ source: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' }]),
+        collectionRun([{ withholds: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' }]),
       ],
     };
     const model = evaluatePeriod(input({ evidence }));
     expect(model.gaps).toEqual([
-      { source: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' },
+      {
+        withholds: 'deployments',
+        repo: 'acme/payments-api',
+        window: { from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' },
+        reason: '502 from GitHub',
+      },
     ]);
     expect(model.population.find((row) => row.prNumber === 102)!.verdicts['CD-PIPELINE']).toBe('unknown');
     expect(model.metrics[0]!.verdict).toBe('unknown');
