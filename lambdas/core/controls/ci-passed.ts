@@ -9,6 +9,7 @@ import {
   noPullRequest,
   pullRequestEvidenceMissing,
   result,
+  withheld,
 } from './rule.ts';
 
 type Check = EvidenceItem<'pull-request'>['doc']['data']['checks'][number];
@@ -105,14 +106,9 @@ export const ciPassed: ControlRule = {
     // the required checks unknown: the checks that ran cannot show that none was missing.
     const protectionGaps = facts.gapsFor(['branch-protection', 'rulesets'], change.repo, atMerge);
     if (protectionGaps.length > 0) {
-      return result(
-        'unknown',
-        [
-          `the required checks of ${change.repo} are not known: ${protectionGaps.map(describeGap).join('; ')} ` +
-            `(checks that ran: ${passed.join('; ') || 'none'})`,
-        ],
-        evidence,
-      );
+      return withheld(protectionGaps, evidence, [
+        `so the required checks of ${change.repo} are not known (checks that ran: ${passed.join('; ') || 'none'})`,
+      ]);
     }
     if (!protection) {
       return result(

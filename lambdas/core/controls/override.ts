@@ -1,11 +1,11 @@
 import type { CommitData } from '../../evidence/documents.ts';
-import { describeGap, type Gap } from '../../evidence/gaps.ts';
+import type { Gap } from '../../evidence/gaps.ts';
 import type { Change } from '../change.ts';
 import { shortSha } from '../change.ts';
 import type { PeriodFacts } from '../facts.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
-import { type ControlRule, combine, type RuleResult, result } from './rule.ts';
+import { type ControlRule, combine, type RuleResult, result, withheld } from './rule.ts';
 
 /** Clerk §4.1: overrides initiated or approved by the Head of Product or SRE Lead, justified in the commit. */
 export const override: ControlRule = {
@@ -25,13 +25,12 @@ export const override: ControlRule = {
       // "no override": it is unknown whether one covers it (controls.md "Direct pushes").
       const unread = change.type === 'direct_push' ? overrideSourceGaps(change, facts) : [];
       if (unread.length > 0) {
-        return result(
-          'unknown',
-          [
-            `commit ${shortSha(change.commitSha)} was pushed directly and no override event was found, but ` +
-              unread.map(describeGap).join('; '),
-          ],
+        return withheld(
+          unread,
           change.branchCommits.map((commit) => commit.ref),
+          [
+            `commit ${shortSha(change.commitSha)} was pushed directly and no override event was found in the sources that were read`,
+          ],
         );
       }
       return result('not_applicable', ['no override or bypass event covers this change'], []);

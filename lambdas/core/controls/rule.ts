@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { describeGap, type Gap } from '../../evidence/gaps.ts';
+import { describeGap, type Gap, type WithheldEvidence } from '../../evidence/gaps.ts';
 import type { Change } from '../change.ts';
 import type { PeriodFacts } from '../facts.ts';
 import type { EvidenceRef, Verdict } from '../pack-model.ts';
@@ -13,6 +13,8 @@ export interface RuleResult {
   readonly reasons: readonly string[];
   /** The stored objects that show it; the first is cited in the exceptions list. */
   readonly evidence: readonly EvidenceRef[];
+  /** For an unknown verdict: the types of the gaps that withheld its evidence (the pack's count per cause). */
+  readonly causes?: readonly WithheldEvidence[];
 }
 
 /** Verdicts computed once for the whole period that every change carries. */
@@ -45,6 +47,18 @@ export function result(
   return { verdict, reasons, evidence: dedupeRefs(evidence) };
 }
 
+/** An unknown verdict because gaps withheld the evidence: the gaps are its reasons and its causes. */
+export function withheld(
+  gaps: readonly Gap[],
+  evidence: readonly EvidenceRef[],
+  moreReasons: readonly string[] = [],
+): RuleResult {
+  return {
+    ...result('unknown', [...gaps.map(describeGap), ...moreReasons], evidence),
+    causes: [...new Set(gaps.map((gap) => gap.withholds))].sort(),
+  };
+}
+
 /** Far enough ahead to cover every later deployment of a change. */
 const OPEN_END = '9999-12-31T00:00:00.000Z';
 
@@ -60,7 +74,7 @@ export function deploymentGapsOf(change: Change, facts: PeriodFacts): readonly G
  */
 export function notShippedResult(change: Change, facts: PeriodFacts): RuleResult {
   const gaps = deploymentGapsOf(change, facts);
-  if (gaps.length > 0) return result('unknown', gaps.map(describeGap), []);
+  if (gaps.length > 0) return withheld(gaps, []);
   return result(
     'not_applicable',
     [
@@ -83,7 +97,7 @@ export function unlessDeploymentsWithheld(
   if (judged.verdict === 'pass') return judged;
   const gaps = deploymentGapsOf(change, facts);
   if (gaps.length === 0) return judged;
-  return result('unknown', [...gaps.map(describeGap), ...judged.reasons], judged.evidence);
+  return withheld(gaps, judged.evidence, judged.reasons);
 }
 
 export function dedupeRefs(refs: readonly EvidenceRef[]): EvidenceRef[] {
@@ -105,11 +119,15 @@ export function combine(parts: readonly RuleResult[], whenEmpty: RuleResult): Ru
   const order: Verdict[] = ['fail', 'unknown', 'pass', 'not_applicable'];
   const verdict = order.find((v) => parts.some((part) => part.verdict === v)) ?? 'not_applicable';
   const chosen = parts.filter((part) => part.verdict === verdict);
-  return result(
-    verdict,
-    chosen.flatMap((part) => part.reasons),
-    parts.flatMap((part) => part.evidence),
-  );
+  const causes = [...new Set(chosen.flatMap((part) => part.causes ?? []))].sort();
+  return {
+    ...result(
+      verdict,
+      chosen.flatMap((part) => part.reasons),
+      parts.flatMap((part) => part.evidence),
+    ),
+    ...(causes.length > 0 ? { causes } : {}),
+  };
 }
 
 /** The verdict for a direct push on a control that only a pull request can satisfy. */

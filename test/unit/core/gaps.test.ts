@@ -227,3 +227,42 @@ describe('collector failures and healed gaps', () => {
     ).toEqual(['audit-log', 'deployments']);
   });
 });
+
+describe('the pack counts unknown verdicts per cause and per control', () => {
+  it('names the cause, the controls and the fix, and says the population is not fully evidenced', () => {
+    const gapped = model(withGap({ withholds: 'deployments' }));
+    const deployments = gapped.unknowns.byCause.find((entry) => entry.cause === 'deployments')!;
+    expect(deployments.controls).toEqual({ 'CD-PIPELINE': 4, 'CHANGE-FAILURE-RATE': 5, ROLLBACK: 3 });
+    expect(deployments.fix).toMatch(/deployments: read/);
+    expect(gapped.unknowns.fullyEvidenced).toBe(false);
+    expect(gapped.unknowns.sourcesToFix).toEqual([
+      expect.stringMatching(/^deployments and their statuses \(acme\/payments-api\): re-run/),
+      expect.stringMatching(/^evidence of a change not in the store/),
+    ]);
+    // PR #104's evidence is simply absent: counted apart, as not collected.
+    expect(
+      gapped.unknowns.byCause.find((entry) => entry.cause === 'not-collected')!.controls['CI-PASSED'],
+    ).toBe(1);
+  });
+
+  it('says a period without gaps or unknowns is fully evidenced', () => {
+    const shipped = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    const complete = model(
+      evidenceOf({
+        pullRequests: [shipped],
+        branchCommits: [mergeOf(shipped)],
+        deployments: pipeline(10, sha('merge-101'), '2026-10-05T12:10:00.000Z'),
+      }),
+    );
+    expect(complete.unknowns.byCause).toEqual([]);
+    expect(complete.unknowns.fullyEvidenced).toBe(true);
+  });
+
+  it('labels the deployment-based change-failure rate a proxy', () => {
+    const judged = model(period());
+    expect(judged.metrics[0]!.proxy).toMatch(/^proxy: no incident source is configured/);
+    expect(judged.metrics[0]!.title).toContain('proxy');
+    const row = judged.population[0]!;
+    expect(row.verdicts['CHANGE-FAILURE-RATE']).toBe('pass');
+  });
+});
