@@ -356,3 +356,59 @@ describe('REST reach: rule suites, activity and the audit log', () => {
     );
   });
 });
+
+describe('branch protection as a token without admin rights sees it', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    const world = new WorldBuilder({ now: NOW });
+    const repo = world.repo('locked');
+    repo.protect({
+      requiredStatusChecks: ['unit'],
+      requiredApprovingReviewCount: 1,
+      requireSignedCommits: true,
+      enforceAdmins: false,
+    });
+    repo.ruleset({
+      id: 1,
+      name: 'main',
+      enforcement: 'active',
+      target: '~DEFAULT_BRANCH',
+      rules: ['pull_request', 'required_signatures', 'non_fast_forward'],
+      bypassActors: [],
+    });
+    repo.input.admins = ['dave'];
+    emulator = await startEmulator({ world: world.build(), port: 0 });
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  it('answers protection with a plain 404 while the branch says protected', async () => {
+    const protection = await restGet<{ message: string }>(
+      emulator,
+      '/repos/acme/locked/branches/main/protection',
+    );
+    const branch = await restGet<{ protected: boolean; name: string }>(
+      emulator,
+      '/repos/acme/locked/branches/main',
+    );
+
+    expect(protection.status).toBe(404);
+    expect(protection.body.message).toBe('Not Found');
+    expect(branch.status).toBe(200);
+    expect(branch.body).toMatchObject({ name: 'main', protected: true });
+  });
+
+  it('pages the rules of a branch with per_page and Link', async () => {
+    const first = await restGet<{ type: string }[]>(
+      emulator,
+      '/repos/acme/locked/rules/branches/main?per_page=2',
+    );
+    const next = linkOf(first.headers, 'next');
+    const second = await restGet<{ type: string }[]>(emulator, next ?? '');
+
+    expect(first.body.map((rule) => rule.type)).toEqual(['pull_request', 'required_signatures']);
+    expect(second.body.map((rule) => rule.type)).toEqual(['non_fast_forward']);
+    expect(linkOf(second.headers, 'next')).toBeUndefined();
+  });
+});
