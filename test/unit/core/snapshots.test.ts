@@ -8,7 +8,6 @@ import {
   only,
   protection,
   pullRequest,
-  sha,
   TEAMS,
   team,
 } from './builders.ts';
