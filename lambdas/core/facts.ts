@@ -5,6 +5,7 @@ import type { EvidenceRef } from './pack-model.ts';
 import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 import type { ProfileParameters, TeamReference } from './profile.ts';
+import { settleTimeOf } from './settle.ts';
 import type { Window } from './window.ts';
 import { inWindow } from './window.ts';
 
@@ -15,6 +16,8 @@ import { inWindow } from './window.ts';
  */
 export interface PeriodFacts {
   readonly window: Pick<Window, 'from' | 'to'>;
+  /** Production deployments up to this moment ship the period's changes (see core/settle.ts). */
+  readonly settleAt: string;
   /** Members of a team as of `atIso`; undefined when the team's membership was never snapshotted. */
   teamAt(reference: TeamReference, atIso: string): TeamMembers | undefined;
   /** The branch-protection snapshot of a repository as of `atIso` (see `snapshotAt`). */
@@ -56,6 +59,7 @@ export function buildPeriodFacts(
   gaps: readonly Gap[],
   /** Repository names (`name` or `org/name` globs) the profile declares CDK repositories. */
   cdkRepositories: readonly string[],
+  settleAt: string = settleTimeOf(window),
 ): PeriodFacts {
   const teamSnapshots = groupBy(evidence.teams, (item) => item.doc.data.team);
   const protectionSnapshots = groupBy(evidence.branchProtection, (item) => item.doc.repo);
@@ -112,6 +116,7 @@ export function buildPeriodFacts(
 
   return {
     window,
+    settleAt,
     teamAt(reference, atIso) {
       if (typeof reference !== 'string') {
         return { members: new Set(reference.logins), description: 'the list in the profile' };
@@ -235,13 +240,20 @@ export interface ShippingDeployments {
   readonly shipped: EvidenceItem<'deployment'> | undefined;
 }
 
+/**
+ * The production environment by name; another environment GitHub flags `production_environment`
+ * counts too, except the staging and canary stages: a canary flagged production is still the
+ * canary (controls.md "Deployments at the edges").
+ */
 export function isProductionDeployment(
   item: EvidenceItem<'deployment'>,
   parameters: ProfileParameters,
 ): boolean {
-  return (
-    item.doc.data.productionEnvironment || item.doc.data.environment === parameters.environments.production
-  );
+  const { environment, productionEnvironment } = item.doc.data;
+  const { staging, canary, production } = parameters.environments;
+  if (environment === production) return true;
+  if (environment === staging || environment === canary) return false;
+  return productionEnvironment;
 }
 
 export function firstStatusTime(
@@ -275,7 +287,7 @@ export function shippingDeployments(
   const found = findShippingDeployments(
     change,
     facts,
-    productionTimeline(facts, parameters, change.repo, 'window'),
+    productionTimeline(facts, parameters, change.repo, 'shipping'),
   );
   perChange.set(change, found);
   return found;
@@ -287,7 +299,10 @@ const shippingCache = new WeakMap<
 >();
 const timelineCache = new WeakMap<PeriodFacts, WeakMap<ProfileParameters, Map<string, ProductionTimeline>>>();
 
-/** Production deployments of one repository (in the window, or all loaded), oldest first, with parsed times. */
+/**
+ * Production deployments of one repository, oldest first, with parsed times: created in the
+ * window, from the window's start to its settle time (`shipping`), or all loaded.
+ */
 export interface ProductionTimeline {
   readonly items: readonly EvidenceItem<'deployment'>[];
   readonly times: readonly number[];
@@ -297,7 +312,7 @@ export function productionTimeline(
   facts: PeriodFacts,
   parameters: ProfileParameters,
   repo: string,
-  scope: 'window' | 'all',
+  scope: 'window' | 'shipping' | 'all',
 ): ProductionTimeline {
   const perParameters = timelineCache.get(facts) ?? new WeakMap();
   timelineCache.set(facts, perParameters);
@@ -311,7 +326,11 @@ export function productionTimeline(
     .filter(
       (item) =>
         isProductionDeployment(item, parameters) &&
-        (scope === 'all' || inWindow(item.doc.data.createdAt, facts.window)),
+        (scope === 'all' ||
+          inWindow(
+            item.doc.data.createdAt,
+            scope === 'window' ? facts.window : { from: facts.window.from, to: facts.settleAt },
+          )),
     );
   const timeline = { items, times: items.map((item) => Date.parse(item.doc.data.createdAt)) };
   perRepo.set(cacheKey, timeline);

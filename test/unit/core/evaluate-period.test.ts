@@ -129,7 +129,7 @@ describe('evaluatePeriod', () => {
       ),
     ).toBe(true);
     expect(notes).toContain(
-      `PR #102 (${sha('merge-102').slice(0, 7)}) was not deployed to production successfully during the period`,
+      `not shipped in the period: PR #102 (${sha('merge-102').slice(0, 7)}) was not deployed to production successfully by the settle time 2026-11-03T06:00:00.000Z`,
     );
     expect(notes.some((n) => n.includes('PR #101'))).toBe(false);
   });
