@@ -443,7 +443,8 @@ export class RestApi {
 
   private activity(repo: RepoView, request: RestRequest): RestResponse {
     const q = request.query;
-    const since = this.reachBack(q.get('time_period'), oneMonthBefore(this.view.nowMs), 'month');
+    // `time_period` reaches as far as it says, a year at most (day, week, month, quarter, year).
+    const since = this.reachBack(q.get('time_period'), this.view.nowMs - 365 * DAY_MS, 'month');
     if (typeof since !== 'number') return since;
     const ref = q.get('ref');
     const fullRef = ref === null ? null : ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;

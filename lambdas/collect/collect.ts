@@ -13,6 +13,7 @@ import {
   type CollectContext,
   type CollectKind,
   type CollectProgress,
+  type KeptRicher,
   provenanceOf,
   type RepoRef,
   storeEvidence,
@@ -98,6 +99,8 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
   const errors: { repo: string | null; message: string }[] = [];
   const progress = deps.progress ?? (() => {});
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
+  const keptRicher: KeptRicher[] = [];
+  ctx.noteKeptRicher = (attempt) => keptRicher.push(attempt);
 
   for (const [i, repo] of repos.entries()) {
     progress({ type: 'repo-started', repo: repo.fullName, index: i, total: repos.length });
@@ -168,6 +171,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       counts: flatCounts,
       gaps,
       errors,
+      ...(keptRicher.length > 0 ? { keptRicher } : {}),
       apiCost,
     },
   });
@@ -285,7 +289,7 @@ function makeContext(
   tokenIdentity: string,
   counts: KindCounts,
   gaps: Gap[],
-): CollectContext {
+): CollectContext & { noteKeptRicher?: (attempt: KeptRicher) => void } {
   const progress = deps.progress ?? (() => {});
   return {
     store: deps.store,

@@ -31,6 +31,15 @@ export interface RepoRef {
   readonly defaultBranch: string;
 }
 
+/** A re-reading that was poorer than the stored version (see evidence/richer.ts). */
+export interface KeptRicher {
+  readonly kind: DocumentKind;
+  readonly repo: string;
+  readonly itemId: string;
+  /** What the new reading lacked, e.g. `no repository-activity event`. */
+  readonly lacks: string;
+}
+
 export type CollectProgress =
   | { readonly type: 'repo-started'; readonly repo: string; readonly index: number; readonly total: number }
   | { readonly type: 'kind-started'; readonly repo: string; readonly kind: CollectKind }
@@ -60,6 +69,8 @@ export interface CollectContext {
   recordGap(gap: GapInput): void;
   /** One evidence document stored (`written`) or found unchanged, per evidence kind. */
   count(kind: DocumentKind, written: boolean): void;
+  /** A re-reading poorer than the stored version: kept out, recorded in the run. */
+  noteKeptRicher?(attempt: KeptRicher): void;
   progress(event: CollectProgress): void;
 }
 
@@ -139,5 +150,13 @@ export async function storeEvidence<K extends DocumentKind>(
   };
   const recorded = await recordEvidence(ctx.store, ctx.index, doc, attributes);
   ctx.count(fields.kind, recorded.written);
+  if (recorded.keptRicher !== undefined) {
+    ctx.noteKeptRicher?.({
+      kind: fields.kind,
+      repo: fields.repo,
+      itemId: fields.itemId,
+      lacks: recorded.keptRicher,
+    });
+  }
   return recorded;
 }

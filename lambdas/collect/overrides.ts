@@ -73,6 +73,13 @@ export function oneMonthBefore(now: Date): number {
   return Math.max(sameDay, now.getTime() - 30 * DAY_MS);
 }
 
+/** One calendar year before `now`: how far repository activity reaches with `time_period=year`. */
+export function oneYearBefore(now: Date): number {
+  const date = new Date(now.getTime());
+  date.setUTCFullYear(date.getUTCFullYear() - 1);
+  return date.getTime();
+}
+
 export async function collectOverrides(
   ctx: CollectContext,
   repo: string | RepoRef,
@@ -108,7 +115,7 @@ export async function collectOverrides(
     sightings.push(...ruleSuites);
     requests.add(RULE_SUITES_ROUTE).add(RULE_SUITE_ROUTE);
   }
-  const activity = await readActivity(ctx, target, ref, from, to, monthReach);
+  const activity = await readActivity(ctx, target, ref, from, to, oneYearBefore(now));
   if (activity) {
     sightings.push(...activity);
     requests.add(ACTIVITY_ROUTE);
@@ -293,6 +300,8 @@ async function readActivity(
       owner: target.owner,
       repo: target.name,
       ref,
+      // The longest period GitHub offers (day, week, month, quarter, year).
+      time_period: 'year',
       per_page: PAGE_SIZE,
     });
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
@@ -320,14 +329,17 @@ function reportReach(
   to: number,
   reach: number,
 ): boolean {
-  const what = source === 'rule-suites' ? 'rule suites reach' : 'repository activity reaches';
+  const what =
+    source === 'rule-suites'
+      ? 'rule suites reach back one month'
+      : 'repository activity reaches back one year';
   const withholds = source === 'rule-suites' ? 'rule-suites' : 'repository-activity';
   if (to <= reach) {
     ctx.recordGap({
       withholds,
       repo: target.fullName,
       window: { from: iso(from), to: iso(to) },
-      reason: `${what} back one month (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
+      reason: `${what} (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
     });
     return false;
   }
@@ -336,7 +348,7 @@ function reportReach(
       withholds,
       repo: target.fullName,
       window: { from: iso(from), to: iso(reach) },
-      reason: `${what} back one month (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
+      reason: `${what} (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
     });
   }
   return true;

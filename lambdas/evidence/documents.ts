@@ -278,6 +278,10 @@ export const collectionRunDataSchema = z.object({
   counts: z.record(z.string(), z.number().int().nonnegative()),
   gaps: z.array(gapSchema),
   errors: z.array(z.object({ repo: z.string().nullable(), message: z.string() })),
+  /** Re-readings poorer than the stored version: not written, the richer version stays current. */
+  keptRicher: z
+    .array(z.object({ kind: z.string(), repo: z.string(), itemId: z.string(), lacks: z.string() }))
+    .optional(),
   apiCost: z.object({
     requests: z.number().int().nonnegative(),
     graphqlPoints: z.number().int().nonnegative(),

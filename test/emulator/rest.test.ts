@@ -298,7 +298,7 @@ describe('REST reach: rule suites, activity and the audit log', () => {
     );
   });
 
-  it('limits activity to one month back, filters by type and pages with cursors', async () => {
+  it('reaches activity as far back as time_period asks (a year), filters by type and pages with cursors', async () => {
     const firstPage = await restGet<{ id: number; activity_type: string; actor: { login: string } }[]>(
       emulator,
       '/repos/acme/payments-api/activity?ref=refs/heads/main&time_period=year&per_page=3',
@@ -311,7 +311,8 @@ describe('REST reach: rule suites, activity and the audit log', () => {
 
     expect(firstPage.body.map((event) => event.id)).toEqual([104, 103, 102]);
     expect(linkOf(firstPage.headers, 'next')).toMatch(/[?&]after=/);
-    expect(secondPage.body.map((event) => event.id)).toEqual([101, 100]);
+    // 200 is older than a month: `time_period=year` reaches it, the default (month) does not.
+    expect(secondPage.body.map((event) => event.id)).toEqual([101, 100, 200]);
     expect(linkOf(secondPage.headers, 'next')).toBeUndefined();
     expect(forced.body.map((event) => event.id)).toEqual([100]);
   });
