@@ -21,7 +21,7 @@ import {
 import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
-import { collectOverrides } from './overrides.ts';
+import { collectOverrides, type OrganisationAuditLog, readOrganisationAuditLog } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
 import { DEFAULT_TEAM_SLUGS, snapshotTeams } from './teams.ts';
@@ -101,11 +101,32 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
   const keptRicher: KeptRicher[] = [];
   ctx.noteKeptRicher = (attempt) => keptRicher.push(attempt);
+  // The audit log is read once for the organisation and the run, not once per repository.
+  let auditLog: OrganisationAuditLog | undefined;
+  if (kinds.includes('overrides')) {
+    try {
+      auditLog = await readOrganisationAuditLog(ctx, deps.org, request.window);
+    } catch (error) {
+      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
+      auditLog = null;
+      errors.push({ repo: null, message: `overrides: audit log: ${describeError(error)}` });
+      ctx.recordGap({
+        withholds: 'audit-log',
+        repo: null,
+        window: { from: request.window.from, to: request.window.to },
+        reason: `the audit log could not be read: ${describeError(error)}`,
+      });
+    }
+  }
 
   for (const [i, repo] of repos.entries()) {
     progress({ type: 'repo-started', repo: repo.fullName, index: i, total: repos.length });
     try {
-      const result = await collectRepositoryWith(ctx, counts, repo, { ...request, kinds });
+      const result = await collectRepositoryWith(ctx, counts, repo, {
+        ...request,
+        kinds,
+        ...(auditLog !== undefined ? { auditLog } : {}),
+      });
       errors.push(...result.errors);
       progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
     } catch (error) {
@@ -222,7 +243,7 @@ async function collectRepositoryWith(
   ctx: CollectContext,
   counts: KindCounts,
   repo: RepoRef,
-  request: CollectRequest & { kinds: CollectKind[] },
+  request: CollectRequest & { kinds: CollectKind[]; auditLog?: OrganisationAuditLog },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
   const errors: { repo: string | null; message: string }[] = [];
   const window = request.window;
@@ -279,7 +300,9 @@ async function collectRepositoryWith(
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));
   await run('deployments', () => collectDeployments(ctx, repo, window));
-  await run('overrides', () => collectOverrides(ctx, repo, window));
+  await run('overrides', () =>
+    collectOverrides(ctx, repo, window, request.auditLog !== undefined ? { auditLog: request.auditLog } : {}),
+  );
   await run('protection', () => snapshotBranchProtection(ctx, repo, ctx.clock().toISOString().slice(0, 10)));
   return { repo: repo.fullName, errors };
 }
