@@ -13,7 +13,7 @@ const READ_CONCURRENCY = 16;
 
 /**
  * Snapshots (team membership, branch protection) and collector runs are often taken after the
- * period they describe (the pack runs on the 1st); look this far around the window for them.
+ * period they describe (the pack runs after the settle time, the 3rd); look this far around the window for them.
  */
 const SNAPSHOT_SPAN_MS = 31 * DAY_MS;
 
