@@ -7,7 +7,8 @@ export const cdPipeline: ControlRule = {
   id: 'CD-PIPELINE',
   title: 'Production deploys go through the pipeline, in order',
   howDecided:
-    "The change's production deployments are those created in the period whose SHA is the change's commit or a later " +
+    "The change's production deployments are those created from the start of the period up to its settle time (the 3rd " +
+    "of the next month, 06:00 UTC) whose SHA is the change's commit or a later " +
     'default-branch commit containing it, up to the first that succeeded. Each must have had its SHA deployed ' +
     'successfully to staging, then to canary, before the production deployment was created, and must have been created ' +
     'by the CD automation (a Bot account or the github-actions app). A change not deployed to production by the ' +
