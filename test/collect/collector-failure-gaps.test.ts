@@ -108,3 +108,68 @@ describe('a collector that fails for one kind', () => {
     expect(row.verdicts['PR-REQUIRED']).toBe('pass');
   });
 });
+
+describe('a direct push on a plan without the audit log', () => {
+  let bed: CollectBed;
+  let pushed: string;
+  beforeAll(async () => {
+    const builder = new WorldBuilder({ start: '2026-09-25T00:00:00Z', plan: 'team' });
+    for (const slug of ['sre', 'security-champs', 'incident-commanders', 'override-approvers'])
+      builder.team(slug, ['dave']);
+    const repo = builder.repo('api');
+    const before = repo.head();
+    pushed = repo.pushCommit({ message: 'hotfix', author: 'mallory', at: '2026-10-10T08:00:00Z' });
+    repo.activity({
+      timestamp: '2026-10-10T08:00:00Z',
+      before,
+      after: pushed,
+      activityType: 'push',
+      actor: 'mallory',
+    });
+    bed = await openCollectBed(builder.build());
+  });
+  afterAll(async () => {
+    await bed.close();
+  });
+
+  it('is unknown for OVERRIDE and a failure of PR-REQUIRED naming the audit log', async () => {
+    const deps: CollectDeps = {
+      store: bed.store,
+      index: bed.index,
+      github: bed.github,
+      org: 'acme',
+      clock: () => bed.now,
+    };
+    await collect(deps, {
+      window: OCTOBER,
+      kinds: ['pull-requests', 'commits', 'overrides', 'protection', 'teams'],
+    });
+    const loaded = await loadPeriodEvidence(bed.store, bed.index, OCTOBER);
+    const profile = shippedProfile('clerk-cm01');
+    const model = evaluatePeriod({
+      org: 'acme',
+      window: OCTOBER,
+      profile: profile.profile,
+      profileSource: profile.source,
+      toolVersion: 'test',
+      evidence: loaded.evidence,
+      retention: {
+        store: 'local',
+        location: 'local',
+        immutable: true,
+        versioning: 'Enabled',
+        objectLock: { enabled: true, mode: 'COMPLIANCE', days: 365 },
+        lifecycle: [],
+        notes: [],
+      },
+      manifest: loaded.manifest,
+    });
+    const row = model.population.find((r) => r.commitSha === pushed)!;
+    expect(row.changeType).toBe('direct_push');
+    expect(row.verdicts.OVERRIDE).toBe('unknown');
+    expect(row.verdicts['PR-REQUIRED']).toBe('fail');
+    const failure = model.exceptions.find((e) => e.commitSha === pushed && e.control === 'PR-REQUIRED');
+    expect(failure?.reason).toContain('the organisation audit log (override events)');
+    expect(model.unknowns.byCause.map((entry) => entry.cause)).toContain('audit-log');
+  });
+});
