@@ -3,7 +3,7 @@ import type { EvidenceDocument } from './documents.ts';
 /**
  * Whether a newly read document withholds something the stored one holds: a re-collection that
  * reached less of GitHub (activity out of reach, the audit log gone, a deployment's statuses cut
- * short, protection now unreadable) must not replace the richer version as the current one.
+ * short, a source now out of reach) must not replace the richer version as the current one.
  * Returns what the new one lacks, in plain words, or undefined when it is not poorer. A change
  * GitHub itself made (a label removed, a team member gone) is not "poorer": only lists that can
  * only grow, and sources that only disappear when they are out of reach, are compared.
@@ -47,13 +47,8 @@ export function poorerThan(stored: EvidenceDocument, next: EvidenceDocument): st
       if (was.commit !== null && now.commit === null) lacks.push('no commit');
       break;
     }
-    case 'branch-protection': {
-      const was = stored.data as EvidenceDocument<'branch-protection'>['data'];
-      const now = next.data as EvidenceDocument<'branch-protection'>['data'];
-      if (was.protection !== null && now.protection === null) lacks.push('no classic protection read');
-      fewer('rulesets', was.rulesets.length, now.rulesets.length);
-      break;
-    }
+    // Branch protection is not compared: a snapshot of the day with less protection may be a
+    // real removal, and protection the token cannot read is recorded as a gap instead.
     default:
       break;
   }
