@@ -346,6 +346,11 @@ const repoSchema = z.object({
   activity: z.array(activitySchema).default([]),
   /** Extension: GitHub Actions runs, linked from deployment statuses' `logUrl`. */
   workflowRuns: z.array(workflowRunSchema).default([]),
+  /**
+   * Extension: the logins with admin rights on the repository; absent = every token is admin.
+   * GitHub answers branch protection with 404 to a token without them, as if unprotected.
+   */
+  admins: z.array(login).optional(),
 });
 
 const auditEventSchema = z

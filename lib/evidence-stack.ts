@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { DEFAULT_SETTLE, type SettleTime } from '../lambdas/core/settle.ts';
 import { FUNCTION_ENVIRONMENT } from '../lambdas/runtime/config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { AuditorAccess } from './constructs/auditor-access.ts';
@@ -30,6 +31,13 @@ export interface JobDefinition {
   readonly entry: string;
   /** EventBridge schedule expression (UTC), e.g. `cron(30 2 * * ? *)`. */
   readonly schedule: string;
+  /**
+   * The monthly pack: run once a month at the stack's `packSettleTime` instead of `schedule`, so
+   * that changes merged late in the month have their deployments (controls.md "Deployments at
+   * the edges").
+   * @default false
+   */
+  readonly runsAtSettleTime?: boolean;
   readonly access: JobAccess;
   /**
    * Fixed event of scheduled runs.
@@ -66,6 +74,12 @@ export interface EvidenceStackProps extends StackProps {
    */
   readonly jobs?: readonly JobDefinition[];
   /**
+   * When the monthly pack is built for the month before: the day of the month and the hour (UTC)
+   * after which late deployments of the month are in. Jobs with `runsAtSettleTime` run then.
+   * @default - the 3rd, 06:00 UTC (`DEFAULT_SETTLE`)
+   */
+  readonly packSettleTime?: SettleTime;
+  /**
    * Overrides `config.auditorPrincipal` with a principal object.
    * @default - from config, else the deploying account
    */
@@ -89,6 +103,19 @@ export const JOB_ENVIRONMENT_KEYS = [
  * auditor role, an alarm topic, and one scheduled job (or per-repository fan-out) per job
  * definition.
  */
+/** `cron(0 <hour> <day> * ? *)`: monthly at the settle time; refuses a day some month lacks. */
+export function settleScheduleExpression(settle: SettleTime): string {
+  if (!Number.isInteger(settle.dayOfMonth) || settle.dayOfMonth < 1 || settle.dayOfMonth > 28) {
+    throw new Error(
+      `packSettleTime.dayOfMonth must be a whole day from 1 to 28 (every month has it), got ${settle.dayOfMonth}`,
+    );
+  }
+  if (!Number.isInteger(settle.hourUtc) || settle.hourUtc < 0 || settle.hourUtc > 23) {
+    throw new Error(`packSettleTime.hourUtc must be a whole hour from 0 to 23, got ${settle.hourUtc}`);
+  }
+  return `cron(0 ${settle.hourUtc} ${settle.dayOfMonth} * ? *)`;
+}
+
 export class EvidenceStack extends Stack {
   readonly storage: EvidenceStorage;
   readonly auditor: AuditorAccess;
@@ -126,8 +153,10 @@ export class EvidenceStack extends Stack {
       [FUNCTION_ENVIRONMENT.githubApiUrl]: config.githubApiUrl,
     };
 
+    const settleCron = settleScheduleExpression(props.packSettleTime ?? DEFAULT_SETTLE);
     const jobs = new Map<string, ScheduledJob | RepositoryFanOut>();
-    for (const definition of props.jobs ?? []) {
+    for (const job of props.jobs ?? []) {
+      const definition = job.runsAtSettleTime ? { ...job, schedule: settleCron } : job;
       if (!/^[a-z][a-z0-9-]*$/.test(definition.name)) {
         throw new Error(`job name "${definition.name}" must be kebab-case`);
       }

@@ -6,7 +6,7 @@ import type { JobDefinition } from './evidence-stack.ts';
 /**
  * The jobs of the architecture, with their schedules (UTC). Collectors run nightly so that
  * sources with short memories (rule suites: one month; Actions logs: 90 days) are copied out
- * well in time; the pack runs on the 1st of each month for the month before.
+ * well in time; the pack runs after the settle time (the 3rd, 06:00 UTC by default) for the month before.
  */
 /**
  * The fixed input of scheduled runs (lambdas/runtime/event.ts): a nightly collector takes the
@@ -57,7 +57,9 @@ export const STANDARD_JOBS: readonly JobDefinition[] = [
   {
     name: 'build-pack',
     entry: 'lambdas/build-pack/handler.ts',
-    schedule: 'cron(0 6 1 * ? *)',
+    // Replaced by the stack's packSettleTime (default the 3rd, 06:00 UTC): late deployments are in.
+    schedule: 'cron(0 6 3 * ? *)',
+    runsAtSettleTime: true,
     access: 'build-pack',
     input: MONTHLY,
     memorySize: 2048,

@@ -12,13 +12,15 @@ export function formatCounts(summary: Pick<CollectionSummary, 'counts' | 'gaps'>
   return `${counts || 'nothing new'}; ${summary.gaps.length} gap(s)`;
 }
 
-/** One line per source that could not be read whole, naming its repositories once. */
-export function gapLines(gaps: readonly { source: string; repo: string | null; reason: string }[]): string[] {
+/** One line per kind of evidence that could not be read whole, naming its repositories once. */
+export function gapLines(
+  gaps: readonly { withholds: string; repo: string | null; reason: string }[],
+): string[] {
   const bySource = new Map<string, { repos: Set<string>; reason: string }>();
   for (const gap of gaps) {
-    const entry = bySource.get(gap.source) ?? { repos: new Set<string>(), reason: gap.reason };
+    const entry = bySource.get(gap.withholds) ?? { repos: new Set<string>(), reason: gap.reason };
     if (gap.repo) entry.repos.add(gap.repo);
-    bySource.set(gap.source, entry);
+    bySource.set(gap.withholds, entry);
   }
   return [...bySource].map(
     ([source, { repos, reason }]) =>

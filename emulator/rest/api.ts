@@ -73,11 +73,15 @@ export class RestApi {
     );
     add(
       `${repo}/branches/(.+)/protection`,
-      this.inRepo((r, [branch = '']) => this.protection(r, branch)),
+      this.inRepo((r, [branch = ''], request) => this.protection(r, branch, request)),
     );
     add(
       `${repo}/rules/branches/(.+)`,
-      this.inRepo((r, [branch = '']) => this.branchRules(r, branch)),
+      this.inRepo((r, [branch = ''], request) => this.branchRules(r, branch, request)),
+    );
+    add(
+      `${repo}/branches/(.+)`,
+      this.inRepo((r, [branch = '']) => this.branch(r, branch)),
     );
     add(
       `${repo}/rulesets/rule-suites`,
@@ -202,8 +206,10 @@ export class RestApi {
     return this.paged(request, users, (user) => this.shapes.simpleUser(user.login));
   }
 
-  private protection(repo: RepoView, branch: string): RestResponse {
+  private protection(repo: RepoView, branch: string, request: RestRequest): RestResponse {
     if (!(branch in repo.repo.branches)) return notFound('Branch not found');
+    // GitHub hides protection from a token without admin rights behind a plain 404.
+    if (repo.repo.admins && !repo.repo.admins.includes(request.viewerLogin)) return notFound();
     const protection = repo.repo.protection;
     if (!protection || branch !== repo.repo.defaultBranch) return notFound('Branch not protected');
     const url = `${this.baseUrl}/repos/${repo.fullName}/branches/${branch}/protection`;
@@ -260,7 +266,43 @@ export class RestApi {
     return include.some(matches) && !ruleset.exclude.some(matches);
   }
 
-  private branchRules(repo: RepoView, branch: string): RestResponse {
+  /** `GET /repos/{o}/{r}/branches/{b}`: readable with read access; `protected` shows what protection hides. */
+  private branch(repo: RepoView, branch: string): RestResponse {
+    const sha = repo.repo.branches[branch];
+    if (sha === undefined) return notFound('Branch not found');
+    const classic = repo.repo.protection !== null && branch === repo.repo.defaultBranch;
+    const ruled = repo.repo.rulesets.some(
+      (ruleset) => ruleset.enforcement === 'active' && this.rulesetApplies(repo, ruleset, branch),
+    );
+    const url = `${this.baseUrl}/repos/${repo.fullName}/branches/${branch}`;
+    return {
+      status: 200,
+      body: {
+        name: branch,
+        commit: { sha, url: `${this.baseUrl}/repos/${repo.fullName}/commits/${sha}` },
+        _links: { self: url, html: `https://github.com/${repo.fullName}/tree/${branch}` },
+        protected: classic || ruled,
+        protection: {
+          enabled: classic || ruled,
+          required_status_checks: {
+            enforcement_level: !classic
+              ? 'off'
+              : repo.repo.protection?.enforceAdmins
+                ? 'everyone'
+                : 'non_admins',
+            contexts: classic ? (repo.repo.protection?.requiredStatusChecks ?? []) : [],
+            checks: (classic ? (repo.repo.protection?.requiredStatusChecks ?? []) : []).map((context) => ({
+              context,
+              app_id: null,
+            })),
+          },
+        },
+        protection_url: `${url}/protection`,
+      },
+    };
+  }
+
+  private branchRules(repo: RepoView, branch: string, request: RestRequest): RestResponse {
     const rules = repo.repo.rulesets
       .filter((ruleset) => ruleset.enforcement === 'active' && this.rulesetApplies(repo, ruleset, branch))
       .flatMap((ruleset) =>
@@ -271,7 +313,7 @@ export class RestApi {
           ruleset_id: ruleset.id,
         })),
       );
-    return { status: 200, body: rules };
+    return this.paged(request, rules, (rule) => rule);
   }
 
   private rulesets(repo: RepoView, request: RestRequest): RestResponse {
@@ -401,7 +443,8 @@ export class RestApi {
 
   private activity(repo: RepoView, request: RestRequest): RestResponse {
     const q = request.query;
-    const since = this.reachBack(q.get('time_period'), oneMonthBefore(this.view.nowMs), 'month');
+    // `time_period` reaches as far as it says, a year at most (day, week, month, quarter, year).
+    const since = this.reachBack(q.get('time_period'), this.view.nowMs - 365 * DAY_MS, 'month');
     if (typeof since !== 'number') return since;
     const ref = q.get('ref');
     const fullRef = ref === null ? null : ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;

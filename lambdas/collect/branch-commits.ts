@@ -17,7 +17,7 @@ import {
   shareOfCost,
   storeEvidence,
 } from './context.ts';
-import { oneMonthBefore } from './overrides.ts';
+import { oneYearBefore } from './overrides.ts';
 
 /**
  * Every commit on the default branch whose commit date falls in the window, with the merged
@@ -35,9 +35,14 @@ export interface CollectBranchCommitsResult {
   readonly directPushes: number;
 }
 
-/** Repository activity reaches back one month from now, as on github.com (same edge as overrides). */
+/**
+ * Repository activity is asked for the longest period GitHub's API offers: `time_period` is one
+ * of day, week, month, quarter, year (GitHub's OpenAPI description of
+ * `GET /repos/{owner}/{repo}/activity`), so a year back from now.
+ */
+export const ACTIVITY_TIME_PERIOD = 'year';
 export function activityReachStart(now: Date): Date {
-  return new Date(oneMonthBefore(now));
+  return new Date(oneYearBefore(now));
 }
 
 export async function collectBranchCommits(
@@ -54,11 +59,15 @@ export async function collectBranchCommits(
 
   if (Date.parse(window.from) < reachStart.getTime()) {
     ctx.recordGap({
-      source: 'activity',
+      withholds: 'repository-activity',
       repo: repo.fullName,
+      window: {
+        from: window.from,
+        to: new Date(Math.min(reachStart.getTime(), Date.parse(window.to))).toISOString(),
+      },
       reason:
         `repository activity reaches back to ${reachStart.toISOString()} only; default-branch commits ` +
-        `before then carry no push/merge event (collect at least monthly)`,
+        `before then carry no push/merge event (collect at least yearly)`,
     });
   }
 
@@ -93,7 +102,7 @@ export async function collectBranchCommits(
           owner: repo.owner,
           repo: repo.name,
           ref,
-          time_period: 'month',
+          time_period: ACTIVITY_TIME_PERIOD,
           direction: 'asc',
           per_page: 100,
         }),
@@ -101,8 +110,9 @@ export async function collectBranchCommits(
     } catch (error) {
       if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
       ctx.recordGap({
-        source: 'activity',
+        withholds: 'repository-activity',
         repo: repo.fullName,
+        window: { from: window.from, to: window.to },
         reason: `repository activity could not be read: ${error.message}`,
       });
     }
@@ -122,7 +132,7 @@ export async function collectBranchCommits(
     since: window.from,
     until,
     ref,
-    activity: activityReaches ? { time_period: 'month', direction: 'asc', per_page: 100 } : null,
+    activity: activityReaches ? { time_period: ACTIVITY_TIME_PERIOD, direction: 'asc', per_page: 100 } : null,
   };
   let written = 0;
   let directPushes = 0;

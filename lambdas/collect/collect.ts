@@ -3,6 +3,7 @@ import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
+import { WITHHELD_BY_KIND } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { TOOL_ID } from '../version.ts';
 import { collectBranchCommits } from './branch-commits.ts';
@@ -11,6 +12,7 @@ import {
   type CollectContext,
   type CollectKind,
   type CollectProgress,
+  type KeptRicher,
   provenanceOf,
   type RepoRef,
   storeEvidence,
@@ -18,7 +20,7 @@ import {
 import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
-import { collectOverrides } from './overrides.ts';
+import { collectOverrides, type OrganisationAuditLog, readOrganisationAuditLog } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
 import { resolveRepositories } from './repositories.ts';
@@ -110,16 +112,44 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
   const errors: CollectionError[] = [];
   const progress = deps.progress ?? (() => {});
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
+  const keptRicher: KeptRicher[] = [];
+  ctx.noteKeptRicher = (attempt) => keptRicher.push(attempt);
+  // The audit log is read once for the organisation and the run, not once per repository.
+  let auditLog: OrganisationAuditLog | undefined;
+  if (kinds.includes('overrides')) {
+    try {
+      auditLog = await readOrganisationAuditLog(ctx, deps.org, request.window);
+    } catch (error) {
+      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
+      auditLog = null;
+      errors.push({
+        repo: null,
+        source: 'overrides',
+        message: `overrides: audit log: ${describeError(error)}`,
+      });
+      ctx.recordGap({
+        withholds: 'audit-log',
+        repo: null,
+        window: { from: request.window.from, to: request.window.to },
+        reason: `the audit log could not be read: ${describeError(error)}`,
+      });
+    }
+  }
 
   for (const [i, repo] of repos.entries()) {
     progress({ type: 'repo-started', repo: repo.fullName, index: i, total: repos.length });
     try {
-      const result = await collectRepositoryWith(ctx, counts, repo, { ...request, kinds });
+      const result = await collectRepositoryWith(ctx, counts, repo, {
+        ...request,
+        kinds,
+        ...(auditLog !== undefined ? { auditLog } : {}),
+      });
       errors.push(...result.errors);
       progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: repo.fullName, source: 'repository', message: describeError(error) });
+      for (const kind of kinds) recordCollectorFailure(ctx, kind, repo.fullName, request.window, error);
       progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
     }
   }
@@ -129,6 +159,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
       errors.push({ repo: null, source: 'teams', message: `teams: ${describeError(error)}` });
+      recordCollectorFailure(ctx, 'teams', null, request.window, error);
     }
   }
 
@@ -172,11 +203,13 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       window: { from: request.window.from, to: request.window.to },
       repos: repos.map((repo) => repo.fullName),
       status,
+      kinds,
       startedAt,
       finishedAt,
       counts: flatCounts,
       gaps,
       errors: errors.map(({ repo, message }) => ({ repo, message })),
+      ...(keptRicher.length > 0 ? { keptRicher } : {}),
       apiCost,
     },
   });
@@ -227,7 +260,7 @@ async function collectRepositoryWith(
   ctx: CollectContext,
   counts: KindCounts,
   repo: RepoRef,
-  request: CollectRequest & { kinds: CollectKind[] },
+  request: CollectRequest & { kinds: CollectKind[]; auditLog?: OrganisationAuditLog },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
   const errors: CollectionError[] = [];
   const window = request.window;
@@ -242,6 +275,7 @@ async function collectRepositoryWith(
       if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
         throw error;
       errors.push({ repo: repo.fullName, source: kind, message: `${kind}: ${describeError(error)}` });
+      recordCollectorFailure(ctx, kind, repo.fullName, window, error);
     }
     const after = totalsOf(counts);
     ctx.progress({
@@ -283,7 +317,9 @@ async function collectRepositoryWith(
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));
   await run('deployments', () => collectDeployments(ctx, repo, window));
-  await run('overrides', () => collectOverrides(ctx, repo, window));
+  await run('overrides', () =>
+    collectOverrides(ctx, repo, window, request.auditLog !== undefined ? { auditLog: request.auditLog } : {}),
+  );
   await run('protection', () => snapshotBranchProtection(ctx, repo, ctx.clock().toISOString().slice(0, 10)));
   return { repo: repo.fullName, errors };
 }
@@ -293,7 +329,7 @@ function makeContext(
   tokenIdentity: string,
   counts: KindCounts,
   gaps: Gap[],
-): CollectContext {
+): CollectContext & { noteKeptRicher?: (attempt: KeptRicher) => void } {
   const progress = deps.progress ?? (() => {});
   return {
     store: deps.store,
@@ -303,7 +339,8 @@ function makeContext(
     clock: deps.clock,
     toolVersion: TOOL_ID,
     tokenIdentity,
-    recordGap(gap) {
+    recordGap(input) {
+      const gap: Gap = { ...input, window: input.window ?? null };
       gaps.push(gap);
       progress({ type: 'gap', gap });
     },
@@ -315,6 +352,28 @@ function makeContext(
     },
     progress,
   };
+}
+
+/**
+ * A kind that failed for a repository withholds its evidence for the whole window: recorded as
+ * typed gaps, so the rules that read that evidence answer unknown rather than not applicable.
+ */
+function recordCollectorFailure(
+  ctx: CollectContext,
+  kind: CollectKind,
+  repo: string | null,
+  window: Pick<Window, 'from' | 'to'>,
+  error: unknown,
+): void {
+  if (kind === 'teams' && repo !== null) return;
+  for (const withholds of WITHHELD_BY_KIND[kind]) {
+    ctx.recordGap({
+      withholds,
+      repo,
+      window: { from: window.from, to: window.to },
+      reason: `the ${kind} collection failed: ${describeError(error)}`,
+    });
+  }
 }
 
 function totalsOf(counts: KindCounts): { written: number; unchanged: number } {

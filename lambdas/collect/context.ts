@@ -2,6 +2,7 @@ import type { GitHubClient, GitHubCost } from '../adapters/github/client.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { DocumentKind, EvidenceDocument, Gap, Provenance } from '../evidence/documents.ts';
 import { EVIDENCE_SCHEMA } from '../evidence/documents.ts';
+import type { GapInput } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { type RecordedEvidence, recordEvidence } from '../evidence/record.ts';
 
@@ -30,6 +31,15 @@ export interface RepoRef {
   readonly defaultBranch: string;
 }
 
+/** A re-reading that was poorer than the stored version (see evidence/richer.ts). */
+export interface KeptRicher {
+  readonly kind: DocumentKind;
+  readonly repo: string;
+  readonly itemId: string;
+  /** What the new reading lacked, e.g. `no repository-activity event`. */
+  readonly lacks: string;
+}
+
 export type CollectProgress =
   | { readonly type: 'repo-started'; readonly repo: string; readonly index: number; readonly total: number }
   | { readonly type: 'kind-started'; readonly repo: string; readonly kind: CollectKind }
@@ -56,9 +66,11 @@ export interface CollectContext {
   /** `login` or `app/<slug>`, resolved once per run. */
   readonly tokenIdentity: string;
   /** A source that could not be read (plan, permission, retention): reported, never silent. */
-  recordGap(gap: Gap): void;
+  recordGap(gap: GapInput): void;
   /** One evidence document stored (`written`) or found unchanged, per evidence kind. */
   count(kind: DocumentKind, written: boolean): void;
+  /** A re-reading poorer than the stored version: kept out, recorded in the run. */
+  noteKeptRicher?(attempt: KeptRicher): void;
   progress(event: CollectProgress): void;
 }
 
@@ -137,5 +149,13 @@ export async function storeEvidence<K extends DocumentKind>(
   };
   const recorded = await recordEvidence(ctx.store, ctx.index, doc);
   ctx.count(fields.kind, recorded.written);
+  if (recorded.keptRicher !== undefined) {
+    ctx.noteKeptRicher?.({
+      kind: fields.kind,
+      repo: fields.repo,
+      itemId: fields.itemId,
+      lacks: recorded.keptRicher,
+    });
+  }
   return recorded;
 }

@@ -12,6 +12,7 @@ import {
   type WorkflowRunSummary,
   workflowRunIdFromUrl,
 } from '../adapters/github/parse-deployments.ts';
+import { DEFAULT_PIPELINE_LOOKBACK_DAYS, settleTimeOf } from '../core/settle.ts';
 import type { Window } from '../core/window.ts';
 import type { DeploymentData } from '../evidence/documents.ts';
 import {
@@ -34,11 +35,12 @@ import {
  */
 
 /**
- * Deployments created this long before the window are collected again: a deployment started
- * just before the window can fail or be rolled back inside it, and the ROLLBACK control needs
- * the previous good deployment. Unchanged ones cost a read and write nothing.
+ * Deployments created this long before the window are read too: the staging and canary runs of
+ * an early production deployment (controls.md: up to 14 days back), and the previous good
+ * deployment ROLLBACK needs. Ones already stored with a final status cost no request beyond
+ * the listing page.
  */
-export const DEPLOYMENT_LOOKBACK_MS = 2 * 24 * 60 * 60 * 1000;
+export const DEPLOYMENT_LOOKBACK_MS = DEFAULT_PIPELINE_LOOKBACK_DAYS * 24 * 60 * 60 * 1000;
 
 const PAGE_SIZE = 100;
 const DEPLOYMENTS_ROUTE = 'GET /repos/{owner}/{repo}/deployments';
@@ -71,7 +73,9 @@ export async function collectDeployments(
   const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
   checkWindow(window, ctx.clock());
   const collectFrom = Date.parse(window.from) - DEPLOYMENT_LOOKBACK_MS;
-  const collectTo = Date.parse(window.to);
+  // Past the window up to its settle time (or now, if sooner): a change merged on the 31st and
+  // deployed on the 1st is shipped by that deployment.
+  const collectTo = Math.min(Date.parse(settleTimeOf(window)), ctx.clock().getTime() + 1);
 
   const runs = new Map<number, Promise<WorkflowRunEvidence>>();
   const settledIds = await settledDeployments(ctx, target.fullName, collectFrom, collectTo);
@@ -99,7 +103,7 @@ export async function collectDeployments(
         if (run?.kind === 'found') workflowRun = { ...run.run, jobs: run.jobs };
         else if (run?.kind === 'unreadable') {
           ctx.recordGap({
-            source: 'workflow-runs',
+            withholds: 'workflow-runs',
             repo: target.fullName,
             reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
           });
@@ -141,7 +145,7 @@ export async function collectDeployments(
     // A credential without read access to deployments is a gap in the evidence, not a crash.
     if (!(error instanceof GitHubForbiddenError)) throw error;
     ctx.recordGap({
-      source: 'deployments',
+      withholds: 'deployments',
       repo: target.fullName,
       reason: `deployments could not be read (${error.message}); ${deployments} were stored before the refusal`,
     });

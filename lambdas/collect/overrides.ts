@@ -73,10 +73,19 @@ export function oneMonthBefore(now: Date): number {
   return Math.max(sameDay, now.getTime() - 30 * DAY_MS);
 }
 
+/** One calendar year before `now`: how far repository activity reaches with `time_period=year`. */
+export function oneYearBefore(now: Date): number {
+  const date = new Date(now.getTime());
+  date.setUTCFullYear(date.getUTCFullYear() - 1);
+  return date.getTime();
+}
+
 export async function collectOverrides(
   ctx: CollectContext,
   repo: string | RepoRef,
   window: Pick<Window, 'from' | 'to'>,
+  /** The run's one reading of the audit log; absent: this repository's entries are read here. */
+  options: { readonly auditLog?: OrganisationAuditLog } = {},
 ): Promise<CollectOverridesResult> {
   const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
   const now = ctx.clock();
@@ -96,9 +105,12 @@ export async function collectOverrides(
   const requests = new Set<string>(typeof repo === 'string' ? [REPO_ROUTE] : []);
   const parameters: Record<string, unknown> = { owner: target.owner, repo: target.name, ref };
 
-  const auditLog = await readAuditLog(ctx, target, from, to, now);
+  const orgWide = options.auditLog !== undefined;
+  const auditLog = orgWide
+    ? (options.auditLog ?? undefined)
+    : await readAuditLogEntries(ctx, target.owner, target.fullName, from, to, now);
   if (auditLog) {
-    sightings.push(...auditLog.sightings);
+    sightings.push(...auditLogSightings(ctx, target, auditLog, orgWide));
     requests.add(AUDIT_LOG_ROUTE);
     parameters.auditLogPhrase = auditLog.phrase;
   }
@@ -108,7 +120,7 @@ export async function collectOverrides(
     sightings.push(...ruleSuites);
     requests.add(RULE_SUITES_ROUTE).add(RULE_SUITE_ROUTE);
   }
-  const activity = await readActivity(ctx, target, ref, from, to, monthReach);
+  const activity = await readActivity(ctx, target, ref, from, to, oneYearBefore(now));
   if (activity) {
     sightings.push(...activity);
     requests.add(ACTIVITY_ROUTE);
@@ -161,18 +173,48 @@ function unavailable(error: unknown): error is GitHubNotFoundError | GitHubForbi
   return error instanceof GitHubNotFoundError || error instanceof GitHubForbiddenError;
 }
 
-async function readAuditLog(
+/**
+ * The organisation audit log as read once for a collection run: the entries of the actions the
+ * controls need, for every repository. `null`: not readable (the gaps are recorded, org-wide).
+ */
+export type OrganisationAuditLog = { readonly entries: readonly unknown[]; readonly phrase: string } | null;
+
+/**
+ * Read the audit log once per organisation and run (its rate limit is far below the REST one),
+ * paged, filtered by phrase to `protected_branch.policy_override` in the window; each repository
+ * then takes its own entries from this one reading.
+ */
+export async function readOrganisationAuditLog(
   ctx: CollectContext,
-  target: RepoName,
+  org: string,
+  window: Pick<Window, 'from' | 'to'>,
+): Promise<OrganisationAuditLog> {
+  const reading = await readAuditLogEntries(
+    ctx,
+    org,
+    null,
+    Date.parse(window.from),
+    Date.parse(window.to),
+    ctx.clock(),
+  );
+  return reading ?? null;
+}
+
+async function readAuditLogEntries(
+  ctx: CollectContext,
+  org: string,
+  /** `org/name` to ask for one repository's entries; null for the whole organisation. */
+  repo: string | null,
   from: number,
   to: number,
   now: Date,
-): Promise<{ sightings: OverrideSighting[]; phrase: string } | undefined> {
+): Promise<{ entries: unknown[]; phrase: string } | undefined> {
   const reach = now.getTime() - AUDIT_LOG_REACH_MS;
   if (to <= reach) {
     ctx.recordGap({
-      source: 'audit-log',
-      repo: target.fullName,
+      withholds: 'audit-log',
+      repo,
+      window: { from: iso(from), to: iso(to) },
       reason: `the audit log reaches back 180 days (to ${iso(reach)}); the window ends before that, so its overrides cannot be read`,
     });
     return undefined;
@@ -180,40 +222,49 @@ async function readAuditLog(
   const start = Math.max(from, reach);
   if (from < reach) {
     ctx.recordGap({
-      source: 'audit-log',
-      repo: target.fullName,
+      withholds: 'audit-log',
+      repo,
+      window: { from: iso(from), to: iso(reach) },
       reason: `the audit log reaches back 180 days (to ${iso(reach)}); overrides between ${iso(from)} and then cannot be read`,
     });
   }
   // `created:` bounds are inclusive and to the second; the window is half-open, so the upper
   // bound is the second before `to`. Results are filtered to the exact window afterwards.
-  const phrase = `action:protected_branch.policy_override repo:${target.fullName} created:${searchTime(start)}..${searchTime(to - 1)}`;
+  const phrase =
+    `action:protected_branch.policy_override${repo ? ` repo:${repo}` : ''} ` +
+    `created:${searchTime(start)}..${searchTime(to - 1)}`;
   try {
-    const entries = await ctx.github.paginate<unknown>(AUDIT_LOG_ROUTE, {
-      org: target.owner,
-      phrase,
-      per_page: PAGE_SIZE,
-    });
-    const parsed = parseAuditLogOverrides(entries, target.fullName);
-    const repoSightings = parsed.sightings;
-    if (parsed.unattributable.length > 0) {
-      const ids = parsed.unattributable.map((u) => u.documentId ?? u.at ?? '?').join(', ');
-      ctx.recordGap({
-        source: 'audit-log',
-        repo: target.fullName,
-        reason: `${parsed.unattributable.length} protected_branch.policy_override event(s) name no commit (after SHA) and cannot be tied to a change: ${ids}`,
-      });
-    }
-    return { sightings: repoSightings, phrase };
+    const entries = await ctx.github.paginate<unknown>(AUDIT_LOG_ROUTE, { org, phrase, per_page: PAGE_SIZE });
+    return { entries, phrase };
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'audit-log',
-      repo: target.fullName,
+      withholds: 'audit-log',
+      repo,
+      window: { from: iso(from), to: iso(to) },
       reason: `the organisation audit log could not be read (${error.message}); it needs GitHub Enterprise Cloud and an organisation owner's audit-log read permission`,
     });
     return undefined;
   }
+}
+
+/** One repository's override sightings out of an audit-log reading. */
+function auditLogSightings(
+  ctx: CollectContext,
+  target: RepoName,
+  reading: { entries: readonly unknown[] },
+  orgWide: boolean,
+): OverrideSighting[] {
+  const parsed = parseAuditLogOverrides(reading.entries, target.fullName, { requireRepo: orgWide });
+  if (parsed.unattributable.length > 0) {
+    const ids = parsed.unattributable.map((u) => u.documentId ?? u.at ?? '?').join(', ');
+    ctx.recordGap({
+      withholds: 'audit-log',
+      repo: target.fullName,
+      reason: `${parsed.unattributable.length} protected_branch.policy_override event(s) name no commit (after SHA) and cannot be tied to a change: ${ids}`,
+    });
+  }
+  return parsed.sightings;
 }
 
 async function readRuleSuites(
@@ -245,8 +296,9 @@ async function readRuleSuites(
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'rule-suites',
+      withholds: 'rule-suites',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `rule suites could not be read (${error.message}); ruleset bypasses of the window are unknown`,
     });
     return undefined;
@@ -285,14 +337,17 @@ async function readActivity(
       owner: target.owner,
       repo: target.name,
       ref,
+      // The longest period GitHub offers (day, week, month, quarter, year).
+      time_period: 'year',
       per_page: PAGE_SIZE,
     });
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;
     ctx.recordGap({
-      source: 'activity',
+      withholds: 'repository-activity',
       repo: target.fullName,
+      window: { from: iso(from), to: iso(to) },
       reason: `repository activity could not be read (${error.message}); direct pushes of the window are unknown`,
     });
     return undefined;
@@ -311,20 +366,26 @@ function reportReach(
   to: number,
   reach: number,
 ): boolean {
-  const what = source === 'rule-suites' ? 'rule suites reach' : 'repository activity reaches';
+  const what =
+    source === 'rule-suites'
+      ? 'rule suites reach back one month'
+      : 'repository activity reaches back one year';
+  const withholds = source === 'rule-suites' ? 'rule-suites' : 'repository-activity';
   if (to <= reach) {
     ctx.recordGap({
-      source,
+      withholds,
       repo: target.fullName,
-      reason: `${what} back one month (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
+      window: { from: iso(from), to: iso(to) },
+      reason: `${what} (to ${iso(reach)}); the window ends before that and cannot be read — collect at least monthly`,
     });
     return false;
   }
   if (from < reach) {
     ctx.recordGap({
-      source,
+      withholds,
       repo: target.fullName,
-      reason: `${what} back one month (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
+      window: { from: iso(from), to: iso(reach) },
+      reason: `${what} (to ${iso(reach)}); events between ${iso(from)} and then cannot be read`,
     });
   }
   return true;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
 import {
   parseBranchRules,
@@ -19,6 +20,10 @@ import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEviden
 export const PROTECTION_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}/protection';
 export const BRANCH_RULES_ROUTE = 'GET /repos/{owner}/{repo}/rules/branches/{branch}';
 export const RULESET_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/{ruleset_id}';
+export const BRANCH_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}';
+
+/** The part of `GET /repos/{o}/{r}/branches/{b}` that tells protection hidden from the token apart from none. */
+const branchSchema = z.object({ name: z.string(), protected: z.boolean() });
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -37,10 +42,22 @@ export async function snapshotBranchProtection(
     protection = parseClassicProtection((await ctx.github.rest<unknown>(PROTECTION_ROUTE, params)).data);
   } catch (error) {
     if (error instanceof GitHubNotFoundError) {
-      protection = null; // GitHub answers 404 "Branch not protected".
+      // GitHub answers 404 both for "Branch not protected" and to a token without admin rights:
+      // the branch itself, readable with read access, tells the two apart.
+      const branch = branchSchema.parse((await ctx.github.rest<unknown>(BRANCH_ROUTE, params)).data);
+      if (branch.protected) {
+        ctx.recordGap({
+          withholds: 'branch-protection',
+          repo: repo.fullName,
+          reason:
+            `branch protection of ${repo.defaultBranch} answered 404 although GitHub reports the branch protected: ` +
+            'the token lacks admin rights, so the required checks and signing rules are not known',
+        });
+      }
+      protection = null;
     } else if (error instanceof GitHubForbiddenError) {
       // Private repositories on the free plan, or a token without administration:read.
-      ctx.recordGap({ source: 'branch-protection', repo: repo.fullName, reason: error.message });
+      ctx.recordGap({ withholds: 'branch-protection', repo: repo.fullName, reason: error.message });
       return undefined;
     } else {
       throw error;
@@ -49,7 +66,10 @@ export async function snapshotBranchProtection(
 
   let rulesets: BranchProtectionData['rulesets'] = [];
   try {
-    const rules = parseBranchRules((await ctx.github.rest<unknown>(BRANCH_RULES_ROUTE, params)).data);
+    // Every page: a branch under several rulesets can have more rules than one page holds.
+    const rules = parseBranchRules(
+      await ctx.github.paginate<unknown>(BRANCH_RULES_ROUTE, { ...params, per_page: 100 }),
+    );
     const details = new Map<number, RulesetSummary>();
     for (const id of new Set(rules.map((rule) => rule.ruleset_id))) {
       try {
@@ -63,7 +83,7 @@ export async function snapshotBranchProtection(
         // An organisation ruleset is not readable through the repository route: keep its rules.
         if (!(error instanceof GitHubNotFoundError || error instanceof GitHubForbiddenError)) throw error;
         ctx.recordGap({
-          source: 'rulesets',
+          withholds: 'rulesets',
           repo: repo.fullName,
           reason: `ruleset ${id} applies to ${repo.defaultBranch} but its details could not be read: ${error.message}`,
         });
@@ -72,7 +92,7 @@ export async function snapshotBranchProtection(
     rulesets = rulesetsWithRules(rules, details);
   } catch (error) {
     if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
-    ctx.recordGap({ source: 'rulesets', repo: repo.fullName, reason: error.message });
+    ctx.recordGap({ withholds: 'rulesets', repo: repo.fullName, reason: error.message });
   }
 
   const recorded = await storeEvidence(ctx, {
@@ -82,7 +102,7 @@ export async function snapshotBranchProtection(
     occurredAt: `${day}T00:00:00Z`,
     provenance: provenanceOf(ctx, {
       source: 'github-rest',
-      request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
+      request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
       parameters: params,
       apiCost: costSince(costBefore, ctx.github.cost),
       fetchedAt,

@@ -46,7 +46,7 @@ export async function snapshotTeams(
       if (!(error instanceof GitHubNotFoundError)) throw error;
       missing.push(slug);
       ctx.recordGap({
-        source: 'teams',
+        withholds: 'team-membership',
         repo: null,
         reason: `team "${slug}" does not exist in ${org} (or the credential cannot see it): controls that rely on it cannot pass`,
       });

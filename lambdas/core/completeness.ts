@@ -77,7 +77,7 @@ export function reconcilePopulation(
       differences.push({
         repo,
         ref: repo,
-        note: `no production deployment of ${repo} was recorded in the period; its ${undeployed.length} change(s) were not deployed`,
+        note: `not shipped in the period: no production deployment of ${repo} was recorded up to the settle time ${facts.settleAt}; its ${undeployed.length} change(s) were not deployed`,
       });
       continue;
     }
@@ -87,7 +87,7 @@ export function reconcilePopulation(
       differences.push({
         repo,
         ref: change.prNumber !== null ? `#${change.prNumber}` : shortSha(change.commitSha),
-        note: `${name} (${shortSha(change.commitSha)}) was not deployed to production successfully during the period`,
+        note: `not shipped in the period: ${name} (${shortSha(change.commitSha)}) was not deployed to production successfully by the settle time ${facts.settleAt}`,
       });
     }
   }

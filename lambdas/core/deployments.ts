@@ -57,7 +57,9 @@ export function judgePipeline(
       .filter((time) => Date.parse(time) >= notBefore && Date.parse(time) <= created)
       .sort(compareText)[0];
   const problems: string[] = [];
-  const staging = successIn(parameters.environments.staging, Number.NEGATIVE_INFINITY);
+  // Staging and canary count within the profile's look-back (14 days by default) before production.
+  const lookbackStart = created - parameters.pipelineLookbackDays * 86_400_000;
+  const staging = successIn(parameters.environments.staging, lookbackStart);
   const canary = staging ? successIn(parameters.environments.canary, Date.parse(staging)) : undefined;
   if (!staging)
     problems.push(

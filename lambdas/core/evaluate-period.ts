@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '../evidence/canonical-json.ts';
+import { GAP_FIXES, WITHHELD_TITLES } from '../evidence/gaps.ts';
 import type { RetentionStatus } from '../evidence/ports.ts';
 import type { Change } from './change.ts';
 import { changeEvidence } from './change.ts';
@@ -20,9 +21,12 @@ import {
   type OverrideRow,
   type PackModel,
   type PopulationRow,
+  type UnknownCause,
+  type UnknownSummary,
   type Verdict,
 } from './pack-model.ts';
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
+import { standingGaps } from './period-gaps.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
 import { buildPopulation, compareText, isConfirmedOverride } from './population.ts';
 import {
@@ -71,7 +75,7 @@ export function manifestDigest(entries: readonly ManifestEntry[]): string {
 export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
-  const gaps = collectGaps(evidence);
+  const gaps = standingGaps(evidence);
   const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
   const changes = buildPopulation(evidence, window);
   const controlIds = profileControlIds(profile);
@@ -90,6 +94,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   for (const id of controlIds)
     tallies.set(id, { pass: 0, fail: 0, not_applicable: 0, unknown: 0, exceptions: 0 });
   const emergencies: EmergencyRow[] = [];
+  const unknownTally = new UnknownTally();
   const periodFailures = new Map<keyof PeriodVerdicts, RuleResult>();
 
   for (const change of changes) {
@@ -103,6 +108,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
           ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
           : CONTROL_RULES[id].evaluate(change, context);
       verdicts[id] = judged.verdict;
+      if (judged.verdict === 'unknown') unknownTally.add(id, judged.causes);
       const tally = tallies.get(id)!;
       tally[judged.verdict] += 1;
       if (judged.verdict === 'fail' && requirement === 'required') {
@@ -210,6 +216,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
     metrics: [failureRate.metric],
     completeness: reconcilePopulation(changes, defaultBranchCommits, production, facts, parameters),
     gaps,
+    unknowns: unknownTally.summary(gaps),
     sourcesConsulted: sourcesConsulted(evidence),
     sourcesNotConfigured: [...ENRICHERS_NOT_CONFIGURED],
     retention: retention.summary,
@@ -223,34 +230,68 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   };
 }
 
+/** Unknown verdicts counted per cause and control as the changes are judged. */
+class UnknownTally {
+  private readonly counts = new Map<UnknownCause, Map<string, number>>();
+  private total = 0;
+
+  add(control: string, causes: readonly UnknownCause[] | undefined): void {
+    this.total += 1;
+    for (const cause of causes && causes.length > 0 ? causes : (['not-collected'] as const)) {
+      const perControl = this.counts.get(cause) ?? new Map<string, number>();
+      perControl.set(control, (perControl.get(control) ?? 0) + 1);
+      this.counts.set(cause, perControl);
+    }
+  }
+
+  summary(gaps: readonly GapRow[]): UnknownSummary {
+    const byCause = [...this.counts.entries()]
+      .map(([cause, perControl]) => ({
+        cause,
+        title: cause === 'not-collected' ? NOT_COLLECTED_TITLE : WITHHELD_TITLES[cause],
+        count: [...perControl.values()].reduce((sum, n) => sum + n, 0),
+        controls: Object.fromEntries([...perControl.entries()].sort(([a], [b]) => compareText(a, b))),
+        fix: cause === 'not-collected' ? NOT_COLLECTED_FIX : GAP_FIXES[cause],
+      }))
+      .sort((a, b) => b.count - a.count || compareText(a.cause, b.cause));
+    const causes = new Set<UnknownCause>([
+      ...byCause.map((entry) => entry.cause),
+      ...gaps.map((gap) => gap.withholds),
+    ]);
+    const sourcesToFix = [...causes]
+      .sort(compareText)
+      .map((cause) =>
+        cause === 'not-collected'
+          ? `${NOT_COLLECTED_TITLE}: ${NOT_COLLECTED_FIX}`
+          : `${WITHHELD_TITLES[cause]}${reposOf(gaps, cause)}: ${GAP_FIXES[cause]}`,
+      );
+    return {
+      total: this.total,
+      byCause,
+      fullyEvidenced: this.total === 0 && gaps.length === 0,
+      sourcesToFix,
+    };
+  }
+}
+
+const NOT_COLLECTED_TITLE = 'evidence of a change not in the store (no gap recorded)';
+const NOT_COLLECTED_FIX =
+  'collect the period again (cm01 collect) so every change has its pull request, checks, team and protection snapshots';
+
+function reposOf(gaps: readonly GapRow[], withholds: UnknownCause): string {
+  const repos = [
+    ...new Set(
+      gaps.filter((gap) => gap.withholds === withholds).map((gap) => gap.repo ?? 'all repositories'),
+    ),
+  ].sort();
+  return repos.length > 0 ? ` (${repos.join(', ')})` : '';
+}
+
 /** `required (v1.0) / informational (v1.1)`, or just `required` when all versions agree. */
 function describeRequirement(versions: readonly Profile['versions'][number][], id: ControlId): string {
   const requirements = versions.map((version) => requirementOf(version, id));
   if (new Set(requirements).size <= 1) return requirements[0] ?? 'off';
   return versions.map((version, i) => `${requirements[i]} (${version.version})`).join(' / ');
-}
-
-function collectGaps(evidence: PeriodEvidence): GapRow[] {
-  const seen = new Map<string, GapRow>();
-  for (const run of evidence.runs) {
-    const data = run.doc.data;
-    for (const gap of data.gaps)
-      seen.set(canonicalJson(gap), { source: gap.source, repo: gap.repo, reason: gap.reason });
-    for (const error of data.errors) {
-      const gap: GapRow = {
-        source: data.collector,
-        repo: error.repo,
-        reason: `collector error: ${error.message}`,
-      };
-      seen.set(canonicalJson(gap), gap);
-    }
-  }
-  return [...seen.values()].sort(
-    (a, b) =>
-      compareText(a.source, b.source) ||
-      compareText(a.repo ?? '', b.repo ?? '') ||
-      compareText(a.reason, b.reason),
-  );
 }
 
 function allDocuments(evidence: PeriodEvidence) {

@@ -1,9 +1,11 @@
 import picomatch from 'picomatch';
+import { type Gap, type GapWindow, gapOverlaps, type WithheldEvidence } from '../evidence/gaps.ts';
 import type { Change } from './change.ts';
-import type { EvidenceRef, GapRow } from './pack-model.ts';
+import type { EvidenceRef } from './pack-model.ts';
 import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 import type { ProfileParameters, TeamReference } from './profile.ts';
+import { settleTimeOf } from './settle.ts';
 import type { Window } from './window.ts';
 import { inWindow } from './window.ts';
 
@@ -14,10 +16,12 @@ import { inWindow } from './window.ts';
  */
 export interface PeriodFacts {
   readonly window: Pick<Window, 'from' | 'to'>;
+  /** Production deployments up to this moment ship the period's changes (see core/settle.ts). */
+  readonly settleAt: string;
   /** Members of a team as of `atIso`; undefined when the team's membership was never snapshotted. */
   teamAt(reference: TeamReference, atIso: string): TeamMembers | undefined;
-  /** The branch-protection snapshot of a repository nearest `atIso`. */
-  protectionAt(repo: string, atIso: string): EvidenceItem<'branch-protection'> | undefined;
+  /** The branch-protection snapshot of a repository as of `atIso` (see `snapshotAt`). */
+  protectionAt(repo: string, atIso: string): SnapshotChoice<'branch-protection'> | undefined;
   /** Every loaded deployment of a repository (any environment), oldest first. */
   deploymentsOf(repo: string): readonly EvidenceItem<'deployment'>[];
   /** Every loaded deployment of one SHA in a repository (any environment), oldest first. */
@@ -26,10 +30,11 @@ export interface PeriodFacts {
   contains(repo: string, descendant: string, ancestor: string): boolean;
   /** Whether the collected default-branch history of the repository holds this SHA. */
   onDefaultBranch(repo: string, sha: string): boolean;
-  /** A recorded gap of one of these sources for this repository (or for the whole organisation). */
-  gapFor(repo: string, sources: readonly string[]): GapRow | undefined;
-  /** A recorded gap of one of these sources for any repository. */
-  anyGap(sources: readonly string[]): GapRow | undefined;
+  /**
+   * Standing gaps withholding one of these kinds of evidence for this repository (or for the
+   * whole organisation; `null`: any repository) that cover some of `during` (default: any time).
+   */
+  gapsFor(withholds: readonly WithheldEvidence[], repo: string | null, during?: GapWindow): readonly Gap[];
   isCdkRepository(repo: string): boolean;
 }
 
@@ -39,14 +44,22 @@ export interface TeamMembers {
   readonly description: string;
   /** The snapshot it came from; absent for a list written in the profile. */
   readonly ref?: EvidenceRef;
+  /** True when no snapshot precedes the moment asked about and a later one stands in. */
+  readonly takenAfter?: boolean;
 }
+
+/** A snapshot chosen for a moment, and whether it was taken after that moment (none before it). */
+export type SnapshotChoice<K extends 'branch-protection' | 'team-membership'> = EvidenceItem<K> & {
+  readonly takenAfter: boolean;
+};
 
 export function buildPeriodFacts(
   evidence: PeriodEvidence,
   window: Pick<Window, 'from' | 'to'>,
-  gaps: readonly GapRow[],
+  gaps: readonly Gap[],
   /** Repository names (`name` or `org/name` globs) the profile declares CDK repositories. */
   cdkRepositories: readonly string[],
+  settleAt: string = settleTimeOf(window),
 ): PeriodFacts {
   const teamSnapshots = groupBy(evidence.teams, (item) => item.doc.data.team);
   const protectionSnapshots = groupBy(evidence.branchProtection, (item) => item.doc.repo);
@@ -103,20 +116,24 @@ export function buildPeriodFacts(
 
   return {
     window,
+    settleAt,
     teamAt(reference, atIso) {
       if (typeof reference !== 'string') {
         return { members: new Set(reference.logins), description: 'the list in the profile' };
       }
-      const snapshot = nearest(teamSnapshots.get(reference), atIso);
+      const snapshot = snapshotAt(teamSnapshots.get(reference), atIso);
       if (!snapshot) return undefined;
       return {
         members: new Set(snapshot.doc.data.members),
-        description: `team ${reference} (membership snapshot of ${snapshot.doc.occurredAt})`,
+        description: snapshot.takenAfter
+          ? `team ${reference} (membership as of ${snapshot.doc.occurredAt}, after the merge: no earlier snapshot)`
+          : `team ${reference} (membership snapshot of ${snapshot.doc.occurredAt})`,
         ref: snapshot.ref,
+        takenAfter: snapshot.takenAfter,
       };
     },
     protectionAt(repo, atIso) {
-      return nearest(protectionSnapshots.get(repo), atIso);
+      return snapshotAt(protectionSnapshots.get(repo), atIso);
     },
     deploymentsOf(repo) {
       return deployments.get(repo) ?? [];
@@ -135,11 +152,13 @@ export function buildPeriodFacts(
     onDefaultBranch(repo, sha) {
       return parents.get(repo)?.has(sha) ?? false;
     },
-    gapFor(repo, sources) {
-      return gaps.find((gap) => sources.includes(gap.source) && (gap.repo === null || gap.repo === repo));
-    },
-    anyGap(sources) {
-      return gaps.find((gap) => sources.includes(gap.source));
+    gapsFor(withholds, repo, during) {
+      return gaps.filter(
+        (gap) =>
+          withholds.includes(gap.withholds) &&
+          (repo === null || gap.repo === null || gap.repo === repo) &&
+          gapOverlaps(gap, during),
+      );
     },
     isCdkRepository(repo) {
       return cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo);
@@ -183,18 +202,23 @@ function firstParentLines(
   return placed;
 }
 
-/** The latest snapshot taken at or before `atIso`, else the earliest one after it. */
-function nearest<T extends { readonly doc: { readonly occurredAt: string } }>(
+/**
+ * The one snapshot-selection rule, for team membership and branch protection alike: the latest
+ * snapshot taken at or before `atIso`; when none precedes it, the earliest one after, marked
+ * `takenAfter` so the verdict's reason says so (controls.md "Approvals").
+ */
+export function snapshotAt<T extends { readonly doc: { readonly occurredAt: string } }>(
   sorted: readonly T[] | undefined,
   atIso: string,
-): T | undefined {
+): (T & { readonly takenAfter: boolean }) | undefined {
   if (!sorted || sorted.length === 0) return undefined;
   const at = Date.parse(atIso);
   let chosen: T | undefined;
   for (const item of sorted) {
     if (Date.parse(item.doc.occurredAt) <= at) chosen = item;
   }
-  return chosen ?? sorted[0];
+  if (chosen) return { ...chosen, takenAfter: false };
+  return { ...sorted[0]!, takenAfter: true };
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
@@ -216,13 +240,20 @@ export interface ShippingDeployments {
   readonly shipped: EvidenceItem<'deployment'> | undefined;
 }
 
+/**
+ * The production environment by name; another environment GitHub flags `production_environment`
+ * counts too, except the staging and canary stages: a canary flagged production is still the
+ * canary (controls.md "Deployments at the edges").
+ */
 export function isProductionDeployment(
   item: EvidenceItem<'deployment'>,
   parameters: ProfileParameters,
 ): boolean {
-  return (
-    item.doc.data.productionEnvironment || item.doc.data.environment === parameters.environments.production
-  );
+  const { environment, productionEnvironment } = item.doc.data;
+  const { staging, canary, production } = parameters.environments;
+  if (environment === production) return true;
+  if (environment === staging || environment === canary) return false;
+  return productionEnvironment;
 }
 
 export function firstStatusTime(
@@ -256,7 +287,7 @@ export function shippingDeployments(
   const found = findShippingDeployments(
     change,
     facts,
-    productionTimeline(facts, parameters, change.repo, 'window'),
+    productionTimeline(facts, parameters, change.repo, 'shipping'),
   );
   perChange.set(change, found);
   return found;
@@ -268,7 +299,10 @@ const shippingCache = new WeakMap<
 >();
 const timelineCache = new WeakMap<PeriodFacts, WeakMap<ProfileParameters, Map<string, ProductionTimeline>>>();
 
-/** Production deployments of one repository (in the window, or all loaded), oldest first, with parsed times. */
+/**
+ * Production deployments of one repository, oldest first, with parsed times: created in the
+ * window, from the window's start to its settle time (`shipping`), or all loaded.
+ */
 export interface ProductionTimeline {
   readonly items: readonly EvidenceItem<'deployment'>[];
   readonly times: readonly number[];
@@ -278,7 +312,7 @@ export function productionTimeline(
   facts: PeriodFacts,
   parameters: ProfileParameters,
   repo: string,
-  scope: 'window' | 'all',
+  scope: 'window' | 'shipping' | 'all',
 ): ProductionTimeline {
   const perParameters = timelineCache.get(facts) ?? new WeakMap();
   timelineCache.set(facts, perParameters);
@@ -292,7 +326,11 @@ export function productionTimeline(
     .filter(
       (item) =>
         isProductionDeployment(item, parameters) &&
-        (scope === 'all' || inWindow(item.doc.data.createdAt, facts.window)),
+        (scope === 'all' ||
+          inWindow(
+            item.doc.data.createdAt,
+            scope === 'window' ? facts.window : { from: facts.window.from, to: facts.settleAt },
+          )),
     );
   const timeline = { items, times: items.map((item) => Date.parse(item.doc.data.createdAt)) };
   perRepo.set(cacheKey, timeline);

@@ -1,3 +1,5 @@
+import type { Gap, WithheldEvidence } from '../evidence/gaps.ts';
+
 /**
  * The pack model: everything the evaluation decided, in the shape the renderer lays out.
  * Built by the pure core from stored evidence and a profile; the PDF and its CSV/JSON
@@ -80,6 +82,8 @@ export interface MetricResult {
   readonly threshold: number;
   readonly verdict: Verdict;
   readonly detail: readonly string[];
+  /** Set when the figure stands in for the one the policy names (no incident source): says so. */
+  readonly proxy?: string;
 }
 
 export interface CompletenessReport {
@@ -91,10 +95,32 @@ export interface CompletenessReport {
   readonly differences: readonly { readonly repo: string; readonly ref: string; readonly note: string }[];
 }
 
-export interface GapRow {
-  readonly source: string;
-  readonly repo: string | null;
-  readonly reason: string;
+/** A gap that stands for the period, typed by the evidence it withholds (evidence/gaps.ts). */
+export type GapRow = Gap;
+
+/** What made verdicts unknown: a gap type, or evidence absent from the store with no gap recorded. */
+export type UnknownCause = WithheldEvidence | 'not-collected';
+
+/** Unknown verdicts counted per cause and per control, and how a user closes each cause. */
+export interface UnknownSummary {
+  /** Unknown verdicts in the population (changes × controls). */
+  readonly total: number;
+  readonly byCause: readonly {
+    readonly cause: UnknownCause;
+    /** Plain words: what is missing. */
+    readonly title: string;
+    readonly count: number;
+    /** Unknown verdicts of this cause per control id. */
+    readonly controls: Readonly<Record<string, number>>;
+    readonly fix: string;
+  }[];
+  /**
+   * Whether every change of the population is evidenced: false when a verdict is unknown or a
+   * gap stands (a gap in the default-branch history can hide changes from the population itself).
+   */
+  readonly fullyEvidenced: boolean;
+  /** The sources to fix, one line each (gap types standing or causing unknowns), for the cover. */
+  readonly sourcesToFix: readonly string[];
 }
 
 export interface RetentionSummary {
@@ -198,6 +224,7 @@ export interface PackModel {
   readonly metrics: readonly MetricResult[];
   readonly completeness: CompletenessReport;
   readonly gaps: readonly GapRow[];
+  readonly unknowns: UnknownSummary;
   readonly sourcesConsulted: readonly string[];
   readonly sourcesNotConfigured: readonly string[];
   readonly retention: RetentionSummary;

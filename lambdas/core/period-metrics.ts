@@ -1,6 +1,6 @@
 import type { RetentionStatus } from '../evidence/ports.ts';
 import { shortSha } from './change.ts';
-import { type RuleResult, result } from './controls/rule.ts';
+import { type RuleResult, result, withheld } from './controls/rule.ts';
 import { describeDeployment, failureTime, wasRolledBack } from './deployments.ts';
 import type { PeriodFacts } from './facts.ts';
 import { isProductionDeployment } from './facts.ts';
@@ -10,6 +10,13 @@ import type { ProfileParameters } from './profile.ts';
 import { inWindow } from './window.ts';
 
 const DAY_MS = 86_400_000;
+
+/**
+ * controls.md: without an incident source, the deployment figure is shown and judged, labelled
+ * as a proxy. No incident source is read in this version, so the label is always given.
+ */
+const PROXY_LABEL =
+  'proxy: no incident source is configured, so failed or rolled-back production deployments stand in for changes that caused an incident';
 const LISTED_OBJECTS = 10;
 
 /** Production deployments created inside the window, oldest first. */
@@ -57,19 +64,19 @@ export function measureChangeFailureRate(
   const numerator = failed.length;
   const rate = denominator === 0 ? null : numerator / denominator;
   const threshold = parameters.changeFailureThreshold;
-  const gap = facts.anyGap(['deployments']);
+  const gaps = facts.gapsFor(['deployments'], null, facts.window);
   const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
   let verdict: RuleResult;
   const evidenceRefs: EvidenceRef[] = failed.map((entry) => entry.item.ref);
-  if (gap) {
-    verdict = result('unknown', [`deployments were not collected: ${gap.reason}`], []);
+  if (gaps.length > 0) {
+    verdict = withheld(gaps, []);
   } else if (rate === null) {
     verdict = result('not_applicable', ['no production deployment was made in the period'], []);
   } else if (rate < threshold) {
     verdict = result(
       'pass',
       [
-        `${numerator} of ${denominator} production deployments failed or were rolled back (${percent(rate)} < ${percent(threshold)})`,
+        `${numerator} of ${denominator} production deployments failed or were rolled back (${percent(rate)} < ${percent(threshold)}; ${PROXY_LABEL})`,
       ],
       evidenceRefs,
     );
@@ -77,7 +84,7 @@ export function measureChangeFailureRate(
     verdict = result(
       'fail',
       [
-        `${numerator} of ${denominator} production deployments failed or were rolled back (${percent(rate)}, threshold ${percent(threshold)})`,
+        `${numerator} of ${denominator} production deployments failed or were rolled back (${percent(rate)}, threshold ${percent(threshold)}; ${PROXY_LABEL})`,
         ...failed.map((entry) => entry.text),
       ],
       evidenceRefs,
@@ -86,7 +93,8 @@ export function measureChangeFailureRate(
   return {
     metric: {
       id: 'CHANGE-FAILURE-RATE',
-      title: 'Change failure rate (failed or rolled-back production deployments)',
+      title: 'Change failure rate — proxy: failed or rolled-back production deployments',
+      proxy: PROXY_LABEL,
       numerator,
       denominator,
       rate,

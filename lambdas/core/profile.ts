@@ -135,6 +135,8 @@ const parametersSchema = z.strictObject({
   postMortemPattern: regexSource,
   postMortemHours: positive,
   rollbackWindowMinutes: positive,
+  /** How far back staging and canary deployments count for a production deployment (days). */
+  pipelineLookbackDays: z.number().int().positive().max(90).default(14),
   /** Fraction, 0.03 = 3 %. */
   changeFailureThreshold: z.number().gt(0).lte(1),
   changeRecordSections: z.array(nonEmpty).min(1),

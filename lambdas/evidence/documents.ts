@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gapSchema } from './gaps.ts';
 import { EVIDENCE_KINDS } from './ports.ts';
 
 /**
@@ -262,13 +263,7 @@ export const teamMembershipDataSchema = z.object({
 });
 export type TeamMembershipData = z.infer<typeof teamMembershipDataSchema>;
 
-export const gapSchema = z.object({
-  /** e.g. `audit-log`, `rule-suites`, `deployments`, `linear`. */
-  source: z.string(),
-  repo: z.string().nullable(),
-  reason: z.string(),
-});
-export type Gap = z.infer<typeof gapSchema>;
+export { type Gap, gapSchema } from './gaps.ts';
 
 export const collectionRunDataSchema = z.object({
   runId: z.string(),
@@ -276,11 +271,17 @@ export const collectionRunDataSchema = z.object({
   window: z.object({ from: isoTime, to: isoTime }),
   repos: z.array(z.string()),
   status: z.enum(['succeeded', 'partial', 'failed']),
+  /** The `--kinds` the run was asked for (runs written before this field: read from provenance). */
+  kinds: z.array(z.string()).optional(),
   startedAt: isoTime,
   finishedAt: isoTime,
   counts: z.record(z.string(), z.number().int().nonnegative()),
   gaps: z.array(gapSchema),
   errors: z.array(z.object({ repo: z.string().nullable(), message: z.string() })),
+  /** Re-readings poorer than the stored version: not written, the richer version stays current. */
+  keptRicher: z
+    .array(z.object({ kind: z.string(), repo: z.string(), itemId: z.string(), lacks: z.string() }))
+    .optional(),
   apiCost: z.object({
     requests: z.number().int().nonnegative(),
     graphqlPoints: z.number().int().nonnegative(),

@@ -2,6 +2,7 @@ import { describeError } from '../errors.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
 import { type DocumentKind, type EvidenceDocument, parseEvidenceDocument } from './documents.ts';
 import type { EvidenceIndex, EvidenceKind, EvidenceStore, IndexEntry, StoredObject } from './ports.ts';
+import { poorerThan } from './richer.ts';
 
 /**
  * Predictable keys: `evidence/<org>/<repo>/<kind>/<yyyy>/<mm>/<itemId>.json`; organisation-wide
@@ -39,6 +40,11 @@ export function contentHashOf(doc: EvidenceDocument): string {
 export interface RecordedEvidence {
   readonly entry: IndexEntry;
   readonly written: boolean;
+  /**
+   * Set when the new reading was poorer than the stored version (see `poorerThan`): nothing was
+   * written, the index stays on the richer version, and this says what the new one lacked.
+   */
+  readonly keptRicher?: string;
 }
 
 type AnyEvidenceDocument = { [K in DocumentKind]: EvidenceDocument<K> }[DocumentKind];
@@ -129,16 +135,46 @@ export async function recordEvidence<K extends DocumentKind>(
   doc: EvidenceDocument<K>,
 ): Promise<RecordedEvidence> {
   const key = evidenceKey(doc.kind, doc.repo, doc.occurredAt, doc.itemId);
+  const contentHash = contentHashOf(doc);
+  const kept = await richerStoredVersion(store, key, doc, contentHash);
+  if (kept) {
+    const entry = indexEntryOf(doc, kept.object);
+    await index.put([entry]);
+    return { entry, written: false, keptRicher: kept.lacks };
+  }
   const body = new TextEncoder().encode(canonicalJson(doc));
   const stored = await store.put({
     key,
     body,
     contentType: 'application/json',
-    contentHash: contentHashOf(doc),
+    contentHash,
   });
   const entry = indexEntryOf(doc, stored);
   await index.put([entry]);
   return { entry, written: stored.written };
+}
+
+/**
+ * The stored current version when it is richer than `doc` (a re-collection that reached less);
+ * read only when the content differs, so an unchanged re-run costs one HEAD.
+ */
+async function richerStoredVersion(
+  store: EvidenceStore,
+  key: string,
+  doc: EvidenceDocument,
+  contentHash: string,
+): Promise<{ object: StoredObject; lacks: string } | undefined> {
+  const current = await store.head(key);
+  if (!current || current.contentHash === contentHash) return undefined;
+  const { body, object } = await store.get(key, current.versionId);
+  let stored: EvidenceDocument;
+  try {
+    stored = parseEvidenceDocument(doc.kind, JSON.parse(new TextDecoder().decode(body)));
+  } catch {
+    return undefined; // A version this tool cannot read is never preferred to a fresh reading.
+  }
+  const lacks = poorerThan(stored, doc);
+  return lacks === undefined ? undefined : { object, lacks };
 }
 
 export type StoredEvidence =

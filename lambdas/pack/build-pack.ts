@@ -73,7 +73,10 @@ export async function buildPack(
 ): Promise<BuiltPack> {
   const { store, index, render } = deps;
   request.onProgress?.('reading evidence…');
-  const loaded = await loadPeriodEvidence(store, index, request.window, { org: request.org });
+  const loaded = await loadPeriodEvidence(store, index, request.window, {
+    org: request.org,
+    pipelineLookbackDays: request.profile.profile.parameters.pipelineLookbackDays,
+  });
   const org = loaded.orgs[0] ?? request.org;
   const evidence = loaded.evidence;
   if (org === undefined) {

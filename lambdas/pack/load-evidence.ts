@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { IndexCrossCheck, IndexCrossCheckFinding } from '../core/pack-model.ts';
 import type { EvidenceItem, PeriodEvidence, StoredManifestEntry } from '../core/period-evidence.ts';
 import { compareText } from '../core/population.ts';
+import { DEFAULT_PIPELINE_LOOKBACK_DAYS, settleTimeOf } from '../core/settle.ts';
 import { inWindow, periodsOf, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
@@ -12,11 +13,10 @@ import { readStoredEvidence } from '../evidence/record.ts';
 const DAY_MS = 86_400_000;
 /** Reads in flight at once: enough to hide S3 latency, few enough for a Lambda's sockets. */
 const READ_CONCURRENCY = 16;
-/** Deployments this long before the window: the previous good SHA and staging/canary runs of early deploys. */
-const DEPLOYMENT_LEAD_MS = DAY_MS;
+
 /**
  * Snapshots (team membership, branch protection) and collector runs are often taken after the
- * period they describe (the pack runs on the 1st); look this far around the window for them.
+ * period they describe (the pack runs after the settle time, the 3rd); look this far around the window for them.
  */
 const SNAPSHOT_SPAN_MS = 31 * DAY_MS;
 
@@ -56,7 +56,13 @@ export async function loadPeriodEvidence(
   store: EvidenceStore,
   index: EvidenceIndex,
   window: Pick<Window, 'from' | 'to'>,
-  options: { readonly org?: string } = {},
+  options: {
+    readonly org?: string;
+    /** Staging/canary look-back before the window (days; the profile's `pipelineLookbackDays`). */
+    readonly pipelineLookbackDays?: number;
+    /** Deployments up to this moment after the window ship its changes; default its settle time. */
+    readonly settleAt?: string;
+  } = {},
 ): Promise<LoadedPeriodEvidence> {
   const from = Date.parse(window.from);
   const to = Date.parse(window.to);
@@ -64,7 +70,10 @@ export async function loadPeriodEvidence(
   const within = (span: { from: string; to: string }) => (entry: IndexEntry) =>
     inWindow(entry.occurredAt, span);
   const snapshotSpan = { from: iso(from - SNAPSHOT_SPAN_MS), to: iso(to + SNAPSHOT_SPAN_MS) };
-  const deploymentSpan = { from: iso(from - DEPLOYMENT_LEAD_MS), to: window.to };
+  // Deployments from the staging/canary look-back before the window (and the previous good SHA
+  // of an early rollback) to the settle time after it (a change merged on the 31st, deployed on the 1st).
+  const lookbackMs = (options.pipelineLookbackDays ?? DEFAULT_PIPELINE_LOOKBACK_DAYS) * DAY_MS;
+  const deploymentSpan = { from: iso(from - lookbackMs), to: options.settleAt ?? settleTimeOf(window) };
   const runSpan = { from: window.from, to: snapshotSpan.to };
   const plans: KindPlan[] = [
     { kind: 'pull-request', span: window, keep: within(window) },

@@ -193,7 +193,9 @@ describe('collect on a two-repository organisation', () => {
     const runs = await bed.documents('collection-run');
     const run = [...runs.values()][0];
     expect(
-      run?.data.gaps.some((gap) => gap.source === 'teams' && gap.reason.includes('override-approvers')),
+      run?.data.gaps.some(
+        (gap) => gap.withholds === 'team-membership' && gap.reason.includes('override-approvers'),
+      ),
     ).toBe(true);
   });
 

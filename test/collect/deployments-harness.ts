@@ -112,7 +112,7 @@ export async function openHarness(
     clock: () => new Date(parsed.now),
     toolVersion: TOOL_ID,
     tokenIdentity: await github.identity(),
-    recordGap: (gap) => gaps.push(gap),
+    recordGap: (gap) => gaps.push({ ...gap, window: gap.window ?? null }),
     count: (kind, written) => {
       const tally = counts[kind] ?? { written: 0, unchanged: 0 };
       if (written) tally.written += 1;

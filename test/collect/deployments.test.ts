@@ -76,8 +76,8 @@ function deploymentsWorld(options: { now: string; lateSuccess?: boolean }): Worl
       ref: 'main',
       environment: 'staging',
       creator: 'deploy-bot',
-      createdAt: '2026-09-20T10:00:00Z',
-      statuses: [{ state: 'success', createdAt: '2026-09-20T10:05:00Z', creator: 'deploy-bot' }],
+      createdAt: '2026-09-10T10:00:00Z',
+      statuses: [{ state: 'success', createdAt: '2026-09-10T10:05:00Z', creator: 'deploy-bot' }],
     },
     {
       id: 2,
@@ -190,9 +190,9 @@ function deploymentsWorld(options: { now: string; lateSuccess?: boolean }): Worl
   });
 }
 
-/** What the world says should be collected for October: created from 29 September 00:00 on. */
+/** What the world says should be collected for October: created from 17 September 00:00 on (14 days back). */
 function expectedDeployments(world: WorldInput): WorldDeployment[] {
-  const from = Date.parse('2026-09-29T00:00:00Z');
+  const from = Date.parse('2026-09-17T00:00:00Z');
   return (world.repos[0]?.deployments ?? []).filter((d) => Date.parse(d.createdAt) >= from);
 }
 
@@ -209,7 +209,7 @@ describe('collectDeployments against the emulator', () => {
     await removeDir(harness.dir);
   });
 
-  it('stores every deployment created in the window and the two days before it, and none older', async () => {
+  it('stores every deployment created in the window and the 14 days before it, and none older', async () => {
     const docs = await harness.documents('deployment');
     const expected = expectedDeployments(world).map((d) => String(d.id));
 
@@ -276,7 +276,7 @@ describe('collectDeployments against the emulator', () => {
     expect(doc?.data.workflowRun).toBeNull();
     expect(harness.gaps).toContainEqual(
       expect.objectContaining({
-        source: 'workflow-runs',
+        withholds: 'workflow-runs',
         repo: FULL_NAME,
         reason: expect.stringContaining('9999'),
       }),
@@ -393,7 +393,7 @@ describe('collectDeployments without permission', () => {
       expect(result.deployments).toBe(0);
       expect(harness.gaps).toEqual([
         expect.objectContaining({
-          source: 'deployments',
+          withholds: 'deployments',
           repo: FULL_NAME,
           reason: expect.stringContaining('403'),
         }),

@@ -74,7 +74,7 @@ export async function openCollectBed(
         clock: () => now,
         toolVersion: TOOL_ID,
         tokenIdentity: await github.identity(),
-        recordGap: (gap) => gaps.push(gap),
+        recordGap: (gap) => gaps.push({ ...gap, window: gap.window ?? null }),
         count: (kind, written) => {
           const entry = counts.get(kind) ?? { written: 0, unchanged: 0 };
           if (written) entry.written += 1;

@@ -277,7 +277,7 @@ describe('collectOverrides when a source is missing', () => {
       await collectOverrides(harness.ctx, FULL_NAME, WINDOW);
       const docs = await harness.documents('override');
 
-      expect(harness.gaps).toEqual([expect.objectContaining({ source: 'audit-log', repo: FULL_NAME })]);
+      expect(harness.gaps).toEqual([expect.objectContaining({ withholds: 'audit-log', repo: FULL_NAME })]);
       expect(docs.get(HOTFIX)?.data.sources).toEqual(['rule-suite', 'activity']);
       expect(docs.has(MERGE)).toBe(false);
     } finally {
@@ -286,28 +286,29 @@ describe('collectOverrides when a source is missing', () => {
     }
   });
 
-  it('records rule-suite and activity gaps for a window older than a month, and still reads the audit log', async () => {
+  it('records a rule-suite gap (activity reaches a year) for a window older than a month, and still reads the audit log', async () => {
     const harness = await openHarness(overridesWorld({ now: '2026-12-15T06:00:00Z' }));
     try {
       await collectOverrides(harness.ctx, FULL_NAME, monthWindow('2026-10'));
       const docs = await harness.documents('override');
 
-      expect(harness.gaps.map((g) => g.source).sort()).toEqual(['activity', 'rule-suites']);
+      expect(harness.gaps.map((g) => g.withholds).sort()).toEqual(['rule-suites']);
       expect(harness.gaps[0]?.reason).toMatch(/one month/);
-      expect([...docs.keys()].sort()).toEqual([HOTFIX, MERGE].sort());
-      expect(docs.get(HOTFIX)?.data.sources).toEqual(['audit-log']);
+      expect([...docs.keys()]).toEqual(expect.arrayContaining([HOTFIX, MERGE]));
+      // Activity of October is still within the year it reaches: it sees the push too.
+      expect(docs.get(HOTFIX)?.data.sources).toEqual(['audit-log', 'activity']);
     } finally {
       await harness.close();
       await removeDir(harness.dir);
     }
   });
 
-  it('records a gap for the part of a window that lies beyond the one-month reach', async () => {
+  it('records a rule-suite gap for the part of a window beyond its one-month reach; activity reaches a year', async () => {
     const harness = await openHarness(overridesWorld());
     try {
       await collectOverrides(harness.ctx, FULL_NAME, monthWindow('2026-10'));
 
-      expect(harness.gaps.map((g) => g.source).sort()).toEqual(['activity', 'rule-suites']);
+      expect(harness.gaps.map((g) => g.withholds).sort()).toEqual(['rule-suites']);
       expect(harness.gaps.every((g) => g.reason.includes('2026-10-01T00:00:00.000Z'))).toBe(true);
       expect((await harness.documents('override')).has(HOTFIX)).toBe(true);
     } finally {

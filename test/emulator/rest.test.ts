@@ -298,7 +298,7 @@ describe('REST reach: rule suites, activity and the audit log', () => {
     );
   });
 
-  it('limits activity to one month back, filters by type and pages with cursors', async () => {
+  it('reaches activity as far back as time_period asks (a year), filters by type and pages with cursors', async () => {
     const firstPage = await restGet<{ id: number; activity_type: string; actor: { login: string } }[]>(
       emulator,
       '/repos/acme/payments-api/activity?ref=refs/heads/main&time_period=year&per_page=3',
@@ -311,7 +311,8 @@ describe('REST reach: rule suites, activity and the audit log', () => {
 
     expect(firstPage.body.map((event) => event.id)).toEqual([104, 103, 102]);
     expect(linkOf(firstPage.headers, 'next')).toMatch(/[?&]after=/);
-    expect(secondPage.body.map((event) => event.id)).toEqual([101, 100]);
+    // 200 is older than a month: `time_period=year` reaches it, the default (month) does not.
+    expect(secondPage.body.map((event) => event.id)).toEqual([101, 100, 200]);
     expect(linkOf(secondPage.headers, 'next')).toBeUndefined();
     expect(forced.body.map((event) => event.id)).toEqual([100]);
   });
@@ -354,5 +355,61 @@ describe('REST reach: rule suites, activity and the audit log', () => {
     expect(Math.max(...everything.body.map((event) => event.created_at))).toBeLessThanOrEqual(
       Date.parse(NOW),
     );
+  });
+});
+
+describe('branch protection as a token without admin rights sees it', () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    const world = new WorldBuilder({ now: NOW });
+    const repo = world.repo('locked');
+    repo.protect({
+      requiredStatusChecks: ['unit'],
+      requiredApprovingReviewCount: 1,
+      requireSignedCommits: true,
+      enforceAdmins: false,
+    });
+    repo.ruleset({
+      id: 1,
+      name: 'main',
+      enforcement: 'active',
+      target: '~DEFAULT_BRANCH',
+      rules: ['pull_request', 'required_signatures', 'non_fast_forward'],
+      bypassActors: [],
+    });
+    repo.input.admins = ['dave'];
+    emulator = await startEmulator({ world: world.build(), port: 0 });
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  it('answers protection with a plain 404 while the branch says protected', async () => {
+    const protection = await restGet<{ message: string }>(
+      emulator,
+      '/repos/acme/locked/branches/main/protection',
+    );
+    const branch = await restGet<{ protected: boolean; name: string }>(
+      emulator,
+      '/repos/acme/locked/branches/main',
+    );
+
+    expect(protection.status).toBe(404);
+    expect(protection.body.message).toBe('Not Found');
+    expect(branch.status).toBe(200);
+    expect(branch.body).toMatchObject({ name: 'main', protected: true });
+  });
+
+  it('pages the rules of a branch with per_page and Link', async () => {
+    const first = await restGet<{ type: string }[]>(
+      emulator,
+      '/repos/acme/locked/rules/branches/main?per_page=2',
+    );
+    const next = linkOf(first.headers, 'next');
+    const second = await restGet<{ type: string }[]>(emulator, next ?? '');
+
+    expect(first.body.map((rule) => rule.type)).toEqual(['pull_request', 'required_signatures']);
+    expect(second.body.map((rule) => rule.type)).toEqual(['non_fast_forward']);
+    expect(linkOf(second.headers, 'next')).toBeUndefined();
   });
 });

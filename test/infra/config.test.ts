@@ -142,9 +142,10 @@ describe('standard jobs', () => {
     expect(missing).toEqual(STANDARD_JOBS.map((job) => job.entry));
   });
 
-  it('collects nightly and builds the pack on the 1st of the month', () => {
+  it('collects nightly and builds the pack after the settle time (the 3rd) of the month', () => {
     const byName = new Map(STANDARD_JOBS.map((job) => [job.name, job]));
-    expect(byName.get('build-pack')?.schedule).toBe('cron(0 6 1 * ? *)');
+    expect(byName.get('build-pack')?.schedule).toBe('cron(0 6 3 * ? *)');
+    expect(byName.get('build-pack')?.runsAtSettleTime).toBe(true);
     expect(byName.get('build-pack')?.access).toBe('build-pack');
     expect(byName.get('build-pack')?.input).toEqual({ schedule: 'monthly' });
     for (const name of [

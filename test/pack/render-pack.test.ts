@@ -47,6 +47,15 @@ describe('renderPack', () => {
     });
   });
 
+  it('says on its cover that the population is not fully evidenced, and which sources to fix', () => {
+    const cover = pages[0]!.replace(/\s+/g, ' ');
+    expect(cover).toContain('The population is not fully evidenced');
+    expect(cover).toContain('deployments and their statuses (acme/data-pipeline)');
+    const text = runTool('pdftotext', [pdfPath, '-']).replace(/\s+/g, ' ');
+    expect(text).toContain('Unknown verdicts by cause');
+    expect(text).toContain('PROXY: no incident source is configured');
+  });
+
   it('shows every exception with its SHA, PR number, version ID and control whole', () => {
     const text = runTool('pdftotext', ['-layout', pdfPath, '-']);
     expect(model.exceptions.length).toBeGreaterThan(30);

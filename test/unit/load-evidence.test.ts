@@ -57,15 +57,18 @@ function queryOnly(inner: EvidenceIndex, queried: string[]): EvidenceIndex {
 }
 
 describe('loadPeriodEvidence', () => {
-  it('reads the window’s evidence by Query, with the day of deployments before it and snapshots around it', async () => {
+  it('reads the window’s evidence by Query, with 14 days of deployments before it and snapshots around it', async () => {
     const october = pullRequest(101, '2026-10-05T12:00:00.000Z');
     const september = pullRequest(90, '2026-09-30T23:00:00.000Z');
     const november = pullRequest(120, '2026-11-01T00:00:00.000Z');
     const dayBefore = deployment(1, sha('merge-90'), 'production', '2026-09-30T18:00:00.000Z');
-    const weekBefore = deployment(2, sha('merge-80'), 'production', '2026-09-23T18:00:00.000Z');
+    const weekBefore = deployment(2, sha('merge-80'), 'production', '2026-09-10T18:00:00.000Z');
     const teamAfter = team('sre', ['dave'], '2026-11-01T06:00:00.000Z');
-    const run = collectionRun([{ source: 'audit-log', repo: null, reason: 'plan is not enterprise' }]);
+    const run = collectionRun([{ withholds: 'audit-log', repo: null, reason: 'plan is not enterprise' }]);
+    const beforeSettle = deployment(3, sha('merge-101'), 'production', '2026-11-01T01:00:00.000Z');
+    const afterSettle = deployment(4, sha('merge-101'), 'production', '2026-11-03T06:00:00.000Z');
     await record(october, september, november, mergeOf(october), dayBefore, weekBefore, teamAfter, run);
+    await record(beforeSettle, afterSettle);
     await record(...pipeline(10, sha('merge-101'), '2026-10-05T12:10:00.000Z'));
 
     const queried: string[] = [];
@@ -73,7 +76,9 @@ describe('loadPeriodEvidence', () => {
 
     expect(evidence.pullRequests.map((item) => item.doc.data.number)).toEqual([101]);
     expect(evidence.branchCommits.map((item) => item.doc.data.commit.sha)).toEqual([sha('merge-101')]);
-    expect(evidence.deployments.map((item) => item.doc.data.id).sort()).toEqual([1, 10, 11, 12]);
+    expect(evidence.deployments.map((item) => item.doc.data.id).sort((a, b) => a - b)).toEqual([
+      1, 3, 10, 11, 12,
+    ]);
     expect(evidence.teams.map((item) => item.doc.data.team)).toEqual(['sre']);
     expect(evidence.runs).toHaveLength(1);
     expect(orgs).toEqual(['acme']);
@@ -81,7 +86,7 @@ describe('loadPeriodEvidence', () => {
     expect(queried).toContain('deployment 2026-09');
     expect(queried).not.toContain('pull-request 2026-11');
 
-    expect(manifest).toHaveLength(8);
+    expect(manifest).toHaveLength(9);
     expect(manifest.map((entry) => entry.key)).toEqual([...manifest.map((entry) => entry.key)].sort());
     const pr = manifest.find((entry) => entry.key.endsWith('/pull-request/2026/10/101.json'))!;
     expect(pr.versionId).toBe(evidence.pullRequests[0]!.ref.versionId);

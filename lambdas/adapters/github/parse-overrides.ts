@@ -74,6 +74,8 @@ const auditLogEntrySchema = z.object({
 export function parseAuditLogOverrides(
   json: unknown,
   repo: string,
+  /** For a reading of the whole organisation: an entry must name this repository to be its evidence. */
+  options: { readonly requireRepo?: boolean } = {},
 ): {
   sightings: OverrideSighting[];
   unattributable: { readonly documentId: string | null; readonly at: string | null }[];
@@ -87,6 +89,7 @@ export function parseAuditLogOverrides(
     // The phrase already asks for this repository; an entry naming another is not its evidence.
     if (entry.action !== 'protected_branch.policy_override') continue;
     if (entry.repo && entry.repo.toLowerCase() !== repo.toLowerCase()) continue;
+    if (!entry.repo && options.requireRepo) continue;
     if (!entry.after || at === null) {
       unattributable.push({ documentId: entry._document_id ?? null, at });
       continue;

@@ -356,6 +356,28 @@ class PackWriter {
       ],
       ['Manifest SHA-256', model.manifestDigest, fonts.mono],
     ]);
+    // cover: evidence completeness — the auditor's first question, answered before anything else.
+    const u = model.unknowns;
+    if (!u.fullyEvidenced) {
+      canvas.y += 14;
+      this.paragraph(
+        `The population is not fully evidenced: ${formatCount(u.total)} verdict(s) are unknown` +
+          (model.gaps.length > 0 ? ` and ${formatCount(model.gaps.length)} collection gap(s) stand` : '') +
+          '. Unknown is never counted as a pass. Fix these sources, collect again and rebuild the pack:',
+        fonts.bold,
+        BODY_SIZE,
+        VERDICT_COLOR.unknown,
+      );
+      for (const line of u.sourcesToFix) this.paragraph(`• ${line}`, fonts.regular, BODY_SIZE, INK, 8);
+    } else {
+      canvas.y += 14;
+      this.paragraph(
+        'Every change of the population is evidenced: no verdict is unknown and no collection gap stands.',
+        fonts.regular,
+        BODY_SIZE,
+        MUTED,
+      );
+    }
     canvas.y += 14;
     this.paragraph(
       `Embedded in this PDF/A-3 document: ${PACK_ATTACHMENTS.manifest}, ${PACK_ATTACHMENTS.population} and ${PACK_ATTACHMENTS.exceptions} ` +
@@ -451,6 +473,32 @@ class PackWriter {
     );
     canvas.y += 10;
 
+    // summary: unknown verdicts per cause and per control.
+    if (model.unknowns.byCause.length > 0) {
+      this.subheading('Unknown verdicts by cause');
+      drawTable(
+        canvas,
+        [
+          this.column('Cause', 170),
+          this.column('Unknown', 50, 'right'),
+          this.column('Per control', 150),
+          this.column('How to fix', CONTENT_WIDTH - 370),
+        ],
+        model.unknowns.byCause.map((entry): TableCell[] => [
+          { text: `${entry.cause}\n${entry.title}` },
+          { text: formatCount(entry.count), color: VERDICT_COLOR.unknown },
+          {
+            text: Object.entries(entry.controls)
+              .map(([control, n]) => `${control}: ${formatCount(n)}`)
+              .join('\n'),
+          },
+          { text: entry.fix },
+        ]),
+        this.style,
+      );
+      canvas.y += 10;
+    }
+
     this.subheading('Metrics');
     drawTable(
       canvas,
@@ -471,7 +519,7 @@ class PackWriter {
         },
         { text: `< ${formatPercent(m.threshold)}` },
         { text: VERDICT_WORD[m.verdict], color: VERDICT_COLOR[m.verdict] },
-        { text: m.detail.join('\n') },
+        { text: [...(m.proxy ? [m.proxy.replace(/^proxy/, 'PROXY')] : []), ...m.detail].join('\n') },
       ]),
       this.style,
     );
@@ -523,12 +571,12 @@ class PackWriter {
       drawTable(
         canvas,
         [
-          this.column('Source', 150),
+          this.column('Withholds', 150),
           this.column('Repository', 150),
           this.column('Reason', CONTENT_WIDTH - 300),
         ],
         model.gaps.map((g): TableCell[] => [
-          { text: g.source },
+          { text: g.withholds },
           { text: g.repo ?? 'all repositories' },
           { text: g.reason },
         ]),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeGap } from '../../evidence/gaps.ts';
 import { shortSha } from '../change.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
@@ -8,6 +9,7 @@ import {
   noPullRequest,
   pullRequestEvidenceMissing,
   result,
+  withheld,
 } from './rule.ts';
 
 type Check = EvidenceItem<'pull-request'>['doc']['data']['checks'][number];
@@ -25,8 +27,9 @@ export const ciPassed: ControlRule = {
     'On the merged head commit of the PR, every check required by branch protection or an active ruleset, and every ' +
     'check whose name the profile maps to a CI category (unit, integration, SCA, SAST), must have concluded SUCCESS ' +
     'with a completion time at or before the merge (the latest run completed before the merge counts). Each category ' +
-    'the profile requires must have at least one such check. No checks collected, an incomplete check list, or no ' +
-    'branch-protection snapshot to name the required checks give unknown. A direct push fails.',
+    'the profile requires must have at least one such check. No checks collected, an incomplete check list, no ' +
+    'branch-protection snapshot to name the required checks, or protection the token could not read (a gap) give ' +
+    'unknown. A direct push fails.',
   evaluate(change, { facts, parameters }) {
     if (change.type === 'direct_push') return noPullRequest(change, 'no checks ran before it was merged');
     const pr = change.pullRequest;
@@ -37,9 +40,10 @@ export const ciPassed: ControlRule = {
     const protection = facts.protectionAt(change.repo, data.mergedAt);
     const evidence = protection ? [pr.ref, protection.ref] : [pr.ref];
     const incomplete = incompleteLists(pr, 'checks');
-    const gap = facts.gapFor(change.repo, ['checks']);
+    const atMerge = { from: data.mergedAt, to: new Date(merged + 1).toISOString() };
+    const pullRequestGaps = facts.gapsFor(['pull-requests'], change.repo, atMerge);
     if (onHead.length === 0) {
-      const why = gap ? ` (collection gap: ${gap.reason})` : '';
+      const why = pullRequestGaps.length > 0 ? ` (${pullRequestGaps.map(describeGap).join('; ')})` : '';
       return result(
         'unknown',
         [
@@ -98,6 +102,14 @@ export const ciPassed: ControlRule = {
         evidence,
       );
     }
+    // Protection the token could not read (404 on a protected branch, a ruleset refused) leaves
+    // the required checks unknown: the checks that ran cannot show that none was missing.
+    const protectionGaps = facts.gapsFor(['branch-protection', 'rulesets'], change.repo, atMerge);
+    if (protectionGaps.length > 0) {
+      return withheld(protectionGaps, evidence, [
+        `so the required checks of ${change.repo} are not known (checks that ran: ${passed.join('; ') || 'none'})`,
+      ]);
+    }
     if (!protection) {
       return result(
         'unknown',
@@ -115,10 +127,13 @@ export const ciPassed: ControlRule = {
         evidence,
       );
     }
+    const asOf = protection.takenAfter
+      ? ` (required checks as of ${protection.doc.occurredAt}, after the merge: no earlier protection snapshot)`
+      : '';
     return result(
       'pass',
       [
-        `on head commit ${shortSha(data.headSha)} of PR #${data.number}, before merge at ${data.mergedAt}: ${passed.join('; ')}`,
+        `on head commit ${shortSha(data.headSha)} of PR #${data.number}, before merge at ${data.mergedAt}: ${passed.join('; ')}${asOf}`,
       ],
       evidence,
     );

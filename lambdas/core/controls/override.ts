@@ -1,10 +1,11 @@
 import type { CommitData } from '../../evidence/documents.ts';
+import type { Gap } from '../../evidence/gaps.ts';
 import type { Change } from '../change.ts';
 import { shortSha } from '../change.ts';
 import type { PeriodFacts } from '../facts.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
-import { type ControlRule, combine, type RuleResult, result } from './rule.ts';
+import { type ControlRule, combine, type RuleResult, result, withheld } from './rule.ts';
 
 /** Clerk §4.1: overrides initiated or approved by the Head of Product or SRE Lead, justified in the commit. */
 export const override: ControlRule = {
@@ -15,9 +16,23 @@ export const override: ControlRule = {
     "only in repository activity is a direct push, not an override) pushed or merged one of the change's commits. Its actor must be on the override-approver team as " +
     'snapshotted nearest the event, or the commit it pushed must carry an "Approved-by: <login>" trailer naming one; and ' +
     'that commit message must hold a non-empty "Justification:" line and a non-empty "Risk:" line. The override is then ' +
-    'also judged as an emergency change (EMERGENCY). No override: not applicable.',
+    'also judged as an emergency change (EMERGENCY). No override: not applicable — except a direct push while the ' +
+    'audit log or the rule suites could not be read (a plan without the audit log, a token without access): unknown, ' +
+    'naming the source.',
   evaluate(change, { facts, parameters }) {
     if (change.overrides.length === 0) {
+      // A direct push whose override could only show in a source that was not read is not
+      // "no override": it is unknown whether one covers it (controls.md "Direct pushes").
+      const unread = change.type === 'direct_push' ? overrideSourceGaps(change, facts) : [];
+      if (unread.length > 0) {
+        return withheld(
+          unread,
+          change.branchCommits.map((commit) => commit.ref),
+          [
+            `commit ${shortSha(change.commitSha)} was pushed directly and no override event was found in the sources that were read`,
+          ],
+        );
+      }
       return result('not_applicable', ['no override or bypass event covers this change'], []);
     }
     const judged = change.overrides.map((item) =>
@@ -26,6 +41,15 @@ export const override: ControlRule = {
     return combine(judged, result('not_applicable', [], []));
   },
 };
+
+/** Gaps of the sources that show overrides (audit log, rule suites) at the time of the change. */
+export function overrideSourceGaps(change: Change, facts: PeriodFacts): readonly Gap[] {
+  const at = Date.parse(change.mergedAt);
+  return facts.gapsFor(['audit-log', 'rule-suites'], change.repo, {
+    from: new Date(at).toISOString(),
+    to: new Date(at + 1).toISOString(),
+  });
+}
 
 function commitOfChange(change: Change, item: EvidenceItem<'override'>): CommitData | undefined {
   const wanted = item.doc.data.afterSha;

@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { describeGap, type Gap, type WithheldEvidence } from '../../evidence/gaps.ts';
 import type { Change } from '../change.ts';
 import type { PeriodFacts } from '../facts.ts';
 import type { EvidenceRef, Verdict } from '../pack-model.ts';
@@ -12,6 +13,8 @@ export interface RuleResult {
   readonly reasons: readonly string[];
   /** The stored objects that show it; the first is cited in the exceptions list. */
   readonly evidence: readonly EvidenceRef[];
+  /** For an unknown verdict: the types of the gaps that withheld its evidence (the pack's count per cause). */
+  readonly causes?: readonly WithheldEvidence[];
 }
 
 /** Verdicts computed once for the whole period that every change carries. */
@@ -44,20 +47,57 @@ export function result(
   return { verdict, reasons, evidence: dedupeRefs(evidence) };
 }
 
+/** An unknown verdict because gaps withheld the evidence: the gaps are its reasons and its causes. */
+export function withheld(
+  gaps: readonly Gap[],
+  evidence: readonly EvidenceRef[],
+  moreReasons: readonly string[] = [],
+): RuleResult {
+  return {
+    ...result('unknown', [...gaps.map(describeGap), ...moreReasons], evidence),
+    causes: [...new Set(gaps.map((gap) => gap.withholds))].sort(),
+  };
+}
+
+/** Far enough ahead to cover every later deployment of a change. */
+const OPEN_END = '9999-12-31T00:00:00.000Z';
+
+/** Deployment gaps that could hide a deployment of this change: any from its merge on. */
+export function deploymentGapsOf(change: Change, facts: PeriodFacts): readonly Gap[] {
+  return facts.gapsFor(['deployments'], change.repo, { from: change.mergedAt, to: OPEN_END });
+}
+
 /**
  * The verdict of a deployment control (CD-PIPELINE, ROLLBACK) for a change no production
  * deployment shipped in the period: unknown when deployments were not fully collected for its
- * repository, otherwise not applicable.
+ * repository, otherwise not applicable ("not shipped in the period").
  */
 export function notShippedResult(change: Change, facts: PeriodFacts): RuleResult {
-  const gap = facts.gapFor(change.repo, ['deployments']);
-  if (gap)
-    return result('unknown', [`deployments of ${change.repo} were not fully collected: ${gap.reason}`], []);
+  const gaps = deploymentGapsOf(change, facts);
+  if (gaps.length > 0) return withheld(gaps, []);
   return result(
     'not_applicable',
-    [`${change.commitSha.slice(0, 7)} was not deployed to production in the period`],
+    [
+      `not shipped in the period: ${change.commitSha.slice(0, 7)} was not deployed to production by the settle time`,
+    ],
     [],
   );
+}
+
+/**
+ * A deployment verdict other than pass rests on deployments that were not all read when a gap
+ * withholds some: a missing staging run or a missing rollback would change it. A pass rests on
+ * deployments that were read, and stands.
+ */
+export function unlessDeploymentsWithheld(
+  judged: RuleResult,
+  change: Change,
+  facts: PeriodFacts,
+): RuleResult {
+  if (judged.verdict === 'pass') return judged;
+  const gaps = deploymentGapsOf(change, facts);
+  if (gaps.length === 0) return judged;
+  return withheld(gaps, judged.evidence, judged.reasons);
 }
 
 export function dedupeRefs(refs: readonly EvidenceRef[]): EvidenceRef[] {
@@ -79,11 +119,15 @@ export function combine(parts: readonly RuleResult[], whenEmpty: RuleResult): Ru
   const order: Verdict[] = ['fail', 'unknown', 'pass', 'not_applicable'];
   const verdict = order.find((v) => parts.some((part) => part.verdict === v)) ?? 'not_applicable';
   const chosen = parts.filter((part) => part.verdict === verdict);
-  return result(
-    verdict,
-    chosen.flatMap((part) => part.reasons),
-    parts.flatMap((part) => part.evidence),
-  );
+  const causes = [...new Set(chosen.flatMap((part) => part.causes ?? []))].sort();
+  return {
+    ...result(
+      verdict,
+      chosen.flatMap((part) => part.reasons),
+      parts.flatMap((part) => part.evidence),
+    ),
+    ...(causes.length > 0 ? { causes } : {}),
+  };
 }
 
 /** The verdict for a direct push on a control that only a pull request can satisfy. */
@@ -98,13 +142,20 @@ export function noPullRequest(change: Change, what: string): RuleResult {
 }
 
 /** The verdict when a change is a PR but its PR evidence was not collected. */
-export function pullRequestEvidenceMissing(change: Change): RuleResult {
+export function pullRequestEvidenceMissing(change: Change, facts?: PeriodFacts): RuleResult {
+  const at = Date.parse(change.mergedAt);
+  const gaps =
+    facts?.gapsFor(['pull-requests'], change.repo, {
+      from: change.mergedAt,
+      to: new Date(at + 1).toISOString(),
+    }) ?? [];
   return result(
     'unknown',
     [
       change.prNumber !== null
         ? `the evidence of PR #${change.prNumber} was not collected`
         : `commit ${change.commitSha.slice(0, 7)} was merged from a pull request that the evidence does not name`,
+      ...gaps.map(describeGap),
     ],
     change.branchCommits.map((commit) => commit.ref),
   );

@@ -4,12 +4,14 @@ import { CONTROL_RULES } from '../../../lambdas/core/controls/index.ts';
 import type { EvaluationContext, RuleResult } from '../../../lambdas/core/controls/rule.ts';
 import { buildPeriodFacts } from '../../../lambdas/core/facts.ts';
 import type { EvidenceItem, PeriodEvidence } from '../../../lambdas/core/period-evidence.ts';
+import { standingGaps } from '../../../lambdas/core/period-gaps.ts';
 import { judgeRetention, measureChangeFailureRate } from '../../../lambdas/core/period-metrics.ts';
 import { buildPopulation } from '../../../lambdas/core/population.ts';
 import { type ControlId, type Profile, profileVersionAt } from '../../../lambdas/core/profile.ts';
 import { shippedProfile } from '../../../lambdas/core/shipped-profiles.ts';
 import { monthWindow, type Window } from '../../../lambdas/core/window.ts';
 import type { DataOf, DocumentKind, EvidenceDocument } from '../../../lambdas/evidence/documents.ts';
+import type { GapInput } from '../../../lambdas/evidence/gaps.ts';
 import type { RetentionStatus } from '../../../lambdas/evidence/ports.ts';
 import { evidenceKey } from '../../../lambdas/evidence/record.ts';
 
@@ -310,7 +312,7 @@ export function override(
   });
 }
 
-export function collectionRun(gaps: DataOf<'collection-run'>['gaps'], collector = 'collect-deployments') {
+export function collectionRun(gaps: readonly GapInput[], collector = 'collect-deployments') {
   return doc('collection-run', `run-${collector}`, '2026-11-01T06:00:00Z', {
     runId: `run-${collector}`,
     collector,
@@ -320,7 +322,7 @@ export function collectionRun(gaps: DataOf<'collection-run'>['gaps'], collector 
     startedAt: '2026-11-01T06:00:00Z',
     finishedAt: '2026-11-01T06:01:00Z',
     counts: {},
-    gaps,
+    gaps: gaps.map((gap) => ({ ...gap, window: gap.window ?? null })),
     errors: [],
     apiCost: { requests: 1, graphqlPoints: 0 },
   });
@@ -360,7 +362,7 @@ export function judge(
 ): Map<string, RuleResult & { change: Change }> {
   const profile = options.profile ?? CLERK;
   const window = options.window ?? OCTOBER;
-  const gaps = evidence.runs.flatMap((run) => run.doc.data.gaps);
+  const gaps = standingGaps(evidence);
   const factsWithGaps = buildPeriodFacts(evidence, window, gaps, profile.parameters.cdkRepositories);
   const periodVerdicts = {
     RETENTION: judgeRetention(S3_RETENTION, [], profile.parameters, new Map()).verdict,

@@ -356,7 +356,7 @@ describe('CD-PIPELINE', () => {
       only(judge('CD-PIPELINE', evidenceOf({ pullRequests: [pr], branchCommits: [merge] })), 101).verdict,
     ).toBe('not_applicable');
     const gap = collectionRun([
-      { source: 'deployments', repo: null, reason: 'deployments API returned 502' },
+      { withholds: 'deployments', repo: null, reason: 'deployments API returned 502' },
     ]);
     expect(
       only(judge('CD-PIPELINE', evidenceOf({ pullRequests: [pr], branchCommits: [merge], runs: [gap] })), 101)

@@ -129,7 +129,7 @@ describe('evaluatePeriod', () => {
       ),
     ).toBe(true);
     expect(notes).toContain(
-      `PR #102 (${sha('merge-102').slice(0, 7)}) was not deployed to production successfully during the period`,
+      `not shipped in the period: PR #102 (${sha('merge-102').slice(0, 7)}) was not deployed to production successfully by the settle time 2026-11-03T06:00:00.000Z`,
     );
     expect(notes.some((n) => n.includes('PR #101'))).toBe(false);
   });
@@ -199,12 +199,17 @@ describe('evaluatePeriod', () => {
     const evidence = {
       ...octoberEvidence(),
       runs: [
-        collectionRun([{ source: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' }]),
+        collectionRun([{ withholds: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' }]),
       ],
     };
     const model = evaluatePeriod(input({ evidence }));
     expect(model.gaps).toEqual([
-      { source: 'deployments', repo: 'acme/payments-api', reason: '502 from GitHub' },
+      {
+        withholds: 'deployments',
+        repo: 'acme/payments-api',
+        window: { from: '2026-10-01T00:00:00.000Z', to: '2026-11-01T00:00:00.000Z' },
+        reason: '502 from GitHub',
+      },
     ]);
     expect(model.population.find((row) => row.prNumber === 102)!.verdicts['CD-PIPELINE']).toBe('unknown');
     expect(model.metrics[0]!.verdict).toBe('unknown');
