@@ -55,7 +55,8 @@ function withoutVersionColumn(csv: string): string {
     .join('\r\n');
 }
 
-describe('the command line and the Lambda on the same window', () => {
+// Two runs of the demo organisation's month, one after the other, on a machine that may be busy.
+describe('the command line and the Lambda on the same window', { timeout: 300_000 }, () => {
   it('give the same population, exceptions and evidence', async () => {
     const cliOut = join(work, 'cli-out');
     const cli = await cm01Async([

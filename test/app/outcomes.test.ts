@@ -29,6 +29,7 @@ import { pageText } from '../pack/pdf-tools.ts';
  *   and stores no pack, unless an INCOMPLETE pack is allowed.
  */
 const PERIOD = '2026-10';
+// Each case runs the command line once or twice as a child process: minutes on a busy machine.
 const FAILING_DEPLOYMENTS = '^/repos/acme/web/deployments$';
 let emulator: Emulator;
 let work: string;
@@ -128,7 +129,7 @@ function populationRows(csv: string): Map<string, Record<string, string>> {
   return byChange;
 }
 
-describe('the collection plan comes from the profile', () => {
+describe('the collection plan comes from the profile', { timeout: 180_000 }, () => {
   it('snapshots the team a profile names as its Security Champs, so its verdicts are decided (Lambda door)', async () => {
     const ports = await lambdaPorts('plan-lambda');
     const result = await buildPackHandler(async () => ports)({ period: PERIOD, profile: profileFile });
@@ -182,7 +183,7 @@ describe('the collection plan comes from the profile', () => {
   });
 });
 
-describe('one rule for which repositories are collected', () => {
+describe('one rule for which repositories are collected', { timeout: 180_000 }, () => {
   it('lists an archived repository on the Lambda fan-out, as the command line collects it', async () => {
     const ports = await lambdaPorts('repos-lambda');
     const listed = await listRepositoriesHandler(async () => ports)({});
@@ -205,7 +206,7 @@ describe('one rule for which repositories are collected', () => {
   });
 });
 
-describe('a run whose collection failed (command line)', () => {
+describe('a run whose collection failed (command line)', { timeout: 180_000 }, () => {
   it('exits 1 naming the failed source, stores no pack and writes no pack file', async () => {
     failOneKindOfOneRepository();
     const storeDir = join(work, 'failed-cli');
@@ -294,7 +295,7 @@ describe('a run whose collection failed (command line)', () => {
   });
 });
 
-describe('a run whose collection failed (Lambda pack job)', () => {
+describe('a run whose collection failed (Lambda pack job)', { timeout: 180_000 }, () => {
   it('fails the invocation with CollectionFailedError naming the source, and stores no pack', async () => {
     failOneKindOfOneRepository();
     const ports = await lambdaPorts('failed-lambda');
@@ -338,7 +339,7 @@ describe('a run whose collection failed (Lambda pack job)', () => {
   });
 });
 
-describe('a command that fails before anything is stored', () => {
+describe('a command that fails before anything is stored', { timeout: 180_000 }, () => {
   it('leaves no folder behind, prints no stack trace, and CM01_DEBUG shows causes without the credential', async () => {
     const storeDir = join(work, 'never-made', 'store');
     const out = join(work, 'never-made-out');

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cm01 } from './run-cli.ts';
+import { cm01Async as cm01 } from './run-cli.ts';
 
 /**
  * The command line as its users drive it (cli.md): the main job on the bundled demo
@@ -21,9 +21,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe('cm01 run on the bundled demo organisation', () => {
-  it('collects, judges and writes the pack files named as cli.md says', () => {
-    const result = cm01([
+// Each case runs the command line as a child process; the main job takes a minute on a busy machine.
+describe('cm01 run on the bundled demo organisation', { timeout: 240_000 }, () => {
+  it('collects, judges and writes the pack files named as cli.md says', async () => {
+    const result = await cm01([
       'run',
       '--profile',
       'clicki',
@@ -44,8 +45,8 @@ describe('cm01 run on the bundled demo organisation', () => {
     expect(header).toBe('repo,change_type,pr_number,commit_sha,control,reason,evidence_key,evidence_version');
   });
 
-  it('collects nothing new when run again', () => {
-    const result = cm01([
+  it('collects nothing new when run again', async () => {
+    const result = await cm01([
       'collect',
       '--period',
       '2026-10',
@@ -59,31 +60,31 @@ describe('cm01 run on the bundled demo organisation', () => {
     expect(JSON.parse(result.stdout).counts).toEqual({});
   });
 
-  it('verifies the fresh pack against the store', () => {
-    const result = cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
+  it('verifies the fresh pack against the store', async () => {
+    const result = await cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/verified: every object matches the pack/);
   });
 
-  it('fails verification naming an evidence object whose bytes were altered', () => {
+  it('fails verification naming an evidence object whose bytes were altered', async () => {
     const manifest = JSON.parse(readFileSync(join(work, 'out', `${stem}.manifest.json`), 'utf8'));
     const victim = manifest.entries.find((e: { key: string }) => e.key.includes('/pull-request/'));
     const data = join(work, 'store', 'objects', `${victim.key}.v`, `${victim.versionId}.data`);
     chmodSync(data, 0o644);
     const original = readFileSync(data, 'utf8');
     writeFileSync(data, original.replace('"title":"', '"title":"tampered '));
-    const result = cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
+    const result = await cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
     writeFileSync(data, original);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(`MISMATCH ${victim.key} (version ${victim.versionId})`);
     expect(result.stdout).toMatch(/1 object\(s\) do not match/);
   });
 
-  it('lists and downloads the stored pack', () => {
-    const list = cm01(['packs', 'list', '--store', `local:${work}/store`]);
+  it('lists and downloads the stored pack', async () => {
+    const list = await cm01(['packs', 'list', '--store', `local:${work}/store`]);
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toContain(`2026-10/${stem}.pdf`);
-    const download = cm01([
+    const download = await cm01([
       'packs',
       'download',
       '--period',
@@ -102,7 +103,7 @@ describe('cm01 run on the bundled demo organisation', () => {
   });
 });
 
-describe('cm01 refuses bad input', () => {
+describe('cm01 refuses bad input', { timeout: 120_000 }, () => {
   it.each([
     [['run', '--period', '2026-13'], 2, /--period: "2026-13" has no month 13/],
     [['run', '--from', '2026-10-10', '--to', '2026-10-01'], 2, /--to: .* does not come after/],
@@ -113,18 +114,18 @@ describe('cm01 refuses bad input', () => {
     [['run', '--profile', 'sox'], 2, /"sox" is not a shipped profile/],
     [['verify'], 2, /missing required argument 'PACK.pdf'/],
     [['run', 'stray'], 2, /too many arguments for 'run'/],
-  ])('cm01 %j exits %i', (args, status, message) => {
+  ])('cm01 %j exits %i', async (args, status, message) => {
     const cwd = mkdtempSync(join(work, 'refused-'));
-    const result = cm01(args, { cwd });
+    const result = await cm01(args, { cwd });
     expect(result.status).toBe(status);
     expect(result.stderr).toMatch(message);
     // Nothing written: no store, no output folder.
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  it('refuses a period after the source’s clock and writes nothing', () => {
+  it('refuses a period after the source’s clock and writes nothing', async () => {
     const store = join(work, 'future-store');
-    const result = cm01([
+    const result = await cm01([
       'collect',
       '--period',
       '2026-12',
@@ -138,19 +139,19 @@ describe('cm01 refuses bad input', () => {
     expect(existsSync(join(store, 'objects')) ? readdirSync(join(store, 'objects')) : []).toEqual([]);
   });
 
-  it('refuses a world file that breaks the format, naming the bad field', () => {
+  it('refuses a world file that breaks the format, naming the bad field', async () => {
     const world = JSON.parse(readFileSync(demoWorld(), 'utf8'));
     world.repos[1].pullRequests[2].mergedAt = 'last tuesday';
     const file = join(work, 'broken.world.json');
     writeFileSync(file, JSON.stringify(world));
-    const result = cm01(['collect', '--github-world', file, '--store', `local:${work}/broken-store`]);
+    const result = await cm01(['collect', '--github-world', file, '--store', `local:${work}/broken-store`]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/repos\[1\]\.pullRequests\[2\]\.mergedAt: /);
     expect(existsSync(join(work, 'broken-store'))).toBe(false);
   });
 
-  it('says so when a period has no evidence instead of rendering an empty pack', () => {
-    const result = cm01([
+  it('says so when a period has no evidence instead of rendering an empty pack', async () => {
+    const result = await cm01([
       'pack',
       '--period',
       '2026-03',

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cm01 } from '../cli/run-cli.ts';
+import { cm01Async as cm01 } from '../cli/run-cli.ts';
 
 /**
  * The main job against a real S3 with Object Lock (Ceph RGW) and DynamoDB Local, as an
@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 describe('the main job on S3 with Object Lock and DynamoDB', () => {
-  it('refuses to run against a bucket that does not exist, naming the fix', () => {
-    const result = cm01([
+  it('refuses to run against a bucket that does not exist, naming the fix', async () => {
+    const result = await cm01([
       'run',
       '--store',
       `s3://cm01-missing-${suffix}?table=t-${suffix}`,
@@ -37,17 +37,17 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
     expect(result.stderr).toMatch(/does not exist.*cm01 store init/);
   });
 
-  it('initialises the store with COMPLIANCE retention, idempotently', () => {
-    const first = cm01(['store', 'init', '--store', store, '--json']);
+  it('initialises the store with COMPLIANCE retention, idempotently', async () => {
+    const first = await cm01(['store', 'init', '--store', store, '--json']);
     expect(first.status, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout).created.length).toBeGreaterThan(0);
-    const again = cm01(['store', 'init', '--store', store, '--json']);
+    const again = await cm01(['store', 'init', '--store', store, '--json']);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).created).toEqual([]);
   });
 
-  it('collects, judges and stores the pack; retention passes on an Object-Locked bucket', () => {
-    const result = cm01(['run', '--store', store, '--out', join(work, 'out'), '--json']);
+  it('collects, judges and stores the pack; retention passes on an Object-Locked bucket', async () => {
+    const result = await cm01(['run', '--store', store, '--out', join(work, 'out'), '--json']);
     expect(result.status, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.pack.changes).toBeGreaterThan(30);
@@ -59,8 +59,8 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
     expect(rows.slice(1).map((row) => row.split(',')[retention])).toEqual(rows.slice(1).map(() => 'pass'));
   });
 
-  it('writes nothing new when the same period is collected again', () => {
-    const result = cm01([
+  it('writes nothing new when the same period is collected again', async () => {
+    const result = await cm01([
       'collect',
       '--period',
       '2026-10',
@@ -74,16 +74,16 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
     expect(JSON.parse(result.stdout).counts).toEqual({});
   });
 
-  it('verifies the pack by re-reading every evidence version', () => {
-    const result = cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', store]);
+  it('verifies the pack by re-reading every evidence version', async () => {
+    const result = await cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', store]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/byte-identical to the stored pack/);
   });
 
   it('lists and downloads the pack, as a file and through a presigned URL', async () => {
-    const list = cm01(['packs', 'list', '--store', store]);
+    const list = await cm01(['packs', 'list', '--store', store]);
     expect(list.stdout).toContain(`2026-10/${stem}.pdf`);
-    const download = cm01([
+    const download = await cm01([
       'packs',
       'download',
       '--period',
@@ -96,7 +96,7 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
     expect(download.status, download.stderr).toBe(0);
     const original = readFileSync(join(work, 'out', `${stem}.pdf`));
     expect(readFileSync(join(work, 'dl', `${stem}.pdf`)).equals(original)).toBe(true);
-    const urls = cm01([
+    const urls = await cm01([
       'packs',
       'download',
       '--period',
