@@ -1,4 +1,5 @@
-import { Cm01Error, InputError } from '../lambdas/errors.ts';
+import { Cm01Error, InputError, MalformedInputError } from '../lambdas/errors.ts';
+import { describeCauseSafely } from '../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../lambdas/version.ts';
 import { parseCommandLine, UsageError } from './cli/args.ts';
 import {
@@ -48,6 +49,9 @@ const COMMANDS: Record<string, (ctx: Parameters<typeof runRun>[0]) => Promise<Ex
   packs: runPacks,
 };
 
+/** How many positional arguments each command takes (`verify PACK.pdf`, `store init`, `packs list`). */
+const POSITIONALS_TAKEN: Record<string, number> = { verify: 1, store: 1, packs: 1 };
+
 async function main(argv: readonly string[]): Promise<number> {
   let reporter = new Reporter(argv.includes('--json'));
   try {
@@ -65,6 +69,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const run = COMMANDS[command];
     if (!run)
       throw new UsageError(command, `unknown command (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    const stray = rest[POSITIONALS_TAKEN[command] ?? 0];
+    if (stray !== undefined) throw new UsageError(stray, `unexpected argument to \`cm01 ${command}\``);
     return await run({ positionals: rest, options, reporter });
   } catch (error: unknown) {
     return report(reporter, error);
@@ -72,18 +78,18 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function report(reporter: Reporter, error: unknown): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof MalformedInputError) {
     reporter.error(`${error.message}\nRun \`cm01 --help\` for usage.`);
     return 2;
   }
   if (error instanceof InputError || error instanceof Cm01Error) {
     reporter.error(error.message);
-    if (process.env.CM01_DEBUG && error.cause) console.error(error.cause);
+    if (process.env.CM01_DEBUG && error.cause) process.stderr.write(`${describeCauseSafely(error.cause)}\n`);
     return 1;
   }
-  reporter.error(
-    `unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  );
+  // Never a stack trace for a person: the message, and the whole error only under CM01_DEBUG.
+  reporter.error(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.CM01_DEBUG) process.stderr.write(`${describeCauseSafely(error)}\n`);
   return 1;
 }
 

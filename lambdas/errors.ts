@@ -22,6 +22,14 @@ export class InputError extends Cm01Error {
   }
 }
 
+/**
+ * Input wrong on its face — malformed, impossible, unknown, out of range, or in conflict with
+ * another field — found without reading a file or asking a server. The command line exits 2 (a
+ * usage error, cli.md); anything else an `InputError` names (a file that cannot be read, a
+ * window the source has not reached) is a failure and exits 1.
+ */
+export class MalformedInputError extends InputError {}
+
 /** The evidence store or index is missing, misconfigured or unreachable. */
 export class StoreError extends Cm01Error {
   constructor(message: string, options?: { cause?: unknown }) {

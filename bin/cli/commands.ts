@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STORE_URL, openEvidenceStore, openStore } from '../../lambdas/adapters/open-store.ts';
-import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
+import { readPackAttachments, readPackFile } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
 import { collect } from '../../lambdas/collect/collect.ts';
 import { COLLECT_KINDS, type CollectKind, type CollectProgress } from '../../lambdas/collect/context.ts';
@@ -189,12 +189,7 @@ export async function runVerify(ctx: CommandContext): Promise<ExitStatus> {
   const [file, ...rest] = ctx.positionals;
   if (!file) throw new UsageError('PACK.pdf', 'missing: name the pack to verify (cm01 verify PACK.pdf)');
   if (rest.length > 0) throw new UsageError(rest[0] as string, 'unexpected argument');
-  let pdf: Uint8Array;
-  try {
-    pdf = await readFile(file);
-  } catch (error: unknown) {
-    throw new InputError('PACK.pdf', `cannot read ${file}`, { cause: error });
-  }
+  const pdf = await readPackFile(file);
   const manifestBytes = readPackAttachments(pdf).get('manifest.json');
   if (!manifestBytes) throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
   const manifest = parseManifest(manifestBytes);

@@ -9,7 +9,7 @@ import { Cm01Error } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { buildPack } from '../pack/build-pack.ts';
 import { readFunctionConfig } from './config.ts';
-import { parseJobEvent } from './event.ts';
+import { parseCollectorEvent, parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
 /**
@@ -75,23 +75,14 @@ export class CollectionFailedError extends Cm01Error {
   }
 }
 
-/** A fan-out item `{ repo, input }` (Step Functions Map) or a plain event. */
-function unwrapFanOut(event: unknown): { repo?: string; event: unknown } {
-  if (event && typeof event === 'object' && 'repo' in event && typeof event.repo === 'string') {
-    return { repo: event.repo, event: 'input' in event ? event.input : {} };
-  }
-  return { event };
-}
-
 export function collectorHandler(
   kinds: readonly CollectKind[],
   deps: () => Promise<JobDeps> = productionDeps,
 ) {
   return async (event: unknown): Promise<CollectionSummary> => {
-    const unwrapped = unwrapFanOut(event);
     const { org, store, index, github, clock } = await deps();
-    const request = parseJobEvent(unwrapped.event, clock());
-    const repos = unwrapped.repo ? [unwrapped.repo] : request.repos;
+    const request = parseCollectorEvent(event, clock(), { org });
+    const repos = request.repos;
     const summary = await collect(
       { store, index, github, org, clock },
       { window: request.window, kinds, ...(repos ? { repos } : {}) },
@@ -114,7 +105,7 @@ export function collectorHandler(
 export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = productionGitHubDeps) {
   return async (event: unknown): Promise<{ repositories: string[] }> => {
     const { org, github, clock } = await deps();
-    const request = parseJobEvent(event, clock());
+    const request = parseJobEvent(event, clock(), { org });
     if (request.repos)
       return { repositories: request.repos.map((r) => (r.includes('/') ? r : `${org}/${r}`)) };
     const repos = await github.paginate<{ full_name: string; archived?: boolean }>('GET /orgs/{org}/repos', {
@@ -137,7 +128,7 @@ export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = produc
 export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
     const { org, store, index, github, clock } = await deps();
-    const request = parseJobEvent(event, clock());
+    const request = parseJobEvent(event, clock(), { org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const collection = await collect(
       { store, index, github, org, clock },
