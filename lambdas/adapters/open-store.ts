@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { describeError, InputError, MalformedInputError, StoreError } from '../errors.ts';
+import { describeError, MalformedInputError, StoreError } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { DynamoEvidenceIndex } from './dynamo-index.ts';
 import { LocalEvidenceIndex } from './local-index.ts';
 import { isMissing, LocalEvidenceStore } from './local-store.ts';
 import { errorName, httpStatusOf, S3EvidenceStore } from './s3-store.ts';
+import { assertWritableFolder } from './writable-folder.ts';
 
 /**
  * Store URLs, as the command line and the functions name a store:
@@ -154,47 +154,9 @@ async function openLocalStore(
   }
   // Nothing is created here: the folders appear with the first object or index row, so a
   // command refused later leaves no empty store behind.
-  if (!options.readOnly) await assertLocalDirWritable(url, dir);
+  if (!options.readOnly) await assertWritableFolder(dir, STORE_FIELD);
   const config = await readLocalStoreConfig(dir);
   return new LocalEvidenceStore({ dir, defaultRetentionDays: config.retentionDays });
-}
-
-/**
- * That `dir` is (or can become) a folder this process can write — checked by writing, since
- * permission bits say nothing of read-only mounts, `/proc` or root — without leaving anything:
- * the probe is made in the nearest folder that exists and removed at once.
- */
-export async function assertLocalDirWritable(url: string, dir: string): Promise<void> {
-  let existing = dir;
-  for (;;) {
-    try {
-      const info = await stat(existing);
-      if (!info.isDirectory()) {
-        throw new InputError(
-          STORE_FIELD,
-          `${url}: ${existing} is not a folder${existing === dir ? '' : ` (a file is in the path of ${dir})`}`,
-        );
-      }
-      break;
-    } catch (error: unknown) {
-      if (error instanceof InputError) throw error;
-      if (!isMissing(error) || dirname(existing) === existing) {
-        throw new InputError(STORE_FIELD, `${url}: cannot use ${existing}: ${describeError(error)}`, {
-          cause: error,
-        });
-      }
-      existing = dirname(existing);
-    }
-  }
-  const probe = join(existing, `.cm01-write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await mkdir(probe);
-  } catch (error: unknown) {
-    throw new InputError(STORE_FIELD, `${url}: cannot write in ${existing}: ${describeError(error)}`, {
-      cause: error,
-    });
-  }
-  await rmdir(probe);
 }
 
 async function openS3Store(
