@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeError, InputError } from '../errors.ts';
-import { isMissing } from './local-store.ts';
 
 /**
  * That `dir` is (or can become) a folder this process can write, checked before anything is
  * collected or stored, and without leaving anything behind: the probe — a folder made and
  * removed at once — goes in the nearest folder that exists, and `dir` itself is not created.
  * Checked by writing, since permission bits say nothing of read-only mounts, `/proc` or root.
+ * (It also spares `mkdir -p` under `/proc`, which fails there with ENOENT and Node retries forever.)
  */
 export async function assertWritableFolder(dir: string, field: string): Promise<void> {
   let existing = dir;
@@ -24,7 +24,8 @@ export async function assertWritableFolder(dir: string, field: string): Promise<
       break;
     } catch (error: unknown) {
       if (error instanceof InputError) throw error;
-      if (!isMissing(error) || dirname(existing) === existing) {
+      const missing = error instanceof Error && 'code' in error && error.code === 'ENOENT';
+      if (!missing || dirname(existing) === existing) {
         throw new InputError(field, `cannot use ${dir}: ${describeError(error)}`, { cause: error });
       }
       existing = dirname(existing);
