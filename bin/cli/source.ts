@@ -36,6 +36,8 @@ export async function openSource(
   if (options.world !== undefined && options.org !== undefined) {
     throw new UsageError('--github-world', 'give either --github-world or --org, not both');
   }
+  if (options.org !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(options.org))
+    throw new UsageError('--org', `"${options.org}" is not a GitHub organisation name`);
   const worldFile =
     options.world ?? (options.org === undefined && options.demoByDefault ? DEMO_WORLD : undefined);
   if (worldFile !== undefined) return openEmulatorSource(worldFile, options.world === undefined);
