@@ -445,6 +445,33 @@ const stores: BadInput[] = [
     unprivileged: true,
   },
   {
+    name: 'an S3 store whose endpoint does not answer',
+    args: (p) => collect(p, '--period', '2026-10', '--store', 's3://evidence-bucket?table=evidence'),
+    env: () => ({
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+    }),
+    status: 1,
+    field: 'AWS_ENDPOINT_URL_S3',
+  },
+  {
+    name: 'packs list on an S3 store whose endpoint does not answer',
+    args: () => ['packs', 'list', '--store', 's3://evidence-bucket?table=evidence'],
+    env: () => ({
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+    }),
+    status: 1,
+    field: 's3://evidence-bucket',
+  },
+  {
     name: 'store init under /proc',
     args: () => ['store', 'init', '--store', 'local:/proc/cm01-store'],
     status: 1,

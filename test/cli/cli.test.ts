@@ -108,8 +108,8 @@ describe('cm01 refuses bad input', () => {
     [['run', '--from', '2026-10-10', '--to', '2026-10-01'], 2, /--to: .* does not come after/],
     [['frobnicate'], 2, /frobnicate: unknown command/],
     [['collect', '--period', '2026-10'], 2, /name where to collect from/],
-    [['run', '--store', 'ftp://x'], 1, /unknown store scheme "ftp:"/],
-    [['run', '--profile', 'sox'], 1, /"sox" is not a shipped profile/],
+    [['run', '--store', 'ftp://x'], 2, /unknown store scheme "ftp:"/],
+    [['run', '--profile', 'sox'], 2, /"sox" is not a shipped profile/],
     [['verify'], 2, /PACK.pdf: missing/],
   ])('cm01 %j exits %i', (args, status, message) => {
     const cwd = mkdtempSync(join(work, 'refused-'));
