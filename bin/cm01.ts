@@ -1,5 +1,5 @@
 import { Cm01Error, InputError, MalformedInputError } from '../lambdas/errors.ts';
-import { describeCauseSafely } from '../lambdas/redact-secrets.ts';
+import { describeCauseSafely, redactSecrets } from '../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../lambdas/version.ts';
 import { parseCommandLine, UsageError } from './cli/args.ts';
 import {
@@ -83,12 +83,14 @@ function report(reporter: Reporter, error: unknown): number {
     return 2;
   }
   if (error instanceof InputError || error instanceof Cm01Error) {
-    reporter.error(error.message);
+    reporter.error(redactSecrets(error.message));
     if (process.env.CM01_DEBUG && error.cause) process.stderr.write(`${describeCauseSafely(error.cause)}\n`);
     return 1;
   }
   // Never a stack trace for a person: the message, and the whole error only under CM01_DEBUG.
-  reporter.error(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+  reporter.error(
+    redactSecrets(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`),
+  );
   if (process.env.CM01_DEBUG) process.stderr.write(`${describeCauseSafely(error)}\n`);
   return 1;
 }
