@@ -25,6 +25,16 @@ export class InputError extends Cm01Error {
   }
 }
 
+/**
+ * Input wrong on its face — malformed, impossible, unknown, out of range, or in conflict with
+ * another field — found without reading a file or asking a server. The command line exits 2 (a
+ * usage error, cli.md); anything else an `InputError` names (a file that cannot be read, a
+ * window the source has not reached) is a failure and exits 1.
+ */
+export class MalformedInputError extends InputError {
+  override name = 'MalformedInputError';
+}
+
 /** The evidence store or index is missing, misconfigured or unreachable. */
 export class StoreError extends Cm01Error {
   override name = 'StoreError';

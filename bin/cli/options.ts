@@ -4,7 +4,7 @@ import { COLLECT_KINDS, type CollectKind } from '../../lambdas/collect/context.t
 import { resolveProfile } from '../../lambdas/core/profile-files.ts';
 import { DEFAULT_PROFILE_ID, type LoadedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow, rangeWindow, type Window } from '../../lambdas/core/window.ts';
-import { InputError } from '../../lambdas/errors.ts';
+import { InputError, MalformedInputError } from '../../lambdas/errors.ts';
 
 /**
  * The options commands share (cli.md), declared once, and the checks that turn their values
@@ -13,7 +13,7 @@ import { InputError } from '../../lambdas/errors.ts';
  */
 
 /** A usage error: exit status 2 (cli.md). */
-export class UsageError extends InputError {
+export class UsageError extends MalformedInputError {
   override name = 'UsageError';
 }
 

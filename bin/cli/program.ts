@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { Cm01Error } from '../../lambdas/errors.ts';
+import { Cm01Error, MalformedInputError } from '../../lambdas/errors.ts';
+import { describeCauses, redactSecrets } from '../../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../../lambdas/version.ts';
 import { collectCommand } from './commands/collect.ts';
 import { indexCommand } from './commands/index-rebuild.ts';
@@ -10,7 +11,6 @@ import { storeCommand } from './commands/store.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { CliContext } from './context.ts';
 import { UsageError } from './options.ts';
-import { describeCauses, redactCredentials } from './redact.ts';
 
 /**
  * The `cm01` program: one module per command under `commands/`, each a function that builds its
@@ -108,15 +108,16 @@ function report(cli: CliContext, error: unknown): number {
     return 2;
   }
   const reporter = cli.reporter;
-  if (error instanceof UsageError) {
-    reporter.error(`${redactCredentials(error.message)}\nRun \`cm01 ${cli.commandPath}--help\` for usage.`);
+  // A malformed value is a usage error wherever it was found (cli.md: exit 2).
+  if (error instanceof MalformedInputError) {
+    reporter.error(`${redactSecrets(error.message)}\nRun \`cm01 ${cli.commandPath}--help\` for usage.`);
     return 2;
   }
   if (error instanceof Cm01Error) {
-    reporter.error(redactCredentials(error.message));
+    reporter.error(redactSecrets(error.message));
   } else {
     reporter.error(
-      `unexpected failure: ${redactCredentials(error instanceof Error ? error.message : String(error))}`,
+      `unexpected failure: ${redactSecrets(error instanceof Error ? error.message : String(error))}`,
     );
   }
   if (process.env.CM01_DEBUG) reporter.notice(describeCauses(error));

@@ -1,13 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
 import { loadWorld } from '../../emulator/world.ts';
-import {
-  createGitHubClient,
-  type GitHubAuth,
-  type GitHubClient,
-} from '../../lambdas/adapters/github/client.ts';
+import { createGitHubClient, type GitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { githubAuthFromEnv } from '../../lambdas/adapters/github/credentials.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import { UsageError } from './options.ts';
 
@@ -40,6 +36,8 @@ export async function openSource(
   if (options.world !== undefined && options.org !== undefined) {
     throw new UsageError('--github-world', 'give either --github-world or --org, not both');
   }
+  if (options.org !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(options.org))
+    throw new UsageError('--org', `"${options.org}" is not a GitHub organisation name`);
   const worldFile =
     options.world ?? (options.org === undefined && options.demoByDefault ? DEMO_WORLD : undefined);
   if (worldFile !== undefined) return openEmulatorSource(worldFile, options.world === undefined);
@@ -81,31 +79,5 @@ async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source
   };
 }
 
-/** A token (`GITHUB_TOKEN`) or a GitHub App (`GITHUB_APP_ID` + key + installation). */
-export async function githubAuthFromEnv(env: NodeJS.ProcessEnv): Promise<GitHubAuth> {
-  if (env.GITHUB_APP_ID) {
-    const keyFile = env.GITHUB_APP_PRIVATE_KEY_FILE;
-    const privateKey = env.GITHUB_APP_PRIVATE_KEY ?? (keyFile ? await readFile(keyFile, 'utf8') : undefined);
-    if (!privateKey) {
-      throw new InputError(
-        'GITHUB_APP_PRIVATE_KEY',
-        'missing: set it or GITHUB_APP_PRIVATE_KEY_FILE with GITHUB_APP_ID',
-      );
-    }
-    const installationId = Number(env.GITHUB_APP_INSTALLATION_ID);
-    if (!Number.isInteger(installationId) || installationId <= 0) {
-      throw new InputError(
-        'GITHUB_APP_INSTALLATION_ID',
-        'missing or not a number (needed with GITHUB_APP_ID)',
-      );
-    }
-    return { kind: 'app', appId: env.GITHUB_APP_ID, privateKey, installationId };
-  }
-  const token = env.GITHUB_TOKEN;
-  if (!token)
-    throw new InputError(
-      'GITHUB_TOKEN',
-      'missing: set a token (or GitHub App settings) to collect with --org',
-    );
-  return { kind: 'token', token };
-}
+/** A token (`GITHUB_TOKEN`) or a GitHub App, read and checked where the runtime can use it too. */
+export { githubAuthFromEnv } from '../../lambdas/adapters/github/credentials.ts';

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
@@ -19,6 +19,12 @@ import { isMissing, replaceFile } from './local-store.ts';
  * the partition — rewriting a 50,000-row file per row would be quadratic. Writers take a lock
  * file so two processes never interleave lines; readers fold only the bytes appended since
  * their last read.
+ *
+ * A crash can cut the last line of a partition (no newline, or half a JSON row). Such a tail is
+ * repaired under the writers' lock when the index is opened for writing and before every append,
+ * so a new row is never glued to it: a whole row that only lost its newline gets it back, a
+ * half row is cut off and kept beside the partition in `<file>.torn` for inspection (its
+ * evidence object is still in the store, and is indexed again by the next collection).
  */
 
 const rowSchema = indexEntrySchema;
@@ -63,6 +69,24 @@ export class LocalEvidenceIndex implements EvidenceIndex {
         },
       );
     }
+  }
+
+  /**
+   * Repair every partition whose last line a crash cut short (see above). Reads only each file's
+   * last byte when nothing is torn; creates nothing when the index does not exist yet.
+   */
+  async repairTornPartitions(): Promise<{ completed: string[]; cut: string[] }> {
+    const torn: string[] = [];
+    for (const file of await listPartitionFiles(this.indexDir)) if (await endsTorn(file)) torn.push(file);
+    const result = { completed: [] as string[], cut: [] as string[] };
+    if (torn.length === 0) return result;
+    return this.exclusively(async () => {
+      for (const file of torn) {
+        const outcome = await repairTornTail(file);
+        if (outcome !== 'intact') result[outcome].push(file);
+      }
+      return result;
+    });
   }
 
   put(entries: readonly IndexEntry[]): Promise<{ written: number; unchanged: number }> {
@@ -233,7 +257,70 @@ function pushTo(map: Map<string, string[]>, key: string, value: string): void {
 
 async function appendLines(file: string, lines: readonly string[]): Promise<void> {
   await mkdir(join(file, '..'), { recursive: true });
+  // Under the writers' lock: a torn tail here is a crash's, never a write in progress.
+  await repairTornTail(file);
   await appendFile(file, `${lines.join('\n')}\n`);
+}
+
+/** The `.jsonl` partitions under the index folder (none when it does not exist). */
+async function listPartitionFiles(indexDir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error: unknown) {
+      if (isMissing(error)) return;
+      throw new StoreError(`cannot read the index folder ${dir}: ${describeError(error)}`, { cause: error });
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.jsonl')) files.push(path);
+    }
+  };
+  await walk(join(indexDir, 'period'));
+  await walk(join(indexDir, 'repo'));
+  return files;
+}
+
+/** Whether a non-empty file's last byte is not a newline. */
+async function endsTorn(file: string): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(file, 'r');
+  } catch (error: unknown) {
+    if (isMissing(error)) return false;
+    throw new StoreError(`cannot read ${file}: ${describeError(error)}`, { cause: error });
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Make a partition end at a line boundary again. Call only under the writers' lock.
+ * `completed`: the last row was whole and got its newline; `cut`: a half row was removed and
+ * appended to `<file>.torn`.
+ */
+export async function repairTornTail(file: string): Promise<'intact' | 'completed' | 'cut'> {
+  if (!(await endsTorn(file))) return 'intact';
+  const bytes = await readFile(file);
+  const start = bytes.lastIndexOf(0x0a) + 1;
+  const tail = bytes.subarray(start);
+  if (rowSchema.safeParse(safeJson(tail.toString('utf8'))).success) {
+    await appendFile(file, '\n');
+    return 'completed';
+  }
+  await appendFile(`${file}.torn`, Buffer.concat([tail, Buffer.from('\n')]));
+  await truncate(file, start);
+  return 'cut';
 }
 
 /**
@@ -241,7 +328,13 @@ async function appendLines(file: string, lines: readonly string[]): Promise<void
  * Waits at most LOCK_WAIT_MS, then names the lock file to remove.
  */
 async function withLockFile<T>(lockPath: string, work: () => Promise<T>): Promise<T> {
-  await mkdir(join(lockPath, '..'), { recursive: true });
+  try {
+    await mkdir(join(lockPath, '..'), { recursive: true });
+  } catch (error: unknown) {
+    throw new StoreError(`cannot create the index folder for ${lockPath}: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
@@ -250,7 +343,11 @@ async function withLockFile<T>(lockPath: string, work: () => Promise<T>): Promis
       await handle.close();
       break;
     } catch (error: unknown) {
-      if (!(error && typeof error === 'object' && 'code' in error && error.code === 'EEXIST')) throw error;
+      if (!(error && typeof error === 'object' && 'code' in error && error.code === 'EEXIST')) {
+        throw new StoreError(`cannot take the index lock ${lockPath}: ${describeError(error)}`, {
+          cause: error,
+        });
+      }
       const owner = Number(await readFile(lockPath, 'utf8').catch(() => ''));
       if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
         await rm(lockPath, { force: true });

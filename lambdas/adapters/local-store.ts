@@ -12,6 +12,7 @@ import type {
   RetentionStatus,
   StoredObject,
 } from '../evidence/ports.ts';
+import { assertWritableFolder } from './writable-folder.ts';
 
 /**
  * The local locker: the embedded evidence store for one machine, in a plain directory.
@@ -361,6 +362,7 @@ function safeJson(text: string): unknown {
 
 /** Make the folder layout of a local store (idempotent). */
 export async function ensureLocalLayout(dir: string): Promise<{ created: boolean }> {
+  await assertWritableFolder(dir, '--store');
   const existed = await stat(join(dir, 'objects')).then(
     () => true,
     () => false,

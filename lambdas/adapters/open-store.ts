@@ -3,12 +3,13 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { describeError, InputError, StoreError } from '../errors.ts';
+import { describeError, MalformedInputError, StoreError } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { DynamoEvidenceIndex } from './dynamo-index.ts';
 import { LocalEvidenceIndex } from './local-index.ts';
-import { ensureLocalLayout, isMissing, LocalEvidenceStore } from './local-store.ts';
+import { isMissing, LocalEvidenceStore } from './local-store.ts';
 import { errorName, httpStatusOf, S3EvidenceStore } from './s3-store.ts';
+import { assertWritableFolder } from './writable-folder.ts';
 
 /**
  * Store URLs, as the command line and the functions name a store:
@@ -34,7 +35,8 @@ export type StoreLocation =
 export function parseStoreUrl(url: string): StoreLocation {
   if (url.startsWith('local:')) {
     const dir = url.slice('local:'.length);
-    if (!dir) throw new InputError(STORE_FIELD, `"${url}" names no directory: ${URL_FORMS}`);
+    if (!dir.trim()) throw new MalformedInputError(STORE_FIELD, `"${url}" names no directory: ${URL_FORMS}`);
+    if (dir.includes('\0')) throw new MalformedInputError(STORE_FIELD, 'the directory name holds a NUL byte');
     return { kind: 'local', dir: resolve(dir) };
   }
   if (url.startsWith('s3://')) {
@@ -42,27 +44,47 @@ export function parseStoreUrl(url: string): StoreLocation {
     try {
       parsed = new URL(url);
     } catch (error: unknown) {
-      throw new InputError(STORE_FIELD, `"${url}" is not a valid URL: ${URL_FORMS}`, { cause: error });
+      throw new MalformedInputError(STORE_FIELD, `"${url}" is not a valid URL: ${URL_FORMS}`, {
+        cause: error,
+      });
     }
     const bucket = parsed.hostname;
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      throw new InputError(
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+      throw new MalformedInputError(
         STORE_FIELD,
         `"${bucket}" is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
       );
     }
-    if (parsed.pathname && parsed.pathname !== '/') {
-      throw new InputError(STORE_FIELD, `"${url}" has a path; ${URL_FORMS}`);
+    // Endpoints come from AWS_ENDPOINT_URL_S3, credentials from the AWS chain: a URL that
+    // carries either would be silently ignored, so it is refused.
+    if (parsed.username || parsed.password || parsed.port) {
+      throw new MalformedInputError(
+        STORE_FIELD,
+        `"${url}" names a user, password or port: set the endpoint with AWS_ENDPOINT_URL_S3 and credentials the AWS way`,
+      );
     }
-    const table = parsed.searchParams.get('table');
+    if (parsed.pathname && parsed.pathname !== '/') {
+      throw new MalformedInputError(STORE_FIELD, `"${url}" has a path; ${URL_FORMS}`);
+    }
+    if (parsed.hash) throw new MalformedInputError(STORE_FIELD, `"${url}" has a #fragment; ${URL_FORMS}`);
+    const unknown = [...parsed.searchParams.keys()].find((key) => key !== 'table');
+    if (unknown !== undefined) {
+      throw new MalformedInputError(
+        STORE_FIELD,
+        `"${url}": unknown parameter "${unknown}" (only ?table=TABLE)`,
+      );
+    }
+    const tables = parsed.searchParams.getAll('table');
+    if (tables.length > 1) throw new MalformedInputError(STORE_FIELD, `"${url}" names the table twice`);
+    const table = tables[0];
     if (!table) {
-      throw new InputError(
+      throw new MalformedInputError(
         STORE_FIELD,
         `"${url}" names no index table: add ?table=TABLE (s3://${bucket}?table=TABLE)`,
       );
     }
     if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
-      throw new InputError(
+      throw new MalformedInputError(
         STORE_FIELD,
         `"${table}" is not a valid DynamoDB table name (3-255 letters, digits, "_", "-", ".")`,
       );
@@ -70,7 +92,7 @@ export function parseStoreUrl(url: string): StoreLocation {
     return { kind: 's3', bucket, table };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-  throw new InputError(
+  throw new MalformedInputError(
     STORE_FIELD,
     scheme
       ? `unknown store scheme "${scheme}:" in "${url}": ${URL_FORMS}`
@@ -94,10 +116,11 @@ export async function openStore(
 ): Promise<{ store: EvidenceStore; index: EvidenceIndex }> {
   const location = parseStoreUrl(url);
   if (location.kind === 'local') {
-    return {
-      store: await openLocalStore(url, location.dir, options),
-      index: new LocalEvidenceIndex({ dir: location.dir }),
-    };
+    const store = await openLocalStore(url, location.dir, options);
+    const index = new LocalEvidenceIndex({ dir: location.dir });
+    // A crash may have cut a partition's last line: mend it before anything reads or appends.
+    if (!options.readOnly) await index.repairTornPartitions();
+    return { store, index };
   }
   const clients = await createAwsClients();
   const store = await openS3Store(url, location.bucket, clients, options);
@@ -129,8 +152,10 @@ async function openLocalStore(
       `${url} is a local directory, which is not immutable: use s3://BUCKET?table=TABLE with Object Lock for this`,
     );
   }
+  // Nothing is created here: the folders appear with the first object or index row, so a
+  // command refused later leaves no empty store behind.
+  if (!options.readOnly) await assertWritableFolder(dir, STORE_FIELD);
   const config = await readLocalStoreConfig(dir);
-  await ensureLocalLayout(dir);
   return new LocalEvidenceStore({ dir, defaultRetentionDays: config.retentionDays });
 }
 

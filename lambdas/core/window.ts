@@ -1,4 +1,4 @@
-import { InputError } from '../errors.ts';
+import { InputError, MalformedInputError } from '../errors.ts';
 
 /** A half-open time window `[from, to)` in UTC, with the label used in file names. */
 export interface Window {
@@ -11,13 +11,25 @@ export interface Window {
 }
 
 const PERIOD = /^(\d{4})-(\d{2})$/;
+/**
+ * `YYYY-MM-DD`, optionally `THH:MM[:SS[.fraction]]`, optionally `Z` or `±HH:MM`. A time without
+ * an offset is UTC, like a date alone: never the machine's local time, so the same command
+ * gives the same window on every machine.
+ */
+const TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** Git and GitHub postdate the Unix epoch; an earlier year is a typo (and `Date.UTC` maps 0-99 to 1900s). */
+const FIRST_YEAR = 1970;
 
 export function monthWindow(period: string, field = '--period'): Window {
   const match = PERIOD.exec(period);
-  if (!match) throw new InputError(field, `"${period}" is not a month in the form YYYY-MM`);
+  if (!match) throw new MalformedInputError(field, `"${period}" is not a month in the form YYYY-MM`);
   const year = Number(match[1]);
   const month = Number(match[2]);
-  if (month < 1 || month > 12) throw new InputError(field, `"${period}" has no month ${match[2]} (01-12)`);
+  if (year < FIRST_YEAR)
+    throw new MalformedInputError(field, `"${period}": no evidence exists before ${FIRST_YEAR}`);
+  if (month < 1 || month > 12)
+    throw new MalformedInputError(field, `"${period}" has no month ${match[2]} (01-12)`);
   const from = new Date(Date.UTC(year, month - 1, 1));
   const to = new Date(Date.UTC(year, month, 1));
   return { from: from.toISOString(), to: to.toISOString(), label: period, isMonth: true };
@@ -27,7 +39,7 @@ export function rangeWindow(from: string, to: string, fields = { from: '--from',
   const start = parseTime(from, fields.from);
   const end = parseTime(to, fields.to);
   if (end.getTime() <= start.getTime()) {
-    throw new InputError(fields.to, `${to} does not come after ${fields.from} ${from}`);
+    throw new MalformedInputError(fields.to, `${to} does not come after ${fields.from} ${from}`);
   }
   const label = `${start.toISOString().slice(0, 10)}_${end.toISOString().slice(0, 10)}`;
   return { from: start.toISOString(), to: end.toISOString(), label, isMonth: false };
@@ -67,8 +79,37 @@ export function inWindow(isoTime: string, window: Pick<Window, 'from' | 'to'>): 
   return t >= Date.parse(window.from) && t < Date.parse(window.to);
 }
 
-function parseTime(value: string, field: string): Date {
-  const t = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(t)) throw new InputError(field, `"${value}" is not an ISO-8601 date or time`);
-  return new Date(t);
+/** An ISO-8601 date or date-time, every part checked against the calendar (no `2026-02-30`). */
+export function parseTime(value: string, field: string): Date {
+  const match = TIME.exec(value);
+  if (!match) {
+    throw new MalformedInputError(
+      field,
+      `"${value}" is not an ISO-8601 date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; UTC when no offset is given)`,
+    );
+  }
+  const [, y, mo, d, h = '00', mi = '00', s = '00', fraction = '', offset = 'Z'] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const impossible = (what: string) =>
+    new MalformedInputError(field, `"${value}" is not a real time: ${what}`);
+  if (year < FIRST_YEAR) throw impossible(`no evidence exists before ${FIRST_YEAR}`);
+  if (month < 1 || month > 12) throw impossible(`there is no month ${mo} (01-12)`);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) throw impossible(`${y}-${mo} has no day ${d} (01-${daysInMonth})`);
+  if (Number(h) > 23) throw impossible(`there is no hour ${h} (00-23)`);
+  if (Number(mi) > 59) throw impossible(`there is no minute ${mi} (00-59)`);
+  if (Number(s) > 59) throw impossible(`there is no second ${s} (00-59)`);
+  let offsetMinutes = 0;
+  if (offset !== 'Z') {
+    const digits = offset.slice(1).replace(':', '');
+    const offsetHours = Number(digits.slice(0, 2));
+    const offsetRest = Number(digits.slice(2));
+    if (offsetHours > 14 || offsetRest > 59) throw impossible(`there is no UTC offset ${offset}`);
+    offsetMinutes = (offset.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetRest);
+  }
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const utc = Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(s), ms);
+  return new Date(utc - offsetMinutes * 60_000);
 }

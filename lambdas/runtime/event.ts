@@ -1,23 +1,53 @@
 import { z } from 'zod';
+import { SHIPPED_PROFILE_IDS } from '../core/shipped-profiles.ts';
 import { monthWindow, previousMonth, rangeWindow, type Window } from '../core/window.ts';
-import { InputError } from '../errors.ts';
+import { InputError, MalformedInputError } from '../errors.ts';
 
 /**
  * The events a job accepts: an EventBridge schedule (whose input the stack fixes), or an
  * on-demand invocation `{ "period": "2026-10" }` / `{ "from": "…", "to": "…" }` with optional
- * `"repos"` and `"profile"`. A bad event is refused with the field named, before anything runs.
+ * `"repos"` and `"profile"`; a collector also takes a fan-out item `{ "repo", "input" }` (one
+ * Step Functions Map iteration). A bad event is refused with the field named, before anything
+ * runs: unknown fields, wrong types and fields that contradict each other alike — a job never
+ * guesses which of two windows or two repository lists was meant.
  */
+
+/** `name` or `org/name`, as GitHub allows them. */
+const REPO_NAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/)?[A-Za-z0-9._-]{1,100}$/;
+const repoName = z.string().regex(REPO_NAME, 'is not a repository name (name or org/name)');
+
 const onDemandSchema = z
   .object({
     period: z.string().optional(),
     from: z.string().optional(),
     to: z.string().optional(),
-    repos: z.array(z.string().min(1)).optional(),
-    profile: z.string().min(1).optional(),
+    repos: z
+      .array(repoName)
+      .min(1, 'names no repository: leave it out to take them all')
+      .refine((repos) => new Set(repos).size === repos.length, 'names a repository twice')
+      .optional(),
+    /**
+     * A shipped profile id only: a function has no files of the caller's to read, and a path
+     * here would let an event make it read its own file system.
+     */
+    profile: z
+      .string()
+      .refine((id) => SHIPPED_PROFILE_IDS.includes(id), {
+        message: `is not a shipped profile (shipped: ${SHIPPED_PROFILE_IDS.join(', ')})`,
+      })
+      .optional(),
     /** The pack job only: render a pack marked INCOMPLETE when the collection failed (default false). */
     allowIncomplete: z.boolean().optional(),
     /** Set by the stack's schedules: which default window a scheduled run takes. */
     schedule: z.enum(['daily', 'monthly']).optional(),
+  })
+  .strict();
+
+const fanOutItemSchema = z
+  .object({
+    repo: repoName,
+    /** The execution's input, passed to every iteration; the window comes from here only. */
+    input: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -29,26 +59,35 @@ export interface JobRequest {
   readonly allowIncomplete: boolean;
 }
 
+export interface JobEventOptions {
+  /** The function's organisation: a repository named `other-org/name` is refused. */
+  readonly org?: string;
+}
+
 /**
  * `daily` default: from the start of yesterday's month to now, so late data for the month is
  * picked up every day; `monthly`: the whole month before `now`.
  */
-export function parseJobEvent(event: unknown, now: Date): JobRequest {
-  const parsed = onDemandSchema.safeParse(event ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.length ? issue.path.join('.') : 'event';
-    throw new InputError(field, issue?.message ?? 'not a valid event');
-  }
-  const { period, from, to, repos, profile, schedule, allowIncomplete } = parsed.data;
+export function parseJobEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
+  const { period, from, to, repos, profile, schedule, allowIncomplete } = strictParse(
+    onDemandSchema,
+    event ?? {},
+    '',
+  );
   if (period !== undefined && (from !== undefined || to !== undefined)) {
-    throw new InputError('period', 'give either "period" or "from"/"to", not both');
+    throw new MalformedInputError('period', 'give either "period" or "from"/"to", not both');
+  }
+  if (schedule !== undefined && (period !== undefined || from !== undefined || to !== undefined)) {
+    throw new MalformedInputError(
+      'schedule',
+      'a scheduled event takes its window from the schedule: leave out "period"/"from"/"to", or "schedule"',
+    );
   }
   let window: Window;
   if (period !== undefined) window = monthWindow(period, 'period');
   else if (from !== undefined || to !== undefined) {
-    if (from === undefined) throw new InputError('from', 'missing: "to" needs "from"');
-    if (to === undefined) throw new InputError('to', 'missing: "from" needs "to"');
+    if (from === undefined) throw new MalformedInputError('from', 'missing: "to" needs "from"');
+    if (to === undefined) throw new MalformedInputError('to', 'missing: "from" needs "to"');
     window = rangeWindow(from, to, { from: 'from', to: 'to' });
   } else if (schedule === 'daily') {
     const yesterday = new Date(now.getTime() - 86_400_000);
@@ -63,6 +102,8 @@ export function parseJobEvent(event: unknown, now: Date): JobRequest {
       `window ${window.label} lies in the future`,
     );
   }
+  if (repos && options.org)
+    for (const [i, repo] of repos.entries()) assertInOrg(repo, options.org, `repos.${i}`);
   return {
     window,
     repos,
@@ -70,4 +111,75 @@ export function parseJobEvent(event: unknown, now: Date): JobRequest {
     scheduled: schedule !== undefined,
     allowIncomplete: allowIncomplete ?? false,
   };
+}
+
+/**
+ * A collector's event: a fan-out item `{ "repo": "org/name", "input": {…} }` collects that one
+ * repository for the input's window; anything else is a plain job event. A fan-out item with a
+ * window or a repository list beside `input` (or inside it) contradicts itself and is refused.
+ */
+export function parseCollectorEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
+  if (!isRecord(event) || !('repo' in event || 'input' in event)) {
+    return parseJobEvent(event, now, options);
+  }
+  const conflicting = Object.keys(onDemandSchema.shape).find((key) => key in event);
+  if (conflicting !== undefined) {
+    throw new MalformedInputError(
+      'repo',
+      `a fan-out item { "repo", "input" } carries its window and options in "input", not "${conflicting}" beside "repo"`,
+    );
+  }
+  const item = strictParse(fanOutItemSchema, event, '');
+  if (item.input && 'repos' in item.input) {
+    throw new MalformedInputError(
+      'input.repos',
+      'a fan-out item collects its own "repo" only: leave out "repos"',
+    );
+  }
+  if (options.org) assertInOrg(item.repo, options.org, 'repo');
+  let request: JobRequest;
+  try {
+    request = parseJobEvent(item.input ?? {}, now, options);
+  } catch (error: unknown) {
+    throw prefixField(error, 'input');
+  }
+  return { ...request, repos: [item.repo] };
+}
+
+function assertInOrg(repo: string, org: string, field: string): void {
+  const owner = repo.includes('/') ? repo.slice(0, repo.indexOf('/')) : org;
+  if (owner.toLowerCase() !== org.toLowerCase()) {
+    throw new MalformedInputError(field, `"${repo}" is not a repository of ${org}`);
+  }
+}
+
+/** Parse with a strict zod schema, naming the first bad field (an unknown key by its own name). */
+function strictParse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
+  if (!isRecord(value)) {
+    throw new MalformedInputError(prefix || 'event', 'must be a JSON object');
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String) ?? [];
+  if (issue?.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    throw new MalformedInputError(
+      [prefix, ...path, key].filter(Boolean).join('.'),
+      'is not a field of this event (unknown fields are refused, not ignored)',
+    );
+  }
+  const field = [prefix, ...path].filter(Boolean).join('.') || 'event';
+  throw new MalformedInputError(field, issue?.message ?? 'not a valid event');
+}
+
+function prefixField(error: unknown, prefix: string): unknown {
+  if (!(error instanceof InputError)) return error;
+  const Kind = error instanceof MalformedInputError ? MalformedInputError : InputError;
+  const message = error.message.slice(error.field.length + 2);
+  return new Kind(`${prefix}.${error.field}`, message, { cause: error });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,7 +10,7 @@ import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { functionConfig } from './config.ts';
-import { parseJobEvent } from './event.ts';
+import { parseCollectorEvent, parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
 /**
@@ -67,14 +67,6 @@ export { CollectionFailedError } from '../app/collection-failure.ts';
 const productionDeps = once(awsDeps);
 const productionGitHubDeps = once(awsGitHubDeps);
 
-/** A fan-out item `{ repo, input }` (Step Functions Map) or a plain event. */
-function unwrapFanOut(event: unknown): { repo?: string; event: unknown } {
-  if (event && typeof event === 'object' && 'repo' in event && typeof event.repo === 'string') {
-    return { repo: event.repo, event: 'input' in event ? event.input : {} };
-  }
-  return { event };
-}
-
 /**
  * A scheduled or fan-out collector: the window of the event, the plan of the event's profile
  * (default `clerk-cm01`). Any source that could not be read fails the invocation with
@@ -85,11 +77,11 @@ export function collectorHandler(
   deps: () => Promise<JobDeps> = productionDeps,
 ) {
   return async (event: unknown): Promise<CollectionSummary> => {
-    const unwrapped = unwrapFanOut(event);
     const ports = await deps();
-    const request = parseJobEvent(unwrapped.event, ports.clock());
+    // A fan-out item { repo, input } collects its one repository; its conflicts are refused there.
+    const request = parseCollectorEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
-    const repos = unwrapped.repo ? [unwrapped.repo] : request.repos;
+    const repos = request.repos;
     const outcome = await collectWindow(ports, {
       window: request.window,
       profile: profile.profile,
@@ -116,7 +108,7 @@ export function collectorHandler(
 export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = productionGitHubDeps) {
   return async (event: unknown): Promise<{ repositories: string[] }> => {
     const ports = await deps();
-    const request = parseJobEvent(event, ports.clock());
+    const request = parseJobEvent(event, ports.clock(), { org: ports.org });
     return { repositories: await listRepositories(ports, request.repos ? { repos: request.repos } : {}) };
   };
 }
@@ -130,7 +122,7 @@ export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = produc
 export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
     const ports = await deps();
-    const request = parseJobEvent(event, ports.clock());
+    const request = parseJobEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const run = await runPeriod(
       { ...ports, render: renderPack },

@@ -42,7 +42,8 @@ describe('parseJobEvent', () => {
     [{ from: '2026-10-05' }, 'to'],
     [{ period: '2027-01' }, 'period'],
     [{ repos: 'payments-api' }, 'repos'],
-    [{ perod: '2026-10' }, 'event'],
+    [{ perod: '2026-10' }, 'perod'],
+    ['period=2026-10', 'event'],
   ])('refuses %j naming %s', (event, field) => {
     try {
       parseJobEvent(event, now);

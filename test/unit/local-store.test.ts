@@ -159,14 +159,16 @@ describe('local locker', () => {
 });
 
 describe('openStore and initStore for local:', () => {
-  it('creates the folder layout on first open', async () => {
+  it('creates nothing on open, and its folders with the first write (a refused command leaves no empty store)', async () => {
     const dir = join(await tempDir(), 'new-store');
 
     const { store, index } = await openStore(`local:${dir}`);
 
     expect(store.location).toBe(`local:${dir}`);
     expect(index.location).toBe(`local:${dir}`);
-    expect((await readdir(dir)).sort()).toEqual(['index', 'objects']);
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+    await store.put({ key: 'evidence/a/b/c.json', body: bytes('{}'), contentType: 'application/json' });
+    expect(await readdir(dir)).toEqual(['objects']);
   });
 
   it('refuses a local store where immutability is required, and creates nothing', async () => {

@@ -1,4 +1,4 @@
-import { Cm01Error } from '../../errors.ts';
+import { Cm01Error, InputError } from '../../errors.ts';
 
 /** The renderer could not produce a pack (a pdfkit failure or the two layout passes disagreeing). */
 export class PackRenderError extends Cm01Error {
@@ -8,10 +8,13 @@ export class PackRenderError extends Cm01Error {
   }
 }
 
-/** A file given as a pack is not one: not a PDF, damaged, or without the pack's attachments. */
-export class PackFormatError extends Cm01Error {
+/**
+ * A file given as a pack is not one: not a PDF, damaged, or without the pack's attachments. Bad
+ * input, naming the file the user gave (`PACK.pdf`), never a crash.
+ */
+export class PackFormatError extends InputError {
   override name = 'PackFormatError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('PACK_FORMAT', message, options);
+    super('PACK.pdf', message, options);
   }
 }

@@ -1,6 +1,38 @@
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
+import { describeError } from '../../errors.ts';
 import { PackFormatError } from './errors.ts';
+
+/** Larger than any pack this renderer writes by far; a bigger file is the wrong file. */
+export const MAX_PACK_FILE_BYTES = 1 << 30;
+/** No attachment of a pack inflates past this: a larger one is a compression bomb. */
+const MAX_ATTACHMENT_BYTES = 256 << 20;
+
+/**
+ * The bytes of a file given as a pack: a regular file (not a folder, a device or a pipe) of a
+ * sane size, read through one handle; anything else a PackFormatError naming it.
+ */
+export async function readPackFile(path: string): Promise<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error: unknown) {
+    throw new PackFormatError(`cannot read ${path}: ${describeError(error)}`, { cause: error });
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new PackFormatError(`${path} is not a regular file`);
+    if (info.size > MAX_PACK_FILE_BYTES)
+      throw new PackFormatError(`${path} is ${info.size} bytes: larger than any evidence pack`);
+    return new Uint8Array(await handle.readFile());
+  } catch (error: unknown) {
+    if (error instanceof PackFormatError) throw error;
+    throw new PackFormatError(`cannot read ${path}: ${describeError(error)}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Reads the embedded files of an evidence pack, in plain JavaScript, so that `cm01 verify` can
@@ -11,6 +43,17 @@ import { PackFormatError } from './errors.ts';
  * refuses anything else with a PackFormatError that says what is wrong.
  */
 export function readPackAttachments(pdf: Uint8Array): Map<string, Uint8Array> {
+  try {
+    return readAttachments(pdf);
+  } catch (error: unknown) {
+    if (error instanceof PackFormatError) throw error;
+    // Whatever a hostile file provokes in the parser (a stack overflow on deep nesting, a bad
+    // offset) is still a damaged PDF, not a crash.
+    throw new PackFormatError(`damaged PDF: ${describeError(error)}`, { cause: error });
+  }
+}
+
+function readAttachments(pdf: Uint8Array): Map<string, Uint8Array> {
   const reader = new PdfReader(pdf);
   const catalog = reader.resolveDict(reader.trailer.get('Root'), 'the document catalog (/Root)');
   const names = catalog.get('Names');
@@ -143,7 +186,7 @@ class PdfReader {
         throw new PackFormatError(`embedded file ${name} uses a filter this reader does not support`);
       }
       try {
-        data = new Uint8Array(inflateSync(data));
+        data = new Uint8Array(inflateSync(data, { maxOutputLength: MAX_ATTACHMENT_BYTES }));
       } catch (error: unknown) {
         throw new PackFormatError(
           `embedded file ${name} is corrupted: its compressed data does not inflate`,
