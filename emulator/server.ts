@@ -19,6 +19,7 @@ import {
   type RateResource,
 } from './limits.ts';
 import { RestApi } from './rest/api.ts';
+import { isNotModified, validatorsFor } from './rest/etag.ts';
 import type { World } from './world.ts';
 import { viewWorld, type WorldView } from './world-view.ts';
 
@@ -95,6 +96,8 @@ const MAX_BODY_BYTES = 1_000_000;
 interface Answer {
   status: number;
   body: unknown;
+  /** `body` as serialised (and digested into the ETag), when already done. */
+  payload?: string;
   headers: Record<string, string>;
   cost: number;
 }
@@ -223,6 +226,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (isGraphQl) return graphQl(request, body, token as string, login);
     if (url.pathname === '/rate_limit')
       return { ...json(200, rateLimitBody(limiter, token as string)), headers: rate() };
+    rest ??= new RestApi(view, baseUrl());
+    const result = rest.handle({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      viewerLogin: login,
+    });
+    // Conditional requests: a 304 is decided before charging, because GitHub does not count it.
+    const payload = JSON.stringify(result.body);
+    const validators =
+      request.method === 'GET' && result.status === 200 ? validatorsFor(result.body, payload) : {};
+    if (validators.etag !== undefined && isNotModified(request.headers, validators)) {
+      return { status: 304, body: undefined, headers: { ...rate(), ...validators }, cost: 0 };
+    }
     if (!limiter.charge(token as string, 'core', 1)) {
       return {
         ...json(403, {
@@ -233,14 +250,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         headers: rate(),
       };
     }
-    rest ??= new RestApi(view, baseUrl());
-    const result = rest.handle({
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      viewerLogin: login,
-    });
-    return { status: result.status, body: result.body, headers: { ...rate(), ...result.headers }, cost: 0 };
+    return {
+      status: result.status,
+      body: result.body,
+      payload,
+      headers: { ...rate(), ...validators, ...result.headers },
+      cost: 0,
+    };
   }
 
   async function graphQl(
@@ -374,10 +390,12 @@ function json(status: number, body: unknown): Answer {
 }
 
 function send(response: ServerResponse, answer: Answer): void {
-  const payload = JSON.stringify(answer.body);
+  // A 304 has no body (RFC 9110 §15.4.5), only the validators and rate-limit headers.
+  const payload = answer.status === 304 ? '' : (answer.payload ?? JSON.stringify(answer.body));
   response.writeHead(answer.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
+    ...(answer.status === 304
+      ? {}
+      : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) }),
     'x-github-media-type': 'github.v3; format=json',
     'x-github-api-version-selected': '2022-11-28',
     'x-github-request-id': answer.headers['x-github-request-id'] ?? randomUUID().toUpperCase(),

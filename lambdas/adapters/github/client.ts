@@ -234,7 +234,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       }
       return response;
     } catch (error) {
-      if (cached && statusOf(error) === 304) return { ...cached.response };
+      // The cached body, with the 304's own headers: its rate-limit figures are the current ones.
+      if (cached && statusOf(error) === 304)
+        return { ...cached.response, headers: { ...cached.response.headers, ...headersOf(error) } };
       throw error;
     }
   });
