@@ -19,6 +19,7 @@ import {
   type RateResource,
 } from './limits.ts';
 import { RestApi } from './rest/api.ts';
+import { AppAuthority, type EmulatedApp, looksLikeJwt } from './rest/app-auth.ts';
 import { isNotModified, validatorsFor } from './rest/etag.ts';
 import type { World } from './world.ts';
 import { viewWorld, type WorldView } from './world-view.ts';
@@ -49,6 +50,16 @@ export interface EmulatorOptions {
    * `url` is then `…/api/v3`.
    */
   readonly enterpriseServerPaths?: boolean;
+  /**
+   * A GitHub App installed on the world's organisation: JWT sign-in, installation lookup and
+   * expiring installation tokens (see `rest/app-auth.ts`).
+   */
+  readonly app?: EmulatedApp;
+  /**
+   * An installation token's limits, per installation: GitHub gives installations more than
+   * a user (e.g. 15,000 REST requests an hour on Enterprise Cloud). Default: `rateLimits`.
+   */
+  readonly installationRateLimits?: RateLimits;
 }
 
 export interface RequestLogEntry {
@@ -84,6 +95,8 @@ export interface Emulator {
   stats(): EmulatorStats;
   injectFaults(plan: FaultPlan): void;
   failNext(count: number, kind: FaultKind): void;
+  /** Every installation token issued so far stops working (401), as a revoked token does. */
+  expireInstallationTokens(): void;
   close(): Promise<void>;
 }
 
@@ -105,7 +118,12 @@ interface Answer {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const view = viewWorld(options.world);
   const tokens = new Map(Object.entries(options.tokens ?? { [DEFAULT_TOKEN]: DEFAULT_LOGIN }));
-  const limiter = new RateLimiter(options.rateLimits);
+  const limiter = new RateLimiter(options.rateLimits, (key) =>
+    key.startsWith('installation:') ? options.installationRateLimits : undefined,
+  );
+  const appAuthority = options.app
+    ? new AppAuthority(options.app, options.world.org, () => baseUrl())
+    : undefined;
   const faults = new FaultInjector(options.faults);
   const graphql = new GraphQlEndpoint(view);
   const log: RequestLogEntry[] = [];
@@ -160,7 +178,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const body = request.method === 'POST' || request.method === 'PUT' ? await readBody(request) : '';
 
     const token = tokenOf(request.headers.authorization);
-    const login = token === undefined ? undefined : tokens.get(token);
+    if (token !== undefined && appAuthority && looksLikeJwt(token)) {
+      // Signed in as the App itself: its own endpoints only, not charged to an installation.
+      if (isGraphQl) return json(401, { message: 'A JSON web token could not be decoded' });
+      const result = appAuthority.answer(request.method ?? 'GET', url.pathname, token);
+      return { status: result.status, body: result.body, headers: result.headers ?? {}, cost: 0 };
+    }
+    const installation = token === undefined ? undefined : appAuthority?.identify(token);
+    const login =
+      token === undefined
+        ? undefined
+        : typeof installation === 'object'
+          ? installation.login
+          : tokens.get(token);
+    // An installation's limit is kept per installation, whichever of its tokens is used.
+    const rateKey = typeof installation === 'object' ? installation.rateKey : (token as string);
     if (token !== undefined && login === undefined) {
       return json(401, {
         message: 'Bad credentials',
@@ -179,7 +211,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (fault) counters.faults++;
     const plan = faults.current;
     if (fault === 'slow') await sleep(plan.slowMs ?? 1500);
-    const rate = (): Record<string, string> => rateHeaders(limiter, token as string, resource);
+    const rate = (): Record<string, string> => rateHeaders(limiter, rateKey, resource);
     if (fault === '502') {
       return { ...json(502, { message: 'Server Error' }), headers: { 'x-emulator-fault': '502' } };
     }
@@ -202,7 +234,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       };
     }
     if (fault === 'primary') {
-      const state = limiter.state(token as string, resource);
+      const state = limiter.state(rateKey, resource);
       const reset = Math.ceil(Date.now() / 1000) + (plan.resetAfterSeconds ?? 1);
       return {
         status: 403,
@@ -223,9 +255,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       };
     }
 
-    if (isGraphQl) return graphQl(request, body, token as string, login);
+    if (isGraphQl) return graphQl(request, body, rateKey, login);
     if (url.pathname === '/rate_limit')
-      return { ...json(200, rateLimitBody(limiter, token as string)), headers: rate() };
+      return { ...json(200, rateLimitBody(limiter, rateKey)), headers: rate() };
     rest ??= new RestApi(view, baseUrl());
     const result = rest.handle({
       method: request.method ?? 'GET',
@@ -240,7 +272,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (validators.etag !== undefined && isNotModified(request.headers, validators)) {
       return { status: 304, body: undefined, headers: { ...rate(), ...validators }, cost: 0 };
     }
-    if (!limiter.charge(token as string, 'core', 1)) {
+    if (!limiter.charge(rateKey, 'core', 1)) {
       return {
         ...json(403, {
           message: `API rate limit exceeded for user ID ${userId(login)}.`,
@@ -333,6 +365,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     stats: () => ({ ...counters }),
     injectFaults: (plan) => faults.inject(plan),
     failNext: (count, kind) => faults.failNext(count, kind),
+    expireInstallationTokens: () => appAuthority?.expireAll(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -11,7 +11,8 @@ function world() {
   const builder = new WorldBuilder({ now: NOW, plan: 'enterprise' });
   builder.user('alice');
   const repo = builder.repo('payments-api');
-  for (let i = 0; i < 5; i++) repo.mergePullRequest({ author: 'alice', mergedAt: `2026-10-0${i + 1}T10:00:00Z` });
+  for (let i = 0; i < 5; i++)
+    repo.mergePullRequest({ author: 'alice', mergedAt: `2026-10-0${i + 1}T10:00:00Z` });
   return builder.build();
 }
 
@@ -71,11 +72,13 @@ describe('emulator: ETag and 304 as GitHub answers them', () => {
   it('answers If-Modified-Since from Last-Modified when no ETag is sent', async () => {
     const first = await get(emulator, '/repos/acme/payments-api');
     const lastModified = first.headers.get('last-modified') as string;
-    expect((await get(emulator, '/repos/acme/payments-api', { 'if-modified-since': lastModified })).status).toBe(
-      304,
-    );
+    expect(
+      (await get(emulator, '/repos/acme/payments-api', { 'if-modified-since': lastModified })).status,
+    ).toBe(304);
     const earlier = new Date(Date.parse(lastModified) - 1000).toUTCString();
-    expect((await get(emulator, '/repos/acme/payments-api', { 'if-modified-since': earlier })).status).toBe(200);
+    expect((await get(emulator, '/repos/acme/payments-api', { 'if-modified-since': earlier })).status).toBe(
+      200,
+    );
   });
 
   it('gives errors no ETag and never a 304', async () => {
@@ -86,7 +89,10 @@ describe('emulator: ETag and 304 as GitHub answers them', () => {
   });
 
   it('the GitHub client sends If-None-Match, serves the cached body on 304 and counts it as free', async () => {
-    const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: emulator.token } });
+    const github = createGitHubClient({
+      baseUrl: emulator.url,
+      auth: { kind: 'token', token: emulator.token },
+    });
     const route = 'GET /repos/{owner}/{repo}/commits';
     const params = { owner: 'acme', repo: 'payments-api', per_page: 100 };
     const first = await github.rest<{ sha: string }[]>(route, params);
