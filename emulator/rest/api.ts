@@ -77,7 +77,7 @@ export class RestApi {
     );
     add(
       `${repo}/rules/branches/(.+)`,
-      this.inRepo((r, [branch = '']) => this.branchRules(r, branch)),
+      this.inRepo((r, [branch = ''], request) => this.branchRules(r, branch, request)),
     );
     add(
       `${repo}/rulesets/rule-suites`,
@@ -161,6 +161,24 @@ export class RestApi {
         ...this.shapes.simpleUser(request.viewerLogin),
         name: user?.name ?? null,
         email: user?.email ?? null,
+        // The rest of GitHub's private-user, every field it marks required.
+        company: null,
+        blog: '',
+        location: null,
+        hireable: null,
+        bio: null,
+        public_repos: 0,
+        public_gists: 0,
+        followers: 0,
+        following: 0,
+        created_at: '2020-01-01T00:00:00Z',
+        updated_at: '2020-01-01T00:00:00Z',
+        private_gists: 0,
+        total_private_repos: 0,
+        owned_private_repos: 0,
+        disk_usage: 0,
+        collaborators: 0,
+        two_factor_authentication: true,
       },
     };
   }
@@ -187,6 +205,7 @@ export class RestApi {
       members_url: `${this.baseUrl}/orgs/${org}/teams/${slug}/members{/member}`,
       repositories_url: `${this.baseUrl}/orgs/${org}/teams/${slug}/repos`,
       parent: null,
+      type: 'organization',
     }));
   }
 
@@ -260,7 +279,7 @@ export class RestApi {
     return include.some(matches) && !ruleset.exclude.some(matches);
   }
 
-  private branchRules(repo: RepoView, branch: string): RestResponse {
+  private branchRules(repo: RepoView, branch: string, request: RestRequest): RestResponse {
     const rules = repo.repo.rulesets
       .filter((ruleset) => ruleset.enforcement === 'active' && this.rulesetApplies(repo, ruleset, branch))
       .flatMap((ruleset) =>
@@ -271,7 +290,8 @@ export class RestApi {
           ruleset_id: ruleset.id,
         })),
       );
-    return { status: 200, body: rules };
+    // A list like any other on GitHub: `per_page` (default 30) and `page`, announced in `Link`.
+    return this.paged(request, rules, (rule) => rule);
   }
 
   private rulesets(repo: RepoView, request: RestRequest): RestResponse {
@@ -536,7 +556,6 @@ export class RestApi {
       actor: event.actor ? this.shapes.restLogin(event.actor) : null,
       actor_id: event.actor ? stableId(event.actor) : null,
       actor_is_bot: event.actor ? this.shapes.userType(event.actor) === 'Bot' : false,
-      business: null,
       created_at: at,
       operation_type: 'modify',
       org: this.view.world.org,
