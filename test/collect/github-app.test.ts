@@ -181,6 +181,25 @@ describe('GitHub client signed in as an App', () => {
     }
   });
 
+  it('signs in with the client id in place of the App id', async () => {
+    const emulator = await startEmulator({ world, app: app() });
+    try {
+      const github = createGitHubClient({
+        baseUrl: emulator.url,
+        auth: {
+          kind: 'app',
+          appId: 'Iv23liEmulatorClient',
+          privateKey: privatePem,
+          installationId: INSTALLATION_ID,
+        },
+      });
+      expect(await github.identity()).toBe('app/cm01-evidence');
+      expect((await github.rest<unknown[]>('GET /orgs/{org}/repos', { org: world.org })).data.length).toBe(3);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('fails with GitHubAuthError, naming the App settings, when the key is not the App’s', async () => {
     const emulator = await startEmulator({ world, app: app() });
     try {
