@@ -35,6 +35,8 @@ interface Figures {
   readonly label: string;
   readonly wallMs: number;
   readonly requests: number;
+  /** Conditional REST GETs answered 304 (free on GitHub, not in `requests`). */
+  readonly notModified: number;
   readonly graphqlPoints: number;
   readonly faults: number;
   readonly summary: CollectionSummary;
@@ -82,6 +84,7 @@ async function runOnce(
         label,
         wallMs,
         requests: github.cost.requests,
+        notModified: github.cost.notModified,
         graphqlPoints: github.cost.graphqlPoints,
         faults: stats.faults,
         summary,
@@ -140,6 +143,7 @@ function print(figures: Figures, mergedPullRequests: number): void {
       `  merged PRs stored    ${prs} (world: ${mergedPullRequests})`,
       `  commits stored       ${figures.summary.counts['branch-commit'] ?? 0}`,
       `  GitHub requests      ${figures.requests} (${(figures.requests / Math.max(1, prs)).toFixed(3)} per merged PR)`,
+      `  304 Not Modified     ${figures.notModified} (free)`,
       `  GraphQL points       ${figures.graphqlPoints} (${(figures.graphqlPoints / Math.max(1, prs)).toFixed(2)} per merged PR)`,
       `  faults injected      ${figures.faults}`,
       `  errors / gaps        ${figures.summary.errors.length} / ${figures.summary.gaps.length}`,

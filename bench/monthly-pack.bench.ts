@@ -45,13 +45,18 @@ try {
   );
   const collectMs = performance.now() - started;
 
-  // The next nightly run over the same month: what is settled is not read again.
+  // The next nightly run over the same month: what is settled is not read again, and what is
+  // read again through REST is asked conditionally (a 304 is free).
+  const before = github.cost;
+  const coreUsedBefore = await coreUsed(emulator.url, emulator.token);
   started = performance.now();
   const rerun = await collect(
     { store, index, github, org: world.org, clock: () => new Date(world.now) },
     { window },
   );
   const rerunMs = performance.now() - started;
+  const after = github.cost;
+  const rerunCharged = (await coreUsed(emulator.url, emulator.token)) - coreUsedBefore;
 
   const steps: string[] = [];
   const render: typeof renderPack = async (model) => {
@@ -79,6 +84,10 @@ try {
   console.log(
     `collect again (nothing new): ${(rerunMs / 1000).toFixed(1)} s, ${Object.values(rerun.counts).reduce((a, b) => a + b, 0)} documents written, ${rerun.apiCost.requests} requests`,
   );
+  console.log(
+    `  of which REST GETs answered 304 Not Modified (free): ${after.notModified - before.notModified}; ` +
+      `requests charged: ${after.requests - before.requests} by the client's count, ${rerunCharged} REST by the emulator's limit`,
+  );
   for (const step of steps) console.log(`  ${step}`);
   console.log(
     `build pack: ${(packMs / 1000).toFixed(1)} s — ${pack.model.population.length} changes, ${pack.model.exceptions.length} exceptions, ${pack.model.manifest.length} evidence objects in the manifest`,
@@ -87,4 +96,11 @@ try {
 } finally {
   await emulator.close();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** REST requests charged so far in this hour (`GET /rate_limit` is itself free, as on GitHub). */
+async function coreUsed(baseUrl: string, token: string): Promise<number> {
+  const response = await fetch(`${baseUrl}/rate_limit`, { headers: { authorization: `token ${token}` } });
+  const body = (await response.json()) as { resources: { core: { used: number } } };
+  return body.resources.core.used;
 }

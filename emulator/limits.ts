@@ -28,15 +28,23 @@ const HOUR_MS = 3_600_000;
 export class RateLimiter {
   private readonly windows = new Map<string, { started: number; used: number }>();
 
-  constructor(private readonly limits: RateLimits = {}) {}
+  /**
+   * `limitsOf` gives a key its own limits where GitHub does (a GitHub App installation's higher
+   * limit, e.g. 15,000 an hour on Enterprise Cloud); other keys get `limits`.
+   */
+  constructor(
+    private readonly limits: RateLimits = {},
+    private readonly limitsOf: (key: string) => RateLimits | undefined = () => undefined,
+  ) {}
 
-  limitOf(resource: RateResource): number {
-    return this.limits[resource] ?? 5000;
+  limitOf(resource: RateResource, key?: string): number {
+    const own = key === undefined ? undefined : this.limitsOf(key)?.[resource];
+    return own ?? this.limits[resource] ?? 5000;
   }
 
   state(token: string, resource: RateResource, nowMs = Date.now()): RateState {
     const window = this.current(token, resource, nowMs);
-    const limit = this.limitOf(resource);
+    const limit = this.limitOf(resource, token);
     return {
       resource,
       limit,
@@ -49,7 +57,7 @@ export class RateLimiter {
   /** Charge `points`; false (and nothing charged) when the window cannot pay for them. */
   charge(token: string, resource: RateResource, points: number, nowMs = Date.now()): boolean {
     const window = this.current(token, resource, nowMs);
-    if (window.used + points > this.limitOf(resource)) return false;
+    if (window.used + points > this.limitOf(resource, token)) return false;
     window.used += points;
     return true;
   }

@@ -19,6 +19,8 @@ import {
   type RateResource,
 } from './limits.ts';
 import { RestApi } from './rest/api.ts';
+import { AppAuthority, type EmulatedApp, looksLikeJwt } from './rest/app-auth.ts';
+import { isNotModified, validatorsFor } from './rest/etag.ts';
 import type { World } from './world.ts';
 import { viewWorld, type WorldView } from './world-view.ts';
 
@@ -48,6 +50,16 @@ export interface EmulatorOptions {
    * `url` is then `…/api/v3`.
    */
   readonly enterpriseServerPaths?: boolean;
+  /**
+   * A GitHub App installed on the world's organisation: JWT sign-in, installation lookup and
+   * expiring installation tokens (see `rest/app-auth.ts`).
+   */
+  readonly app?: EmulatedApp;
+  /**
+   * An installation token's limits, per installation: GitHub gives installations more than
+   * a user (e.g. 15,000 REST requests an hour on Enterprise Cloud). Default: `rateLimits`.
+   */
+  readonly installationRateLimits?: RateLimits;
 }
 
 export interface RequestLogEntry {
@@ -83,6 +95,8 @@ export interface Emulator {
   stats(): EmulatorStats;
   injectFaults(plan: FaultPlan): void;
   failNext(count: number, kind: FaultKind): void;
+  /** Every installation token issued so far stops working (401), as a revoked token does. */
+  expireInstallationTokens(): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +109,8 @@ const MAX_BODY_BYTES = 1_000_000;
 interface Answer {
   status: number;
   body: unknown;
+  /** `body` as serialised (and digested into the ETag), when already done. */
+  payload?: string;
   headers: Record<string, string>;
   cost: number;
 }
@@ -102,7 +118,12 @@ interface Answer {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const view = viewWorld(options.world);
   const tokens = new Map(Object.entries(options.tokens ?? { [DEFAULT_TOKEN]: DEFAULT_LOGIN }));
-  const limiter = new RateLimiter(options.rateLimits);
+  const limiter = new RateLimiter(options.rateLimits, (key) =>
+    key.startsWith('installation:') ? options.installationRateLimits : undefined,
+  );
+  const appAuthority = options.app
+    ? new AppAuthority(options.app, options.world.org, () => baseUrl())
+    : undefined;
   const faults = new FaultInjector(options.faults);
   const graphql = new GraphQlEndpoint(view);
   const log: RequestLogEntry[] = [];
@@ -157,7 +178,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     const body = request.method === 'POST' || request.method === 'PUT' ? await readBody(request) : '';
 
     const token = tokenOf(request.headers.authorization);
-    const login = token === undefined ? undefined : tokens.get(token);
+    if (token !== undefined && appAuthority && looksLikeJwt(token)) {
+      // Signed in as the App itself: its own endpoints only, not charged to an installation.
+      if (isGraphQl) return json(401, { message: 'A JSON web token could not be decoded' });
+      const result = appAuthority.answer(request.method ?? 'GET', url.pathname, token);
+      return { status: result.status, body: result.body, headers: result.headers ?? {}, cost: 0 };
+    }
+    const installation = token === undefined ? undefined : appAuthority?.identify(token);
+    const login =
+      token === undefined
+        ? undefined
+        : typeof installation === 'object'
+          ? installation.login
+          : tokens.get(token);
+    // An installation's limit is kept per installation, whichever of its tokens is used.
+    const rateKey = typeof installation === 'object' ? installation.rateKey : (token as string);
     if (token !== undefined && login === undefined) {
       return json(401, {
         message: 'Bad credentials',
@@ -176,7 +211,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     if (fault) counters.faults++;
     const plan = faults.current;
     if (fault === 'slow') await sleep(plan.slowMs ?? 1500);
-    const rate = (): Record<string, string> => rateHeaders(limiter, token as string, resource);
+    const rate = (): Record<string, string> => rateHeaders(limiter, rateKey, resource);
     if (fault === '502') {
       return { ...json(502, { message: 'Server Error' }), headers: { 'x-emulator-fault': '502' } };
     }
@@ -199,7 +234,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       };
     }
     if (fault === 'primary') {
-      const state = limiter.state(token as string, resource);
+      const state = limiter.state(rateKey, resource);
       const reset = Math.ceil(Date.now() / 1000) + (plan.resetAfterSeconds ?? 1);
       return {
         status: 403,
@@ -220,10 +255,24 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       };
     }
 
-    if (isGraphQl) return graphQl(request, body, token as string, login);
+    if (isGraphQl) return graphQl(request, body, rateKey, login);
     if (url.pathname === '/rate_limit')
-      return { ...json(200, rateLimitBody(limiter, token as string)), headers: rate() };
-    if (!limiter.charge(token as string, 'core', 1)) {
+      return { ...json(200, rateLimitBody(limiter, rateKey)), headers: rate() };
+    rest ??= new RestApi(view, baseUrl());
+    const result = rest.handle({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      viewerLogin: login,
+    });
+    // Conditional requests: a 304 is decided before charging, because GitHub does not count it.
+    const payload = JSON.stringify(result.body);
+    const validators =
+      request.method === 'GET' && result.status === 200 ? validatorsFor(result.body, payload) : {};
+    if (validators.etag !== undefined && isNotModified(request.headers, validators)) {
+      return { status: 304, body: undefined, headers: { ...rate(), ...validators }, cost: 0 };
+    }
+    if (!limiter.charge(rateKey, 'core', 1)) {
       return {
         ...json(403, {
           message: `API rate limit exceeded for user ID ${userId(login)}.`,
@@ -233,14 +282,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         headers: rate(),
       };
     }
-    rest ??= new RestApi(view, baseUrl());
-    const result = rest.handle({
-      method: request.method ?? 'GET',
-      path: url.pathname,
-      query: url.searchParams,
-      viewerLogin: login,
-    });
-    return { status: result.status, body: result.body, headers: { ...rate(), ...result.headers }, cost: 0 };
+    return {
+      status: result.status,
+      body: result.body,
+      payload,
+      headers: { ...rate(), ...validators, ...result.headers },
+      cost: 0,
+    };
   }
 
   async function graphQl(
@@ -317,6 +365,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     stats: () => ({ ...counters }),
     injectFaults: (plan) => faults.inject(plan),
     failNext: (count, kind) => faults.failNext(count, kind),
+    expireInstallationTokens: () => appAuthority?.expireAll(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -374,10 +423,12 @@ function json(status: number, body: unknown): Answer {
 }
 
 function send(response: ServerResponse, answer: Answer): void {
-  const payload = JSON.stringify(answer.body);
+  // A 304 has no body (RFC 9110 §15.4.5), only the validators and rate-limit headers.
+  const payload = answer.status === 304 ? '' : (answer.payload ?? JSON.stringify(answer.body));
   response.writeHead(answer.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
+    ...(answer.status === 304
+      ? {}
+      : { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) }),
     'x-github-media-type': 'github.v3; format=json',
     'x-github-api-version-selected': '2022-11-28',
     'x-github-request-id': answer.headers['x-github-request-id'] ?? randomUUID().toUpperCase(),

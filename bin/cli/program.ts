@@ -10,7 +10,6 @@ import { runCommand } from './commands/run.ts';
 import { storeCommand } from './commands/store.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { CliContext } from './context.ts';
-import { UsageError } from './options.ts';
 
 /**
  * The `cm01` program: one module per command under `commands/`, each a function that builds its

@@ -165,6 +165,24 @@ export class RestApi {
         ...this.shapes.simpleUser(request.viewerLogin),
         name: user?.name ?? null,
         email: user?.email ?? null,
+        // The rest of GitHub's private-user, every field it marks required.
+        company: null,
+        blog: '',
+        location: null,
+        hireable: null,
+        bio: null,
+        public_repos: 0,
+        public_gists: 0,
+        followers: 0,
+        following: 0,
+        created_at: '2020-01-01T00:00:00Z',
+        updated_at: '2020-01-01T00:00:00Z',
+        private_gists: 0,
+        total_private_repos: 0,
+        owned_private_repos: 0,
+        disk_usage: 0,
+        collaborators: 0,
+        two_factor_authentication: true,
       },
     };
   }
@@ -191,6 +209,7 @@ export class RestApi {
       members_url: `${this.baseUrl}/orgs/${org}/teams/${slug}/members{/member}`,
       repositories_url: `${this.baseUrl}/orgs/${org}/teams/${slug}/repos`,
       parent: null,
+      type: 'organization',
     }));
   }
 
@@ -313,6 +332,7 @@ export class RestApi {
           ruleset_id: ruleset.id,
         })),
       );
+    // A list like any other on GitHub: `per_page` (default 30) and `page`, announced in `Link`.
     return this.paged(request, rules, (rule) => rule);
   }
 
@@ -579,7 +599,6 @@ export class RestApi {
       actor: event.actor ? this.shapes.restLogin(event.actor) : null,
       actor_id: event.actor ? stableId(event.actor) : null,
       actor_is_bot: event.actor ? this.shapes.userType(event.actor) === 'Bot' : false,
-      business: null,
       created_at: at,
       operation_type: 'modify',
       org: this.view.world.org,

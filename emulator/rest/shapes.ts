@@ -2,6 +2,7 @@
  * REST response bodies with GitHub's field names (as in `@octokit/openapi-types`). URLs that a
  * client would call again point at the emulator; pages a person would open point at github.com.
  */
+import { createHash } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import { prState } from '../graphql/models.ts';
 import type {
@@ -40,8 +41,11 @@ export class RestShapes {
   simpleUser(login: string | null): Schemas['simple-user'] | null {
     if (login === null) return null;
     const shown = this.restLogin(login);
-    const id = stableId(shown.replace(/\[bot\]$/, ''));
-    const url = `${this.api}/users/${shown}`;
+    const slug = shown.replace(/\[bot\]$/, '');
+    const id = stableId(slug);
+    // GitHub writes `dependabot[bot]` in the login, `dependabot%5Bbot%5D` in API URLs, and the
+    // App's page (`/apps/dependabot`) as the bot's web address.
+    const url = `${this.api}/users/${encodeURIComponent(shown)}`;
     const user = this.view.user(login);
     return {
       login: shown,
@@ -50,7 +54,7 @@ export class RestShapes {
       avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
       gravatar_id: '',
       url,
-      html_url: `${GITHUB}/${shown}`,
+      html_url: shown.endsWith('[bot]') ? `${GITHUB}/apps/${slug}` : `${GITHUB}/${shown}`,
       followers_url: `${url}/followers`,
       following_url: `${url}/following{/other_user}`,
       gists_url: `${url}/gists{/gist_id}`,
@@ -107,9 +111,33 @@ export class RestShapes {
       archived: repo.repo.archived,
       disabled: false,
       url,
-      deployments_url: `${url}/deployments`,
-      commits_url: `${url}/commits{/sha}`,
-      pulls_url: `${url}/pulls{/number}`,
+      ...repositoryUrls(url),
+      clone_url: `${GITHUB}/${repo.fullName}.git`,
+      git_url: `git://github.com/${repo.fullName}.git`,
+      ssh_url: `git@github.com:${repo.fullName}.git`,
+      svn_url: `${GITHUB}/${repo.fullName}`,
+      mirror_url: null,
+      homepage: null,
+      language: null,
+      license: null,
+      size: 0,
+      forks: 0,
+      forks_count: 0,
+      stargazers_count: 0,
+      watchers: 0,
+      watchers_count: 0,
+      open_issues: 0,
+      open_issues_count: 0,
+      network_count: 0,
+      subscribers_count: 0,
+      has_issues: true,
+      has_projects: false,
+      has_wiki: false,
+      has_pages: false,
+      has_downloads: false,
+      has_discussions: false,
+      is_template: false,
+      topics: [],
       default_branch: repo.repo.defaultBranch,
       pushed_at: githubTime(pushedAt),
       created_at: githubTime(
@@ -180,15 +208,7 @@ export class RestShapes {
 
   commit(repo: RepoView, commit: WorldCommit) {
     const url = `${this.api}/repos/${repo.fullName}/commits/${commit.sha}`;
-    const person = (login: string | null, date: string, name?: string, email?: string) => {
-      const user = login ? this.view.user(login) : undefined;
-      const shown = login ? this.restLogin(login) : null;
-      return {
-        name: name ?? user?.name ?? shown ?? 'unknown',
-        email: email ?? user?.email ?? (shown ? `${stableId(shown)}+${shown}@users.noreply.github.com` : ''),
-        date: githubTime(date),
-      };
-    };
+    const person = this.gitPerson.bind(this);
     const signature = commit.signature;
     return {
       sha: commit.sha,
@@ -244,6 +264,18 @@ export class RestShapes {
       commits_url: `${url}/commits`,
       review_comments_url: `${url}/comments`,
       statuses_url: `${this.api}/repos/${repo.fullName}/statuses/${head}`,
+      review_comment_url: `${this.api}/repos/${repo.fullName}/pulls/comments{/number}`,
+      comments_url: `${this.api}/repos/${repo.fullName}/issues/${pr.number}/comments`,
+      _links: {
+        self: { href: url },
+        html: { href: `${GITHUB}/${repo.fullName}/pull/${pr.number}` },
+        issue: { href: `${this.api}/repos/${repo.fullName}/issues/${pr.number}` },
+        comments: { href: `${this.api}/repos/${repo.fullName}/issues/${pr.number}/comments` },
+        review_comments: { href: `${url}/comments` },
+        review_comment: { href: `${this.api}/repos/${repo.fullName}/pulls/comments{/number}` },
+        commits: { href: `${url}/commits` },
+        statuses: { href: `${this.api}/repos/${repo.fullName}/statuses/${head}` },
+      },
       number: pr.number,
       state: prState(pr) === 'OPEN' ? 'open' : 'closed',
       locked: false,
@@ -361,10 +393,40 @@ export class RestShapes {
       run_started_at: githubTime(run.createdAt),
       jobs_url: `${url}/jobs`,
       logs_url: `${url}/logs`,
+      cancel_url: `${url}/cancel`,
+      rerun_url: `${url}/rerun`,
+      artifacts_url: `${url}/artifacts`,
+      previous_attempt_url: run.runAttempt > 1 ? `${url}/attempts/${run.runAttempt - 1}` : null,
+      head_commit: this.headCommit(repo, run.headSha),
       check_suite_url: `${this.api}/repos/${repo.fullName}/check-suites/${stableId(`${run.id}:suite`)}`,
       workflow_url: `${this.api}/repos/${repo.fullName}/actions/workflows/${stableId(`${repo.fullName}:${run.name}`)}`,
       repository: this.repository(repo),
       head_repository: this.repository(repo),
+    };
+  }
+
+  /** A workflow run's `head_commit` (GitHub's simple-commit), or null for a commit not in the world. */
+  private headCommit(repo: RepoView, sha: string) {
+    const commit = repo.commitsBySha.get(sha);
+    if (!commit) return null;
+    return {
+      id: commit.sha,
+      tree_id: stableSha(`${commit.sha}:tree`),
+      message: commit.message,
+      timestamp: githubTime(commit.committedAt),
+      author: this.gitPerson(commit.author, commit.authoredAt, commit.authorName, commit.authorEmail),
+      committer: this.gitPerson(commit.committer, commit.committedAt),
+    };
+  }
+
+  /** A git author or committer as GitHub writes it: the user's name and e-mail, or a noreply address. */
+  private gitPerson(login: string | null, date: string, name?: string, email?: string) {
+    const user = login ? this.view.user(login) : undefined;
+    const shown = login ? this.restLogin(login) : null;
+    return {
+      name: name ?? user?.name ?? shown ?? 'unknown',
+      email: email ?? user?.email ?? (shown ? `${stableId(shown)}+${shown}@users.noreply.github.com` : ''),
+      date: githubTime(date),
     };
   }
 
@@ -397,4 +459,51 @@ export class RestShapes {
       workflow_name: run.name,
     };
   }
+}
+
+/** The URL templates GitHub gives every repository object (all required in its schemas). */
+function repositoryUrls(url: string): Record<string, string> {
+  return {
+    archive_url: `${url}/{archive_format}{/ref}`,
+    assignees_url: `${url}/assignees{/user}`,
+    blobs_url: `${url}/git/blobs{/sha}`,
+    branches_url: `${url}/branches{/branch}`,
+    collaborators_url: `${url}/collaborators{/collaborator}`,
+    comments_url: `${url}/comments{/number}`,
+    commits_url: `${url}/commits{/sha}`,
+    compare_url: `${url}/compare/{base}...{head}`,
+    contents_url: `${url}/contents/{+path}`,
+    contributors_url: `${url}/contributors`,
+    deployments_url: `${url}/deployments`,
+    downloads_url: `${url}/downloads`,
+    events_url: `${url}/events`,
+    forks_url: `${url}/forks`,
+    git_commits_url: `${url}/git/commits{/sha}`,
+    git_refs_url: `${url}/git/refs{/sha}`,
+    git_tags_url: `${url}/git/tags{/sha}`,
+    hooks_url: `${url}/hooks`,
+    issue_comment_url: `${url}/issues/comments{/number}`,
+    issue_events_url: `${url}/issues/events{/number}`,
+    issues_url: `${url}/issues{/number}`,
+    keys_url: `${url}/keys{/key_id}`,
+    labels_url: `${url}/labels{/name}`,
+    languages_url: `${url}/languages`,
+    merges_url: `${url}/merges`,
+    milestones_url: `${url}/milestones{/number}`,
+    notifications_url: `${url}/notifications{?since,all,participating}`,
+    pulls_url: `${url}/pulls{/number}`,
+    releases_url: `${url}/releases{/id}`,
+    stargazers_url: `${url}/stargazers`,
+    statuses_url: `${url}/statuses/{sha}`,
+    subscribers_url: `${url}/subscribers`,
+    subscription_url: `${url}/subscription`,
+    tags_url: `${url}/tags`,
+    teams_url: `${url}/teams`,
+    trees_url: `${url}/git/trees{/sha}`,
+  };
+}
+
+/** A 40-hex digit name for a derived git object (e.g. a commit's tree), stable per input. */
+function stableSha(input: string): string {
+  return createHash('sha1').update(input).digest('hex');
 }

@@ -177,17 +177,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       return willRetry;
     };
 
-  const authOptions =
-    options.auth.kind === 'token'
-      ? { auth: options.auth.token }
-      : {
-          authStrategy: createAppAuth,
-          auth: {
-            appId: options.auth.appId,
-            privateKey: options.auth.privateKey,
-            installationId: options.auth.installationId,
-          },
-        };
+  // An App signs in through its own request hook (`signInAsApp`), not an auth strategy.
+  const authOptions = options.auth.kind === 'token' ? { auth: options.auth.token } : {};
 
   const octokit: ThrottledOctokitInstance = new ThrottledOctokit({
     ...authOptions,
@@ -206,6 +197,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
   });
+
+  if (options.auth.kind === 'app') signInAsApp(octokit, options.auth, baseUrl);
 
   // Conditional requests: GitHub answers 304 (free of charge) when the ETag still matches.
   const etagCache = new Map<string, CachedResponse>();
@@ -234,7 +227,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       }
       return response;
     } catch (error) {
-      if (cached && statusOf(error) === 304) return { ...cached.response };
+      // The cached body, with the 304's own headers: its rate-limit figures are the current ones.
+      if (cached && statusOf(error) === 304)
+        return { ...cached.response, headers: { ...cached.response.headers, ...headersOf(error) } };
       throw error;
     }
   });
@@ -305,6 +300,89 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
   };
   return client;
+}
+
+/** Paths a GitHub App reaches with its JWT (auth-app signs these itself), not an installation token. */
+const APP_JWT_PATH =
+  /^\/(?:app(?:\/|$)|(?:orgs|users)\/[^/]+\/installation$|repos\/[^/]+\/[^/]+\/installation$)/;
+/** Renew this long before `expires_at` at most (GitHub's tokens live an hour). */
+const RENEW_AHEAD_MS = 5 * 60_000;
+/** GitHub may answer 401 to a token in its first seconds, until the token has replicated. */
+const REPLICATION_DELAY_MS = 1_000;
+
+/**
+ * Sign in as a GitHub App: the App's own endpoints with a JWT, everything else with an
+ * installation token. `@octokit/auth-app` signs the JWT and asks for tokens; which token to
+ * use, and when to renew it, is decided here, because an installation token expires (an hour
+ * on GitHub) or is revoked before then, and auth-app's own hook keeps a token 59 minutes
+ * whatever `expires_at` says and retries a 401 with the same token. So: renew ahead of
+ * `expires_at` (a quarter of the token's life, at most five minutes, ahead); on a 401 renew
+ * once and ask again (once more after a second, for a new token not yet replicated).
+ * Concurrent requests share one renewal.
+ */
+function signInAsApp(
+  octokit: ThrottledOctokitInstance,
+  auth: Extract<GitHubAuth, { kind: 'app' }>,
+  baseUrl: string,
+): void {
+  type InstallationToken = { token: string; createdAt: string; expiresAt: string };
+  const appAuth = createAppAuth({
+    appId: auth.appId,
+    privateKey: auth.privateKey,
+    installationId: auth.installationId,
+    request: octokit.request,
+  });
+  let held: InstallationToken | undefined;
+  let renewing: Promise<InstallationToken> | undefined;
+  const renew = (stale?: InstallationToken): Promise<InstallationToken> => {
+    if (renewing) return renewing;
+    // Another request already replaced the stale token.
+    if (held && stale && held.token !== stale.token) return Promise.resolve(held);
+    renewing = (appAuth({ type: 'installation', refresh: true }) as Promise<InstallationToken>)
+      .then((token) => {
+        held = token;
+        return token;
+      })
+      .finally(() => {
+        renewing = undefined;
+      });
+    return renewing;
+  };
+  const usable = async (): Promise<InstallationToken> => {
+    const token = held ?? (await renew());
+    const expiresAt = Date.parse(token.expiresAt);
+    const lifetime = Math.max(0, expiresAt - Date.parse(token.createdAt));
+    return expiresAt - Date.now() <= Math.min(RENEW_AHEAD_MS, lifetime / 4) ? renew(token) : token;
+  };
+  // before-after-hook hands every wrapper the same options object: change it in place.
+  const withAuthorization = (requestOptions: RequestOptionsLike, authorization: string) => {
+    requestOptions.headers = { ...(requestOptions.headers ?? {}), authorization };
+    return requestOptions;
+  };
+  const basePath = new URL(baseUrl).pathname.replace(/\/$/, '');
+
+  octokit.hook.wrap('request', async (request, requestOptions: RequestOptionsLike) => {
+    const url = octokit.request.endpoint.parse(requestOptions as never).url;
+    const path = new URL(url).pathname.slice(basePath.length);
+    if (APP_JWT_PATH.test(path)) {
+      const { token: jwt } = await appAuth({ type: 'app' });
+      return request(withAuthorization(requestOptions, `bearer ${jwt}`) as never);
+    }
+    let token = await usable();
+    try {
+      return await request(withAuthorization(requestOptions, `token ${token.token}`) as never);
+    } catch (error) {
+      if (statusOf(error) !== 401) throw error;
+    }
+    token = await renew(token);
+    try {
+      return await request(withAuthorization(requestOptions, `token ${token.token}`) as never);
+    } catch (error) {
+      if (statusOf(error) !== 401) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REPLICATION_DELAY_MS));
+      return request(withAuthorization(requestOptions, `token ${(held ?? token).token}`) as never);
+    }
+  });
 }
 
 function itemsOf<T>(data: unknown, itemsKey: string | undefined, route: string): T[] {
