@@ -7,6 +7,7 @@ import {
   runPack,
   runPacks,
   runRun,
+  runSample,
   runStore,
   runVerify,
 } from './cli/commands.ts';
@@ -18,7 +19,10 @@ Usage:
   cm01 run      [window] [--profile ID] [--store URL] [source] [--out DIR]   collect + pack (the main job)
   cm01 collect  [window] [--store URL] [source] [--kinds LIST] [--repos LIST]
   cm01 pack     [window] [--profile ID] [--store URL] [--out DIR] [--org ORG]
-  cm01 verify   PACK.pdf [--store URL]
+  cm01 verify   PACK.pdf [--store URL] [--earlier FILES] [--public-key PEM] [--signature PACK.pdf.sig]
+  cm01 verify   PACK.pdf --offline [--earlier FILES] [--public-key PEM]   seal, attachments, chain; no store
+  cm01 verify   --chain --from YYYY-MM --to YYYY-MM [--profile ID] [--store URL]
+  cm01 sample   --period YYYY-MM [--size N] [--seed S] [--control ID] [--profile ID] [--store URL] [--out DIR]
   cm01 store    init --store URL [--lock-mode COMPLIANCE|GOVERNANCE] [--retention-days N]
   cm01 packs    list [--store URL]
   cm01 packs    download --period YYYY-MM [--profile ID] [--store URL] [--out DIR] [--url-only --expires SECONDS]
@@ -31,6 +35,8 @@ Source:   --github-world FILE (the local GitHub emulator on a github-world/1 fil
 Profile:  clerk-cm01 (default; v1.0 before 2026-04-29, v1.1 from then), clicki, or a profile file
 Store:    local:DIR (default local:./.cm01; not immutable) or s3://BUCKET?table=TABLE
           (endpoints from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB)
+Re-issue: pack/run --reason TEXT records why a period's sealed pack is issued again
+Signing:  CM01_SIGNING_KEY=kms:<key ARN> or a key file; default: the store's keys/pack-signing-key.pem
 Kinds:    pull-requests,commits,deployments,overrides,protection,teams (default all)
 Output:   --out DIR (default ./out): cm01-<org>-<period>-<profile>.pdf, .manifest.json,
           .population.csv, .exceptions.csv
@@ -46,6 +52,7 @@ const COMMANDS: Record<string, (ctx: Parameters<typeof runRun>[0]) => Promise<Ex
   verify: runVerify,
   store: runStore,
   packs: runPacks,
+  sample: runSample,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,19 +1,21 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { openPackSigner } from '../../lambdas/adapters/open-signer.ts';
 import { DEFAULT_STORE_URL, openEvidenceStore, openStore } from '../../lambdas/adapters/open-store.ts';
-import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
+import { renderSampleSummary } from '../../lambdas/adapters/pdf/render-sample.ts';
+import { drawAuditSample } from '../../lambdas/app/sample.ts';
+import { verifyChain, verifyPack } from '../../lambdas/app/verify-pack.ts';
 import { collect } from '../../lambdas/collect/collect.ts';
 import { COLLECT_KINDS, type CollectKind, type CollectProgress } from '../../lambdas/collect/context.ts';
 import { resolveProfile } from '../../lambdas/core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../../lambdas/core/shipped-profiles.ts';
 import { assertNotFuture, previousMonth, type Window } from '../../lambdas/core/window.ts';
 import { InputError } from '../../lambdas/errors.ts';
-import { sha256Hex } from '../../lambdas/evidence/canonical-json.ts';
-import type { EvidenceStore } from '../../lambdas/evidence/ports.ts';
 import { initStore } from '../../lambdas/evidence/store-init.ts';
 import { type BuiltPack, buildPack } from '../../lambdas/pack/build-pack.ts';
-import { verifyManifest } from '../../lambdas/pack/verify-pack.ts';
+import { listPacks } from '../../lambdas/pack/list-packs.ts';
+import { PACK_FILE_SUFFIXES } from '../../lambdas/pack/seal.ts';
 import {
   allowOnly,
   listOption,
@@ -119,16 +121,18 @@ export async function runCollect(ctx: CommandContext): Promise<ExitStatus> {
 }
 
 export async function runPack(ctx: CommandContext): Promise<ExitStatus> {
-  allowOnly(ctx.options, 'pack', ['period', 'from', 'to', 'profile', 'store', 'out', 'org']);
+  allowOnly(ctx.options, 'pack', ['period', 'from', 'to', 'profile', 'store', 'out', 'org', 'reason']);
   const window = windowFromOptions(ctx.options) ?? previousMonth(new Date());
   const profile = await resolveProfile(ctx.options.profile ?? DEFAULT_PROFILE_ID);
   const { store, index } = await openStore(storeUrlOf(ctx.options));
+  const signer = await openPackSigner(storeUrlOf(ctx.options));
   const pack = await buildPack(
-    { store, index, render: renderPack },
+    { store, index, render: renderPack, signer },
     {
       window,
       profile,
       ...(ctx.options.org ? { org: ctx.options.org } : {}),
+      ...(ctx.options.reason ? { reissueReason: ctx.options.reason } : {}),
       onProgress: (t) => ctx.reporter.progress(t),
     },
   );
@@ -153,8 +157,10 @@ export async function runRun(ctx: CommandContext): Promise<ExitStatus> {
     'out',
     'kinds',
     'repos',
+    'reason',
   ]);
   const profile = await resolveProfile(ctx.options.profile ?? DEFAULT_PROFILE_ID);
+  const signer = await openPackSigner(storeUrlOf(ctx.options));
   const source = await openSource({
     world: ctx.options['github-world'],
     org: ctx.options.org,
@@ -165,8 +171,14 @@ export async function runRun(ctx: CommandContext): Promise<ExitStatus> {
     ctx.reporter.progress(`collecting ${window.label} from ${source.description}…`);
     const { summary, store, index } = await collectInto(source, ctx, window);
     const pack = await buildPack(
-      { store, index, render: renderPack },
-      { window, profile, org: source.org, onProgress: (t) => ctx.reporter.progress(t) },
+      { store, index, render: renderPack, signer },
+      {
+        window,
+        profile,
+        org: source.org,
+        ...(ctx.options.reason ? { reissueReason: ctx.options.reason } : {}),
+        onProgress: (t) => ctx.reporter.progress(t),
+      },
     );
     const written = await writePackFiles(pack, ctx.options.out);
     ctx.reporter.result(
@@ -185,42 +197,153 @@ export async function runRun(ctx: CommandContext): Promise<ExitStatus> {
 }
 
 export async function runVerify(ctx: CommandContext): Promise<ExitStatus> {
-  allowOnly(ctx.options, 'verify', ['store']);
+  const { options } = ctx;
+  allowOnly(options, 'verify', [
+    'store',
+    'offline',
+    'chain',
+    'from',
+    'to',
+    'profile',
+    'org',
+    'earlier',
+    'public-key',
+    'signature',
+  ]);
+  if (options.chain) return runVerifyChain(ctx);
   const [file, ...rest] = ctx.positionals;
   if (!file) throw new UsageError('PACK.pdf', 'missing: name the pack to verify (cm01 verify PACK.pdf)');
   if (rest.length > 0) throw new UsageError(rest[0] as string, 'unexpected argument');
-  let pdf: Uint8Array;
-  try {
-    pdf = await readFile(file);
-  } catch (error: unknown) {
-    throw new InputError('PACK.pdf', `cannot read ${file}`, { cause: error });
-  }
-  const manifestBytes = readPackAttachments(pdf).get('manifest.json');
-  if (!manifestBytes) throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
-  const manifest = parseManifest(manifestBytes);
-  const store = await openEvidenceStore(storeUrlOf(ctx.options), { readOnly: true });
-  const result = await verifyManifest(
-    store,
-    { entries: manifest.entries, digest: manifest.manifestDigest },
-    { onProgress: (done, total) => ctx.reporter.progress(`verifying ${done}/${total}`) },
+  if (options.offline && options.store) throw new UsageError('--store', '--offline reads no store');
+  const pdf = await readInput(file, 'PACK.pdf');
+  // The detached signature of the PDF travels beside it as <pack>.pdf.sig.
+  const signaturePath = options.signature ?? `${file}.sig`;
+  const pdfSignature = await readInput(signaturePath, '--signature').catch((error: unknown) => {
+    if (options.signature) throw error;
+    return undefined;
+  });
+  const earlier = await Promise.all(
+    (listOption(options.earlier) ?? []).map(async (name) => ({
+      name,
+      bytes: await readInput(name, '--earlier'),
+    })),
   );
-  const storedPack = await storedPackMatches(store, manifest.period.label, file, pdf);
+  const trusted = options['public-key']
+    ? new TextDecoder().decode(await readInput(options['public-key'], '--public-key'))
+    : undefined;
+  const store = options.offline
+    ? undefined
+    : await openEvidenceStore(storeUrlOf(options), { readOnly: true });
+  const result = await verifyPack(store ? { store } : {}, {
+    pdf,
+    ...(pdfSignature ? { pdfSignature } : {}),
+    earlier,
+    ...(trusted !== undefined ? { trustedPublicKeyPem: trusted } : {}),
+    onProgress: (done, total) => ctx.reporter.progress(`verifying ${done}/${total}`),
+  });
+  const p = result.pack;
   const lines = [
-    `checked ${result.checked} evidence objects of ${manifest.org} ${manifest.period.label} (${manifest.profile.id}) in ${store.location}`,
-    ...result.findings.map((f) => `MISMATCH ${f.key} (version ${f.versionId}): ${f.problem}`),
-    ...(result.digestMatches
-      ? []
-      : [`MISMATCH manifest: its digest does not match its entries (${manifest.manifestDigest})`]),
-    storedPack,
+    p
+      ? `pack ${p.org} ${p.period} (${p.profile}), seal SHA-256 ${p.sealSha256}` +
+        (p.supersedes ? ` — re-issue of ${p.supersedes.sealSha256} (${p.supersedes.reason})` : '')
+      : `${file}: no readable seal`,
+    result.offline
+      ? 'offline: seal signature, attachments and chain checked; no store consulted'
+      : `checked ${result.checkedObjects} evidence objects and the stored pack in ${store?.location}`,
+    ...result.findings.map((f) => `MISMATCH ${f.subject}: ${f.problem}`),
+    ...result.notes.map((n) => `note: ${n}`),
+    result.ok
+      ? 'verified: the whole pack matches its seal and the store'
+      : `FAILED: ${result.findings.length} mismatch(es)`,
   ];
-  const ok = result.findings.length === 0 && result.digestMatches;
-  lines.push(
-    ok
-      ? 'verified: every object matches the pack'
-      : `FAILED: ${result.findings.length} object(s) do not match`,
+  if (result.ok && result.offline)
+    lines[lines.length - 1] = 'verified offline: the pack matches its signed seal';
+  ctx.reporter.result(lines, result);
+  return result.ok ? 0 : 1;
+}
+
+async function runVerifyChain(ctx: CommandContext): Promise<ExitStatus> {
+  const { options } = ctx;
+  if (ctx.positionals.length > 0)
+    throw new UsageError(ctx.positionals[0] as string, 'unexpected argument: --chain takes --from and --to');
+  if (options.offline)
+    throw new UsageError('--offline', '--chain walks the store; offline, give --earlier packs instead');
+  if (!options.from || !options.to)
+    throw new UsageError(options.from ? '--to' : '--from', 'missing: --chain --from YYYY-MM --to YYYY-MM');
+  for (const [field, value] of [
+    ['--from', options.from],
+    ['--to', options.to],
+  ] as const) {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value))
+      throw new UsageError(field, `"${value}" is not a month YYYY-MM`);
+  }
+  const store = await openEvidenceStore(storeUrlOf(options), { readOnly: true });
+  const profile = options.profile ?? DEFAULT_PROFILE_ID;
+  const result = await verifyChain(
+    { store },
+    { from: options.from, to: options.to, profile, ...(options.org ? { org: options.org } : {}) },
   );
-  ctx.reporter.result(lines, { ok, ...result, storedPack });
-  return ok ? 0 : 1;
+  const lines = [
+    ...result.months.map(
+      (m) =>
+        `${m.period}: seal ${m.sealSha256}${m.issues > 1 ? ` (${m.issues} issues; re-issued: ${m.reissues.map((r) => `${r.reason} [${r.changed.join(', ')}]`).join('; ')})` : ''}`,
+    ),
+    ...result.findings.map((f) => `BREAK ${f.subject}: ${f.problem}`),
+    result.firstBreak
+      ? `FAILED: the chain of ${result.org} ${profile} first breaks at ${result.firstBreak.subject}`
+      : `verified: the chain of ${result.org} ${profile} holds from ${options.from} to ${options.to}`,
+  ];
+  ctx.reporter.result(lines, result);
+  return result.ok ? 0 : 1;
+}
+
+export async function runSample(ctx: CommandContext): Promise<ExitStatus> {
+  const { options } = ctx;
+  allowOnly(options, 'sample', ['period', 'size', 'seed', 'control', 'profile', 'store', 'out', 'org']);
+  if (ctx.positionals.length > 0) throw new UsageError(ctx.positionals[0] as string, 'unexpected argument');
+  if (!options.period) throw new UsageError('--period', 'missing: cm01 sample --period YYYY-MM');
+  const window = windowFromOptions({ period: options.period }) as Window;
+  if (options.seed !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(options.seed)) {
+    throw new UsageError('--seed', 'letters, digits, ".", "_" or "-", at most 64');
+  }
+  const size = positiveInteger(options.size, '--size');
+  const profile = await resolveProfile(options.profile ?? DEFAULT_PROFILE_ID);
+  const { store, index } = await openStore(storeUrlOf(options));
+  const result = await drawAuditSample(
+    { store, index, renderSummary: renderSampleSummary },
+    {
+      period: window.label,
+      profile,
+      ...(options.org ? { org: options.org } : {}),
+      ...(size !== undefined ? { size } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.control !== undefined ? { control: options.control } : {}),
+    },
+  );
+  const written = await writeFilesAtomically(
+    join(resolve(options.out ?? 'out'), result.bundleName),
+    result.files.map((f) => ({ name: f.path, bytes: f.bytes })),
+  );
+  const s = result.sample;
+  ctx.reporter.result(
+    [
+      `sampled ${s.size} of ${s.populationSize} changes of ${s.org} ${s.period} (${s.profile}${s.control ? `, ${s.control} applicable` : ''}) with seed ${s.seed}` +
+        (s.sizeSource === 'default' ? ' (default size by population)' : ''),
+      `stored ${result.stored.key} (version ${result.stored.versionId})`,
+      `bundle: ${join(resolve(options.out ?? 'out'), result.bundleName)} (${written.length} files)`,
+    ],
+    { ...s, stored: result.stored, bundle: join(resolve(options.out ?? 'out'), result.bundleName) },
+    `cm01 sample: ${s.size} of ${s.populationSize}, seed ${s.seed}; ${result.bundleName}`,
+  );
+  return 0;
+}
+
+async function readInput(path: string, field: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error: unknown) {
+    throw new InputError(field, `cannot read ${path}`, { cause: error });
+  }
 }
 
 export async function runStore(ctx: CommandContext): Promise<ExitStatus> {
@@ -251,10 +374,19 @@ export async function runPacks(ctx: CommandContext): Promise<ExitStatus> {
   if (sub === 'list') {
     allowOnly(ctx.options, 'packs list', ['store']);
     const store = await openEvidenceStore(storeUrlOf(ctx.options), { readOnly: true });
-    const keys = (await store.listKeys('packs/')).filter((key) => key.endsWith('.pdf'));
+    const packs = await listPacks(store);
     const lines =
-      keys.length === 0 ? [`no packs in ${store.location}`] : keys.map((key) => key.slice('packs/'.length));
-    ctx.reporter.result(lines, { packs: keys });
+      packs.length === 0
+        ? [`no packs in ${store.location}`]
+        : packs.flatMap((p) => [
+            `${p.key.slice('packs/'.length)}${p.issues.length > 1 ? ` (${p.issues.length} issues, all retained)` : ''}`,
+            ...p.issues.map(
+              (i, n) =>
+                `    issue ${n + 1}: version ${i.versionId} of ${i.lastModified}${i.sealSha256 ? `, seal ${i.sealSha256}` : ', not sealed'}` +
+                `${i.supersedes ? `; supersedes ${i.supersedes.sealSha256} (${i.supersedes.reason})` : ''}${n === p.issues.length - 1 ? ' [current]' : ''}`,
+            ),
+          ]);
+    ctx.reporter.result(lines, { packs });
     return 0;
   }
   if (sub === 'download') {
@@ -287,9 +419,7 @@ export async function runPacks(ctx: CommandContext): Promise<ExitStatus> {
     if (pdfKeys.length > 1)
       throw new UsageError('--org', `several organisations have packs for ${window?.label}: name one`);
     const pdfKey = pdfKeys[0] as string;
-    const keys = ['.pdf', '.manifest.json', '.population.csv', '.exceptions.csv'].map((ext) =>
-      pdfKey.replace(/\.pdf$/, ext),
-    );
+    const keys = Object.values(PACK_FILE_SUFFIXES).map((ext) => pdfKey.replace(/\.pdf$/, ext));
     if (ctx.options['url-only']) {
       const expires = positiveInteger(ctx.options.expires, '--expires') ?? 3600;
       if (expires > 604_800)
@@ -325,40 +455,6 @@ export async function runPacks(ctx: CommandContext): Promise<ExitStatus> {
     'packs',
     `unknown subcommand "${sub ?? ''}" (cm01 packs list | cm01 packs download --period YYYY-MM)`,
   );
-}
-
-interface ParsedManifest {
-  readonly org: string;
-  readonly period: { readonly label: string };
-  readonly profile: { readonly id: string };
-  readonly manifestDigest: string;
-  readonly entries: { key: string; versionId: string; sha256: string; retainUntil: string }[];
-}
-
-function parseManifest(bytes: Uint8Array): ParsedManifest {
-  try {
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as ParsedManifest;
-    if (!Array.isArray(json.entries) || typeof json.manifestDigest !== 'string')
-      throw new Error('entries missing');
-    return json;
-  } catch (error: unknown) {
-    throw new InputError('PACK.pdf', 'its manifest.json is not a cm01 pack manifest', { cause: error });
-  }
-}
-
-/** Whether the PDF given is byte-identical to the pack stored under Object Lock. */
-async function storedPackMatches(
-  store: EvidenceStore,
-  label: string,
-  file: string,
-  pdf: Uint8Array,
-): Promise<string> {
-  const name = file.split(/[\\/]/).pop() as string;
-  const head = await store.head(`packs/${label}/${name}`);
-  if (!head) return `note: the store holds no pack named ${name} for ${label}`;
-  return head.sha256 === sha256Hex(pdf)
-    ? `the PDF is byte-identical to the stored pack (version ${head.versionId})`
-    : `note: the PDF differs from the stored pack ${name} (version ${head.versionId})`;
 }
 
 async function writePackFiles(pack: BuiltPack, outOption: string | undefined): Promise<string[]> {

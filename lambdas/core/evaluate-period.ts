@@ -362,3 +362,69 @@ function emergencyRowOf(change: Change, context: EvaluationContext): EmergencyRo
     reasons: judged.reasons,
   };
 }
+
+/** One change with every control's verdict, reasons and evidence: what an audit sample shows. */
+export interface ExplainedChange {
+  readonly repo: string;
+  readonly changeType: Change['type'];
+  readonly prNumber: number | null;
+  readonly commitSha: string;
+  readonly mergedAt: string;
+  readonly author: string;
+  readonly title: string;
+  readonly url: string;
+  readonly profileVersion: string;
+  /** The objects that describe the change itself (its PR, else its commits). */
+  readonly evidence: readonly { readonly key: string; readonly versionId: string }[];
+  readonly judgements: readonly {
+    readonly control: string;
+    readonly verdict: Verdict;
+    readonly reasons: readonly string[];
+    readonly evidence: readonly { readonly key: string; readonly versionId: string }[];
+  }[];
+}
+
+/**
+ * The verdicts of `evaluatePeriod` with their reasons, for the changes `select` keeps: the same
+ * facts, period verdicts and rules, so a sampled change reads exactly as the pack judged it.
+ */
+export function explainChanges(
+  input: PeriodEvaluationInput,
+  select: (change: { repo: string; commitSha: string; prNumber: number | null; type: string }) => boolean,
+): ExplainedChange[] {
+  const { evidence, window, profile } = input;
+  const parameters = profile.parameters;
+  const facts = buildPeriodFacts(evidence, window, collectGaps(evidence), parameters.cdkRepositories);
+  const controlIds = profileControlIds(profile);
+  const retention = judgeRetention(input.retention, input.manifest, parameters, fetchTimesByKey(evidence));
+  const failureRate = measureChangeFailureRate(evidence, facts, parameters);
+  const periodVerdicts: PeriodVerdicts = {
+    RETENTION: retention.verdict,
+    'CHANGE-FAILURE-RATE': failureRate.verdict,
+  };
+  return buildPopulation(evidence, window)
+    .filter(select)
+    .map((change): ExplainedChange => {
+      const version = profileVersionAt(profile, change.mergedAt);
+      const context: EvaluationContext = { facts, version, parameters, periodVerdicts };
+      return {
+        repo: change.repo,
+        changeType: change.type,
+        prNumber: change.prNumber,
+        commitSha: change.commitSha,
+        mergedAt: change.mergedAt,
+        author: change.author ?? '',
+        title: change.title,
+        url: change.url,
+        profileVersion: version.version,
+        evidence: changeEvidence(change),
+        judgements: controlIds.map((id) => {
+          const judged: RuleResult =
+            requirementOf(version, id) === 'off'
+              ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
+              : CONTROL_RULES[id].evaluate(change, context);
+          return { control: id, verdict: judged.verdict, reasons: judged.reasons, evidence: judged.evidence };
+        }),
+      };
+    });
+}

@@ -1,4 +1,5 @@
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.ts';
+import { openPackSigner } from '../adapters/open-signer.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
 import { type CollectionSummary, collect } from '../collect/collect.ts';
@@ -6,7 +7,7 @@ import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import { Cm01Error } from '../errors.ts';
-import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
+import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
 import { buildPack } from '../pack/build-pack.ts';
 import { readFunctionConfig } from './config.ts';
 import { parseJobEvent } from './event.ts';
@@ -24,6 +25,11 @@ export interface JobDeps {
   readonly github: GitHubClient;
   /** The clock a run's window and snapshots are taken by. */
   readonly clock: () => Date;
+  /**
+   * Signs the pack's seal. Production: the KMS key named by `CM01_SIGNING_KEY` (pack job only).
+   * @default - from the environment, when a pack is built
+   */
+  readonly signer?: PackSigner;
 }
 
 /** What the repository lister needs: GitHub only, no store (its role has no store access). */
@@ -64,6 +70,10 @@ function once<T>(build: () => Promise<T>): () => Promise<T> {
 
 const productionDeps = once(awsDeps);
 const productionGitHubDeps = once(awsGitHubDeps);
+/** The pack job signs with KMS only: a key file in a Lambda would be neither kept nor protected. */
+const productionSigner = once(() =>
+  openPackSigner(readFunctionConfig().storeUrl, process.env, { requireKms: true }),
+);
 
 /** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
 export class CollectionFailedError extends Cm01Error {
@@ -136,7 +146,7 @@ export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = produc
  */
 export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
-    const { org, store, index, github, clock } = await deps();
+    const { org, store, index, github, clock, signer } = await deps();
     const request = parseJobEvent(event, clock());
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const collection = await collect(
@@ -145,7 +155,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
     );
     if (collection.status === 'failed') throw new CollectionFailedError(collection);
     const pack = await buildPack(
-      { store, index, render: renderPack },
+      { store, index, render: renderPack, signer: signer ?? (await productionSigner()) },
       { window: request.window, profile, org },
     );
     const result = {
