@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { openPackSigner } from '../../lambdas/adapters/open-signer.ts';
 import { DEFAULT_STORE_URL, openEvidenceStore, openStore } from '../../lambdas/adapters/open-store.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
@@ -320,10 +320,7 @@ export async function runSample(ctx: CommandContext): Promise<ExitStatus> {
       ...(options.control !== undefined ? { control: options.control } : {}),
     },
   );
-  const written = await writeFilesAtomically(
-    join(resolve(options.out ?? 'out'), result.bundleName),
-    result.files.map((f) => ({ name: f.path, bytes: f.bytes })),
-  );
+  const written = await writeBundle(resolve(options.out ?? 'out'), result.bundleName, result.files);
   const s = result.sample;
   ctx.reporter.result(
     [
@@ -336,6 +333,29 @@ export async function runSample(ctx: CommandContext): Promise<ExitStatus> {
     `cm01 sample: ${s.size} of ${s.populationSize}, seed ${s.seed}; ${result.bundleName}`,
   );
   return 0;
+}
+
+/** Write a bundle folder under a temporary name, then rename it: a failure leaves no half bundle. */
+async function writeBundle(
+  out: string,
+  name: string,
+  files: readonly { path: string; bytes: Uint8Array }[],
+): Promise<string[]> {
+  const temp = join(out, `.${name}.${process.pid}.tmp`);
+  const final = join(out, name);
+  try {
+    for (const file of files) {
+      const path = join(temp, file.path);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, file.bytes);
+    }
+    await rm(final, { recursive: true, force: true });
+    await rename(temp, final);
+  } catch (error: unknown) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return files.map((f) => join(final, f.path));
 }
 
 async function readInput(path: string, field: string): Promise<Uint8Array> {
