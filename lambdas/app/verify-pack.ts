@@ -79,6 +79,7 @@ export async function verifyPack(
   const attachments = readPackAttachments(request.pdf);
   const check = checkSealedAttachments(attachments, {
     pdf: request.pdf,
+    keyCheckedElsewhere: deps.store !== undefined,
     ...(request.pdfSignature ? { pdfSignature: request.pdfSignature } : {}),
     ...(request.trustedPublicKeyPem !== undefined
       ? { trustedPublicKeyPem: request.trustedPublicKeyPem }
@@ -86,6 +87,11 @@ export async function verifyPack(
   });
   const findings = [...check.findings];
   const notes = [...check.notes];
+  if (!deps.store && !request.pdfSignature) {
+    notes.push(
+      "the PDF's pages were not checked: give its detached signature (.pdf.sig), or verify against the store",
+    );
+  }
   const sealFile = check.seal;
 
   if (sealFile && request.earlier && request.earlier.length > 0) {

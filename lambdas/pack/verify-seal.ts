@@ -43,6 +43,8 @@ export function checkSealedAttachments(
     readonly pdf?: Uint8Array;
     readonly pdfSignature?: Uint8Array;
     readonly trustedPublicKeyPem?: string;
+    /** The caller checks the key against the store's published keys itself. */
+    readonly keyCheckedElsewhere?: boolean;
   } = {},
 ): SealCheck {
   const findings: PackFinding[] = [];
@@ -75,7 +77,12 @@ export function checkSealedAttachments(
       problem: `its SHA-256 is ${fingerprint ?? 'unreadable'}, the seal names key ${seal.key.publicKeySha256}`,
     });
   }
-  if (options.trustedPublicKeyPem !== undefined) {
+  if (options.trustedPublicKeyPem === undefined && !options.keyCheckedElsewhere) {
+    notes.push(
+      `signed by key ${fingerprint ?? 'unreadable'}: the embedded key proves the pack unaltered since sealing, not who sealed it; ` +
+        `compare it with the published key (packs/keys/${fingerprint ?? '…'}.pem, or KMS GetPublicKey) or pass --public-key`,
+    );
+  } else if (options.trustedPublicKeyPem !== undefined) {
     const trusted = safeFingerprint(options.trustedPublicKeyPem);
     if (trusted !== fingerprint) {
       findings.push({
@@ -108,10 +115,6 @@ export function checkSealedAttachments(
         problem: `its bytes do not match the detached signature (.pdf.sig): ${pdfSigned.problem}`,
       });
     }
-  } else if (options.pdf) {
-    notes.push(
-      "the PDF pages themselves were not checked offline: give the pack's .pdf.sig (or verify against the store)",
-    );
   }
   const sha256 = sealDigest(sealBytes);
   return { seal: { seal, bytes: sealBytes, sha256 }, publicKeyPem, findings, notes };
