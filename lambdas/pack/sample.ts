@@ -148,10 +148,13 @@ export function sampleBytes(sample: AuditSample): Uint8Array {
   return new TextEncoder().encode(`${canonicalJson(sample)}\n`);
 }
 
-/** `samples/<period>/<stem>.sample-<seed>[-<control>].json`: stored under Object Lock. */
+/**
+ * `packs/<period>/samples/<stem>.sample-<seed>[-<control>].json`: stored under Object Lock beside
+ * the pack, where an auditor's read-only role can list and read it.
+ */
 export function sampleKey(period: string, stem: string, seed: string, control: string | null): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `samples/${period}/${stem}.sample-${safe(seed)}${control ? `-${safe(control)}` : ''}.json`;
+  return `packs/${period}/samples/${stem}.sample-${safe(seed)}${control ? `-${safe(control)}` : ''}.json`;
 }
 
 /** The samples stored for one pack, named by the next verify. */
@@ -160,7 +163,7 @@ export async function listSamples(
   period: string,
   stem: string,
 ): Promise<{ key: string; versionId: string; sample: AuditSample }[]> {
-  const prefix = `samples/${period}/${stem}.sample-`;
+  const prefix = `packs/${period}/samples/${stem}.sample-`;
   const found: { key: string; versionId: string; sample: AuditSample }[] = [];
   for (const key of await store.listKeys(prefix)) {
     const { body, object } = await store.get(key);

@@ -492,7 +492,7 @@ describe('cm01 sample', () => {
 
     const verified = cm01(['verify', join(work, 'reissue', `${stem('2026-10')}.pdf`), '--store', store]);
     expect(verified.stdout).toMatch(
-      /audit sample samples\/2026-10\/cm01-acme-2026-10-clicki\.sample-audit-2026\.json .* seed audit-2026, 4 of \d+ changes, drawn from seal of this pack/,
+      /audit sample packs\/2026-10\/samples\/cm01-acme-2026-10-clicki\.sample-audit-2026\.json .* seed audit-2026, 4 of \d+ changes, drawn from seal of this pack/,
     );
   });
 
