@@ -6,6 +6,7 @@ import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/serv
 import { loadWorld, type World } from '../../emulator/world.ts';
 import { DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
 import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/local-signer.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import {
@@ -28,7 +29,9 @@ async function depsOn(): Promise<() => Promise<JobDeps>> {
   dirs.push(dir);
   const { store, index } = await openStore(`local:${dir}`);
   const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
-  const deps: JobDeps = { org: world.org, store, index, github, clock: () => new Date(world.now) };
+  // The pack job signs with KMS in AWS; here with a key file, through the same port.
+  const signer = await LocalPackSigner.open(localSigningKeyPath(dir));
+  const deps: JobDeps = { org: world.org, store, index, github, clock: () => new Date(world.now), signer };
   return async () => deps;
 }
 
