@@ -83,6 +83,10 @@ describe('job handlers', () => {
       'packs/2026-10/cm01-acme-2026-10-clicki.manifest.json',
       'packs/2026-10/cm01-acme-2026-10-clicki.population.csv',
       'packs/2026-10/cm01-acme-2026-10-clicki.exceptions.csv',
+      'packs/2026-10/cm01-acme-2026-10-clicki.seal.json',
+      'packs/2026-10/cm01-acme-2026-10-clicki.seal.sig',
+      'packs/2026-10/cm01-acme-2026-10-clicki.public-key.pem',
+      'packs/2026-10/cm01-acme-2026-10-clicki.pdf.sig',
     ]);
     const { store } = await deps();
     expect(await store.listKeys('packs/2026-10/')).toHaveLength(4);
