@@ -108,6 +108,16 @@ describe('a sealed pack', () => {
       dir,
     );
     expect(verified.out.trim()).toBe('Verified OK');
+    const fingerprint = execFileSync(
+      'sh',
+      ['-c', 'openssl pkey -pubin -in public-key.pem -outform DER | sha256sum'],
+      {
+        cwd: dir,
+      },
+    )
+      .toString()
+      .split(/\s+/)[0];
+    expect(JSON.parse(readFileSync(join(dir, 'seal.json'), 'utf8')).key.publicKeySha256).toBe(fingerprint);
     const sums = tool('sha256sum', ['manifest.json', 'population.csv', 'exceptions.csv'], dir).out;
     const seal = JSON.parse(readFileSync(join(dir, 'seal.json'), 'utf8'));
     for (const line of sums.trim().split('\n')) {
