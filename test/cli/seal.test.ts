@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cm01 } from './run-cli.ts';
+import { cm01Async as cm01 } from './run-cli.ts';
 
 /**
  * Sealed, signed and chained packs as an auditor checks them: the demo organisation packed for
@@ -24,7 +24,17 @@ beforeAll(async () => {
   store = `local:${join(work, 'store')}`;
   out = join(work, 'out');
   for (const period of ['2026-08', '2026-09', '2026-10']) {
-    const result = cm01(['run', '--period', period, '--profile', 'clicki', '--store', store, '--out', out]);
+    const result = await cm01([
+      'run',
+      '--period',
+      period,
+      '--profile',
+      'clicki',
+      '--store',
+      store,
+      '--out',
+      out,
+    ]);
     expect(result.status, result.stderr).toBe(0);
   }
 }, 240_000);
@@ -64,14 +74,14 @@ function attachmentOf(pdf: string, name: string): Buffer {
 }
 
 describe('a sealed pack', () => {
-  it('verifies whole against the store, byte-identical to the locked stored pack', () => {
-    const result = cm01(['verify', pack('2026-10'), '--store', store]);
+  it('verifies whole against the store, byte-identical to the locked stored pack', async () => {
+    const result = await cm01(['verify', pack('2026-10'), '--store', store]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/byte-identical to the locked stored pack/);
     expect(result.stdout).toMatch(/verified: the whole pack matches its seal and the store/);
   });
 
-  it('verifies offline, with the earlier packs as the chain and the published key pinned', () => {
+  it('verifies offline, with the earlier packs as the chain and the published key pinned', async () => {
     // The key published beside the packs (packs/keys/<fingerprint>.pem), read from the store's files.
     const keysDir = join(work, 'store', 'objects', 'packs', 'keys');
     const [versions] = readdirSync(keysDir);
@@ -79,7 +89,7 @@ describe('a sealed pack', () => {
     const published = readFileSync(join(keysDir, versions as string, `${current}.data`));
     const keyFile = join(work, 'published.pem');
     writeFileSync(keyFile, published);
-    const result = cm01([
+    const result = await cm01([
       'verify',
       pack('2026-10'),
       '--offline',
@@ -98,7 +108,7 @@ describe('a sealed pack', () => {
     expect(summary.notes.join('\n')).not.toMatch(/pages were not checked/);
   });
 
-  it('checks with openssl, pdfdetach and sha256sum alone, as docs/verification.md says', () => {
+  it('checks with openssl, pdfdetach and sha256sum alone, as docs/verification.md says', async () => {
     const dir = join(work, 'by-hand');
     mkdirSync(dir);
     expect(tool('pdfdetach', ['-saveall', pack('2026-10')], dir).status).toBe(0);
@@ -143,7 +153,7 @@ describe('a sealed pack', () => {
     expect(pdfVerified.out.trim()).toBe('Verified OK');
   });
 
-  it('openssl refuses a seal.json edited after signing', () => {
+  it('openssl refuses a seal.json edited after signing', async () => {
     const dir = join(work, 'by-hand-tampered');
     mkdirSync(dir);
     tool('pdfdetach', ['-saveall', pack('2026-10')], dir);
@@ -160,7 +170,7 @@ describe('a sealed pack', () => {
 });
 
 describe('verify names what was altered', () => {
-  it('an edited exceptions.csv, offline and against the store', () => {
+  it('an edited exceptions.csv, offline and against the store', async () => {
     const csv = attachmentOf(pack('2026-10'), 'exceptions.csv').toString('utf8');
     const lines = csv.split('\r\n');
     // The attack an auditor fears: an exception quietly removed.
@@ -170,16 +180,16 @@ describe('verify names what was altered', () => {
       [lines[0], ...lines.slice(2)].join('\r\n'),
       join(work, 'fewer-exceptions.pdf'),
     );
-    const offline = cm01(['verify', edited, '--offline']);
+    const offline = await cm01(['verify', edited, '--offline']);
     expect(offline.status).toBe(1);
     expect(offline.stdout).toMatch(/MISMATCH exceptions\.csv: SHA-256 is [0-9a-f]{64}, the seal records/);
-    const online = cm01(['verify', edited, '--store', store]);
+    const online = await cm01(['verify', edited, '--store', store]);
     expect(online.status).toBe(1);
     expect(online.stdout).toMatch(/MISMATCH exceptions\.csv: SHA-256/);
     expect(online.stdout).toMatch(/MISMATCH the PDF: its bytes .* differ from the locked stored pack/);
   });
 
-  it.each(['manifest.json', 'population.csv'])('an edited %s', (name) => {
+  it.each(['manifest.json', 'population.csv'])('an edited %s', async (name) => {
     const original = attachmentOf(pack('2026-10'), name).toString('utf8');
     const edited = withAttachment(
       pack('2026-10'),
@@ -190,12 +200,12 @@ describe('verify names what was altered', () => {
         : original.replace(',pass', ',fail'),
       join(work, `edited-${name}.pdf`),
     );
-    const result = cm01(['verify', edited, '--offline']);
+    const result = await cm01(['verify', edited, '--offline']);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(new RegExp(`MISMATCH ${name.replace('.', '\\.')}`));
   });
 
-  it("the PDF's text, against the store and offline with its .pdf.sig", () => {
+  it("the PDF's text, against the store and offline with its .pdf.sig", async () => {
     const bytes = readFileSync(pack('2026-10'));
     const text = bytes.toString('latin1');
     const at = text.indexOf('/Title (');
@@ -206,35 +216,35 @@ describe('verify names what was altered', () => {
     const file = join(work, 'retitled.pdf');
     writeFileSync(file, edited);
     copyFileSync(pack('2026-10', '.pdf.sig'), `${file}.sig`);
-    const online = cm01(['verify', file, '--store', store]);
+    const online = await cm01(['verify', file, '--store', store]);
     expect(online.status).toBe(1);
     expect(online.stdout).toMatch(/MISMATCH the PDF: its bytes/);
-    const offline = cm01(['verify', file, '--offline']);
+    const offline = await cm01(['verify', file, '--offline']);
     expect(offline.status).toBe(1);
     expect(offline.stdout).toMatch(/MISMATCH the PDF: its bytes do not match the detached signature/);
   });
 
-  it('a seal edited to match an edited file: its signature fails', () => {
+  it('a seal edited to match an edited file: its signature fails', async () => {
     const seal = JSON.parse(attachmentOf(pack('2026-10'), 'seal.json').toString('utf8'));
     seal.supersedes = null;
     seal.org = 'acme';
     seal.toolVersion = 'cm01-evidence/9.9.9';
     const file = withAttachment(pack('2026-10'), 'seal.json', JSON.stringify(seal), join(work, 'reseal.pdf'));
-    const result = cm01(['verify', file, '--offline']);
+    const result = await cm01(['verify', file, '--offline']);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/MISMATCH seal\.sig: the signature does not match/);
   });
 
-  it('a damaged signature', () => {
+  it('a damaged signature', async () => {
     const signature = attachmentOf(pack('2026-10'), 'seal.sig');
     signature[signature.length - 3] = (signature[signature.length - 3] as number) ^ 0xff;
     const file = withAttachment(pack('2026-10'), 'seal.sig', signature, join(work, 'bad-sig.pdf'));
-    const result = cm01(['verify', file, '--offline']);
+    const result = await cm01(['verify', file, '--offline']);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/MISMATCH seal\.sig/);
   });
 
-  it('a pack re-sealed with a forger’s own key: named with the pinned key and by the store', () => {
+  it('a pack re-sealed with a forger’s own key: named with the pinned key and by the store', async () => {
     // The forger edits exceptions.csv, rewrites the seal to match and signs it with a key of
     // their own, embedded in place of ours: consistent in itself, so only the key can tell.
     const csv = attachmentOf(pack('2026-10'), 'exceptions.csv').toString('utf8');
@@ -255,26 +265,32 @@ describe('verify names what was altered', () => {
       join(work, 'forged-3.pdf'),
     );
     file = withAttachment(file, 'public-key.pem', pem, join(work, 'forged.pdf'));
-    const unpinned = cm01(['verify', file, '--offline']);
+    const unpinned = await cm01(['verify', file, '--offline']);
     expect(unpinned.stdout).toMatch(
       /the embedded key proves the pack unaltered since sealing, not who sealed it/,
     );
-    const pinned = cm01(['verify', file, '--offline', '--public-key', pack('2026-10', '.public-key.pem')]);
+    const pinned = await cm01([
+      'verify',
+      file,
+      '--offline',
+      '--public-key',
+      pack('2026-10', '.public-key.pem'),
+    ]);
     expect(pinned.status).toBe(1);
     expect(pinned.stdout).toMatch(
       /MISMATCH public-key\.pem: the pack is signed by key [0-9a-f]{64}, not by the trusted key/,
     );
-    const online = cm01(['verify', file, '--store', store]);
+    const online = await cm01(['verify', file, '--store', store]);
     expect(online.status).toBe(1);
     expect(online.stdout).toMatch(/MISMATCH public-key\.pem: key [0-9a-f]{64} is not published in the store/);
   });
 
-  it('a chain given offline that does not link: a rebuilt earlier month', () => {
+  it('a chain given offline that does not link: a rebuilt earlier month', async () => {
     const seal = JSON.parse(readFileSync(pack('2026-09', '.seal.json'), 'utf8'));
     seal.generatedAt = '2026-10-02T00:00:00.000Z';
     const rebuilt = join(work, 'rebuilt-2026-09.seal.json');
     writeFileSync(rebuilt, canonical(seal));
-    const result = cm01(['verify', pack('2026-10'), '--offline', '--earlier', rebuilt]);
+    const result = await cm01(['verify', pack('2026-10'), '--offline', '--earlier', rebuilt]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(
       /MISMATCH chain 2026-09 → 2026-10: 2026-10 names 2026-09 seal [0-9a-f]{64}, the 2026-09 seal given is [0-9a-f]{64}: rebuilt or replaced/,
@@ -283,8 +299,8 @@ describe('verify names what was altered', () => {
 });
 
 describe('the chain in the store, and re-issues', () => {
-  it('holds from the first month to the last', () => {
-    const result = cm01([
+  it('holds from the first month to the last', async () => {
+    const result = await cm01([
       'verify',
       '--chain',
       '--from',
@@ -300,10 +316,10 @@ describe('the chain in the store, and re-issues', () => {
     expect(result.stdout).toMatch(/verified: the chain of acme clicki holds from 2026-08 to 2026-10/);
   });
 
-  it('a pack rebuilt for an earlier month: both issues retained and listed, the chain names the break', () => {
+  it('a pack rebuilt for an earlier month: both issues retained and listed, the chain names the break', async () => {
     const first = readFileSync(pack('2026-09'));
     // Re-issue September under another key: the content changes, so its seal names the first issue.
-    const rebuilt = cm01(
+    const rebuilt = await cm01(
       [
         'pack',
         '--period',
@@ -326,14 +342,14 @@ describe('the chain in the store, and re-issues', () => {
     expect(seal.supersedes).toMatchObject({ reason: 'late evidence of a hotfix', changed: ['key'] });
     expect(seal.supersedes.sealSha256).toBe(sha256(readFileSync(pack('2026-09', '.seal.json'))));
 
-    const list = cm01(['packs', 'list', '--store', store, '--json']);
+    const list = await cm01(['packs', 'list', '--store', store, '--json']);
     const listed = JSON.parse(list.stdout).packs.find((p: { key: string }) =>
       p.key.endsWith(`${stem('2026-09')}.pdf`),
     );
     expect(listed.issues).toHaveLength(2);
     expect(listed.issues[1].supersedes.reason).toBe('late evidence of a hotfix');
 
-    const chain = cm01([
+    const chain = await cm01([
       'verify',
       '--chain',
       '--from',
@@ -354,13 +370,13 @@ describe('the chain in the store, and re-issues', () => {
     // The first issue is still there and still authentic, but named as superseded.
     const old = join(work, 'first-issue.pdf');
     writeFileSync(old, first);
-    const verifyOld = cm01(['verify', old, '--store', store]);
+    const verifyOld = await cm01(['verify', old, '--store', store]);
     expect(verifyOld.status).toBe(1);
     expect(verifyOld.stdout).toMatch(
       /MISMATCH the PDF: superseded: it is version .*\(re-issued: late evidence of a hotfix; changed: key\)/,
     );
     // October re-issued onto the new September seal: the chain holds again.
-    const october = cm01(
+    const october = await cm01(
       [
         'pack',
         '--period',
@@ -379,7 +395,7 @@ describe('the chain in the store, and re-issues', () => {
       },
     );
     expect(october.status, october.stderr).toBe(0);
-    const again = cm01([
+    const again = await cm01([
       'verify',
       '--chain',
       '--from',
@@ -394,9 +410,9 @@ describe('the chain in the store, and re-issues', () => {
     expect(again.status, again.stdout).toBe(0);
   });
 
-  it('packing the same period again with nothing new reuses the seal and writes nothing', () => {
+  it('packing the same period again with nothing new reuses the seal and writes nothing', async () => {
     const before = readFileSync(join(work, 'reissue', `${stem('2026-10')}.pdf`));
-    const result = cm01(
+    const result = await cm01(
       [
         'pack',
         '--period',
@@ -419,7 +435,7 @@ describe('the chain in the store, and re-issues', () => {
 });
 
 describe('a profile file claiming a shipped profile’s id', () => {
-  it.each(['clicki', 'clerk-cm01'])('is refused (%s), and nothing is written', (id) => {
+  it.each(['clicki', 'clerk-cm01'])('is refused (%s), and nothing is written', async (id) => {
     const profile = JSON.parse(
       execFileSync(
         process.execPath,
@@ -433,7 +449,7 @@ describe('a profile file claiming a shipped profile’s id', () => {
     const file = join(work, `impostor-${id}.json`);
     writeFileSync(file, JSON.stringify(profile));
     const target = join(work, `impostor-out-${id}`);
-    const result = cm01([
+    const result = await cm01([
       'pack',
       '--period',
       '2026-10',
@@ -451,7 +467,7 @@ describe('a profile file claiming a shipped profile’s id', () => {
 });
 
 describe('cm01 sample', () => {
-  it('draws the same bundle twice for one seed, stores the sample and names it in the next verify', () => {
+  it('draws the same bundle twice for one seed, stores the sample and names it in the next verify', async () => {
     const args = (dir: string) => [
       'sample',
       '--period',
@@ -467,8 +483,8 @@ describe('cm01 sample', () => {
       '--out',
       dir,
     ];
-    const a = cm01(args(join(work, 'sample-a')));
-    const b = cm01(args(join(work, 'sample-b')));
+    const a = await cm01(args(join(work, 'sample-a')));
+    const b = await cm01(args(join(work, 'sample-b')));
     expect(a.status, a.stderr).toBe(0);
     expect(b.status, b.stderr).toBe(0);
     const bundle = 'cm01-acme-2026-10-clicki.sample-audit-2026';
@@ -500,14 +516,19 @@ describe('cm01 sample', () => {
     expect(itemJson.verdicts[0].reasons.length).toBeGreaterThan(0);
     for (const e of itemJson.evidence) expect(e.sha256).toMatch(/^[0-9a-f]{64}$/);
 
-    const verified = cm01(['verify', join(work, 'reissue', `${stem('2026-10')}.pdf`), '--store', store]);
+    const verified = await cm01([
+      'verify',
+      join(work, 'reissue', `${stem('2026-10')}.pdf`),
+      '--store',
+      store,
+    ]);
     expect(verified.stdout).toMatch(
       /audit sample packs\/2026-10\/samples\/cm01-acme-2026-10-clicki\.sample-audit-2026\.json .* seed audit-2026, 4 of \d+ changes, drawn from seal of this pack/,
     );
   });
 
-  it('refuses a size larger than the population, naming --size, and an unknown control', () => {
-    const big = cm01([
+  it('refuses a size larger than the population, naming --size, and an unknown control', async () => {
+    const big = await cm01([
       'sample',
       '--period',
       '2026-10',
@@ -522,7 +543,7 @@ describe('cm01 sample', () => {
     ]);
     expect(big.status).toBe(1);
     expect(big.stderr).toMatch(/--size: 100000 is more than the \d+ changes/);
-    const control = cm01([
+    const control = await cm01([
       'sample',
       '--period',
       '2026-10',

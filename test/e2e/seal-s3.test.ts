@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cm01 } from '../cli/run-cli.ts';
+import { cm01Async as cm01 } from '../cli/run-cli.ts';
 
 /**
  * Seals, chain, re-issue and sampling on a real S3 with Object Lock (Ceph RGW) and DynamoDB
@@ -20,10 +20,10 @@ let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cm01-seal-e2e-'));
   env = { CM01_SIGNING_KEY: join(work, 'keys', 'first.pem') };
-  const init = cm01(['store', 'init', '--store', store]);
+  const init = await cm01(['store', 'init', '--store', store]);
   expect(init.status, init.stderr).toBe(0);
   for (const period of ['2026-09', '2026-10']) {
-    const run = cm01(
+    const run = await cm01(
       ['run', '--period', period, '--profile', 'clicki', '--store', store, '--out', join(work, 'out')],
       {
         env,
@@ -40,13 +40,13 @@ afterAll(async () => {
 const pdf = (period: string) => join(work, 'out', `${stem(period)}.pdf`);
 
 describe('sealed packs on S3 with Object Lock', () => {
-  it('verify checks the whole pack against the locked store', () => {
-    const result = cm01(['verify', pdf('2026-10'), '--store', store]);
+  it('verify checks the whole pack against the locked store', async () => {
+    const result = await cm01(['verify', pdf('2026-10'), '--store', store]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/byte-identical to the locked stored pack packs\/2026-10\//);
   });
 
-  it('verify names an exceptions.csv edited inside the PDF, and the PDF itself', () => {
+  it('verify names an exceptions.csv edited inside the PDF, and the PDF itself', async () => {
     const dir = join(work, 'edit');
     mkdirSync(dir, { recursive: true });
     const csv = execFileSync('qpdf', ['--show-attachment=exceptions.csv', pdf('2026-10')]).toString('utf8');
@@ -61,13 +61,13 @@ describe('sealed packs on S3 with Object Lock', () => {
       '--',
       edited,
     ]);
-    const result = cm01(['verify', edited, '--store', store]);
+    const result = await cm01(['verify', edited, '--store', store]);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(/MISMATCH exceptions\.csv: SHA-256 is/);
     expect(result.stdout).toMatch(/MISMATCH the PDF: its bytes .* differ from the locked stored pack/);
   });
 
-  it('the chain holds, then a September rebuilt later is named as the break; both issues stay listed', () => {
+  it('the chain holds, then a September rebuilt later is named as the break; both issues stay listed', async () => {
     const chain = [
       'verify',
       '--chain',
@@ -80,10 +80,10 @@ describe('sealed packs on S3 with Object Lock', () => {
       '--store',
       store,
     ];
-    const before = cm01(chain);
+    const before = await cm01(chain);
     expect(before.status, before.stdout + before.stderr).toBe(0);
 
-    const reissue = cm01(
+    const reissue = await cm01(
       [
         'pack',
         '--period',
@@ -101,7 +101,7 @@ describe('sealed packs on S3 with Object Lock', () => {
     );
     expect(reissue.status, reissue.stderr).toBe(0);
 
-    const list = JSON.parse(cm01(['packs', 'list', '--store', store, '--json']).stdout);
+    const list = JSON.parse((await cm01(['packs', 'list', '--store', store, '--json'])).stdout);
     const september = list.packs.find(
       (p: { key: string }) => p.key === `packs/2026-09/${stem('2026-09')}.pdf`,
     );
@@ -109,17 +109,17 @@ describe('sealed packs on S3 with Object Lock', () => {
     expect(september.issues[1].supersedes).toMatchObject({ reason: 'fixed PEER-REVIEW rule' });
     expect(september.issues[1].supersedes.sealSha256).toBe(september.issues[0].sealSha256);
 
-    const after = cm01(chain);
+    const after = await cm01(chain);
     expect(after.status).toBe(1);
     expect(after.stdout).toMatch(/first breaks at chain 2026-09 → 2026-10/);
     expect(after.stdout).toMatch(/2026-09 was re-issued after 2026-10 was sealed \(fixed PEER-REVIEW rule\)/);
     // The first September issue is still retained and downloadable, and named as superseded.
-    const old = cm01(['verify', pdf('2026-09'), '--store', store]);
+    const old = await cm01(['verify', pdf('2026-09'), '--store', store]);
     expect(old.status).toBe(1);
     expect(old.stdout).toMatch(/superseded: it is version .*fixed PEER-REVIEW rule/);
   });
 
-  it('samples twice with one seed into identical bundles, stored and named by the next verify', () => {
+  it('samples twice with one seed into identical bundles, stored and named by the next verify', async () => {
     const args = (out: string) => [
       'sample',
       '--period',
@@ -135,8 +135,8 @@ describe('sealed packs on S3 with Object Lock', () => {
       '--out',
       out,
     ];
-    const first = cm01(args(join(work, 's1')));
-    const second = cm01(args(join(work, 's2')));
+    const first = await cm01(args(join(work, 's1')));
+    const second = await cm01(args(join(work, 's2')));
     expect(first.status, first.stderr).toBe(0);
     expect(second.status, second.stderr).toBe(0);
     const bundle = `${stem('2026-10')}.sample-7`;
@@ -148,7 +148,7 @@ describe('sealed packs on S3 with Object Lock', () => {
         file,
       ).toBe(true);
     }
-    const verified = cm01(['verify', pdf('2026-10'), '--store', store]);
+    const verified = await cm01(['verify', pdf('2026-10'), '--store', store]);
     expect(verified.stdout).toMatch(
       /audit sample packs\/2026-10\/samples\/cm01-acme-2026-10-clicki\.sample-7\.json .*seed 7, 3 of \d+ changes/,
     );
