@@ -14,6 +14,8 @@ const onDemandSchema = z
     to: z.string().optional(),
     repos: z.array(z.string().min(1)).optional(),
     profile: z.string().min(1).optional(),
+    /** Why the period's pack is issued again (late evidence, a fixed rule); recorded in its seal. */
+    reason: z.string().min(1).max(500).optional(),
     /** Set by the stack's schedules: which default window a scheduled run takes. */
     schedule: z.enum(['daily', 'monthly']).optional(),
   })
@@ -23,6 +25,7 @@ export interface JobRequest {
   readonly window: Window;
   readonly repos: readonly string[] | undefined;
   readonly profile: string | undefined;
+  readonly reason: string | undefined;
   readonly scheduled: boolean;
 }
 
@@ -37,7 +40,7 @@ export function parseJobEvent(event: unknown, now: Date): JobRequest {
     const field = issue?.path.length ? issue.path.join('.') : 'event';
     throw new InputError(field, issue?.message ?? 'not a valid event');
   }
-  const { period, from, to, repos, profile, schedule } = parsed.data;
+  const { period, from, to, repos, profile, reason, schedule } = parsed.data;
   if (period !== undefined && (from !== undefined || to !== undefined)) {
     throw new InputError('period', 'give either "period" or "from"/"to", not both');
   }
@@ -60,5 +63,5 @@ export function parseJobEvent(event: unknown, now: Date): JobRequest {
       `window ${window.label} lies in the future`,
     );
   }
-  return { window, repos, profile, scheduled: schedule !== undefined };
+  return { window, repos, profile, reason, scheduled: schedule !== undefined };
 }

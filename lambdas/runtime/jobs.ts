@@ -156,7 +156,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
     if (collection.status === 'failed') throw new CollectionFailedError(collection);
     const pack = await buildPack(
       { store, index, render: renderPack, signer: signer ?? (await productionSigner()) },
-      { window: request.window, profile, org },
+      { window: request.window, profile, org, ...(request.reason ? { reissueReason: request.reason } : {}) },
     );
     const result = {
       period: request.window.label,
