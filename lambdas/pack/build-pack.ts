@@ -3,6 +3,7 @@ import type { PackModel } from '../core/pack-model.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { Cm01Error } from '../errors.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry, PackSigner, PutResult } from '../evidence/ports.ts';
 import { packKey } from '../evidence/record.ts';
 import { TOOL_ID } from '../version.ts';
@@ -135,7 +136,10 @@ export async function buildPack(
   if (!signed) throw new Cm01Error('PACK_UNSEALED', 'the renderer did not seal the pack');
   const seal: SignedSeal = signed;
   // The seal cannot name the PDF it is embedded in: a detached signature covers the PDF's bytes.
-  const pdfSignature = await signer.sign(rendered.pdf);
+  // ECDSA signatures are randomised: an unchanged pack keeps its stored signature.
+  const pdfSignature =
+    (seal.reused ? await storedPdfSignature(store, request.window.label, stem, rendered.pdf) : undefined) ??
+    (await signer.sign(rendered.pdf));
   const encoder = new TextEncoder();
   const contents: { name: string; bytes: Uint8Array; contentType: string }[] = [
     { name: `${stem}.pdf`, bytes: rendered.pdf, contentType: 'application/pdf' },
@@ -209,6 +213,18 @@ export async function buildPack(
   };
   await index.put([entry]);
   return { model, stem, pageCount: rendered.pageCount, files, seal };
+}
+
+async function storedPdfSignature(
+  store: EvidenceStore,
+  period: string,
+  stem: string,
+  pdf: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  const stored = await store.head(packKey(period, `${stem}${PACK_FILE_SUFFIXES.pdf}`));
+  if (stored?.sha256 !== sha256Hex(pdf)) return undefined;
+  const signature = await store.head(packKey(period, `${stem}${PACK_FILE_SUFFIXES.pdfSignature}`));
+  return signature ? (await store.get(signature.key, signature.versionId)).body : undefined;
 }
 
 function sealAttachment(signed: SignedSeal): PackSealAttachment {

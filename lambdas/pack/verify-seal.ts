@@ -191,6 +191,10 @@ export function checkChainLinks(
         subject,
         problem: `${after.seal.period.label} names no previous seal, but ${before.seal.period.label} was sealed`,
       });
+    } else if (named.period > before.seal.period.label) {
+      notes.push(
+        `previous link not checked: ${after.seal.period.label} names ${named.period}, which was not given (seal SHA-256 ${named.sealSha256})`,
+      );
     } else if (named.period !== before.seal.period.label) {
       findings.push({
         subject,

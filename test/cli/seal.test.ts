@@ -431,6 +431,12 @@ describe('the chain in the store, and re-issues', () => {
     );
     expect(result.status, result.stderr).toBe(0);
     expect(readFileSync(join(work, 'same', `${stem('2026-10')}.pdf`)).equals(before)).toBe(true);
+    // The detached signature too: ECDSA is randomised, so a fresh one would be a new version.
+    expect(
+      readFileSync(join(work, 'same', `${stem('2026-10')}.pdf.sig`)).equals(
+        readFileSync(join(work, 'reissue', `${stem('2026-10')}.pdf.sig`)),
+      ),
+    ).toBe(true);
   });
 });
 
