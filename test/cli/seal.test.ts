@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cm01Async as cm01 } from './run-cli.ts';
 
 /**
@@ -13,6 +13,8 @@ import { cm01Async as cm01 } from './run-cli.ts';
  * offline, and with openssl, qpdf/pdfdetach and sha256sum alone; then every kind of tampering
  * (an attachment, the PDF's text, the seal, the signature, the key, the chain) named by verify.
  */
+// Each test runs the command line several times on a shared 2-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 let work: string;
 let store: string;
 let out: string;

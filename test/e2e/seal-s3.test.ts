@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { cm01Async as cm01 } from '../cli/run-cli.ts';
 
 /**
@@ -14,6 +14,8 @@ import { cm01Async as cm01 } from '../cli/run-cli.ts';
 const suffix = `${Date.now().toString(36)}s`;
 const store = `s3://cm01-seal-${suffix}?table=cm01-seal-${suffix}`;
 const stem = (period: string) => `cm01-acme-${period}-clicki`;
+// Each test runs the command line several times on a shared 2-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 let work: string;
 let env: NodeJS.ProcessEnv;
 
