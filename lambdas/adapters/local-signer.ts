@@ -23,12 +23,12 @@ export function localSigningKeyPath(storeDir: string): string {
  * checked exactly like one sealed on AWS.
  */
 export class LocalPackSigner implements PackSigner {
-  readonly keyId: string;
+  private constructor(private readonly privateKey: KeyObject) {}
 
-  private constructor(private readonly privateKey: KeyObject) {
-    // Named by its public key, not its path: the same key moved elsewhere seals the same.
-    const der = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    this.keyId = `local:sha256:${createHash('sha256').update(der).digest('hex')}`;
+  /** Named by its public key, not its path: the same key moved elsewhere seals the same. */
+  get keyId(): string {
+    const der = createPublicKey(this.privateKey).export({ type: 'spki', format: 'der' });
+    return `local:sha256:${createHash('sha256').update(der).digest('hex')}`;
   }
 
   /** Open the key file, creating it (and its folder) when absent. */
@@ -63,6 +63,38 @@ export class LocalPackSigner implements PackSigner {
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
     return new Uint8Array(sign('sha256', message, { key: this.privateKey, dsaEncoding: 'der' }));
+  }
+}
+
+/**
+ * A key file opened on first use: choosing the signer writes nothing, so a command refused for a
+ * bad option leaves no key file (or store folder) behind.
+ */
+export class LazyLocalPackSigner implements PackSigner {
+  private opened: Promise<LocalPackSigner> | undefined;
+  private id: string | undefined;
+
+  constructor(private readonly path: string) {}
+
+  get keyId(): string {
+    if (this.id === undefined) throw new Error('the key id is known once the key is opened');
+    return this.id;
+  }
+
+  async publicKeyPem(): Promise<string> {
+    return (await this.open()).publicKeyPem();
+  }
+
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    return (await this.open()).sign(message);
+  }
+
+  private async open(): Promise<LocalPackSigner> {
+    this.opened ??= LocalPackSigner.open(this.path).then((signer) => {
+      this.id = signer.keyId;
+      return signer;
+    });
+    return this.opened;
   }
 }
 

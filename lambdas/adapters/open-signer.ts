@@ -1,7 +1,7 @@
 import { InputError } from '../errors.ts';
 import type { PackSigner } from '../evidence/ports.ts';
 import { KmsPackSigner } from './kms-signer.ts';
-import { LocalPackSigner, localSigningKeyPath } from './local-signer.ts';
+import { LazyLocalPackSigner, localSigningKeyPath } from './local-signer.ts';
 import { DEFAULT_STORE_URL, parseStoreUrl } from './open-store.ts';
 
 /** The variable that names the signing key: `kms:<key id or ARN>`, or the path of a key file. */
@@ -30,9 +30,9 @@ export async function openPackSigner(
       'missing: the pack job signs with KMS (kms:<key ARN>, set by the stack)',
     );
   }
-  if (named) return LocalPackSigner.open(named);
+  if (named) return new LazyLocalPackSigner(named);
   const location = parseStoreUrl(storeUrl);
   const fallback = parseStoreUrl(DEFAULT_STORE_URL);
   const dir = location.kind === 'local' ? location.dir : fallback.kind === 'local' ? fallback.dir : '.cm01';
-  return LocalPackSigner.open(localSigningKeyPath(dir));
+  return new LazyLocalPackSigner(localSigningKeyPath(dir));
 }

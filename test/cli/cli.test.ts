@@ -76,7 +76,7 @@ describe('cm01 run on the bundled demo organisation', () => {
     writeFileSync(data, original);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(`MISMATCH ${victim.key} (version ${victim.versionId})`);
-    expect(result.stdout).toMatch(/1 object\(s\) do not match/);
+    expect(result.stdout).toMatch(/FAILED: 1 mismatch\(es\)/);
   });
 
   it('lists and downloads the stored pack', () => {

@@ -89,6 +89,6 @@ describe('job handlers', () => {
       'packs/2026-10/cm01-acme-2026-10-clicki.pdf.sig',
     ]);
     const { store } = await deps();
-    expect(await store.listKeys('packs/2026-10/')).toHaveLength(4);
+    expect(await store.listKeys('packs/2026-10/')).toHaveLength(8);
   });
 });
