@@ -15,6 +15,7 @@ import { generateWorld } from '../emulator/generate-world.ts';
 import { startEmulator } from '../emulator/server.ts';
 import { parseWorld } from '../emulator/world.ts';
 import { createGitHubClient } from '../lambdas/adapters/github/client.ts';
+import { openPackSigner } from '../lambdas/adapters/open-signer.ts';
 import { openStore } from '../lambdas/adapters/open-store.ts';
 import { renderPack } from '../lambdas/adapters/pdf/render-pack.ts';
 import { collect } from '../lambdas/collect/collect.ts';
@@ -59,19 +60,22 @@ try {
   const rerunCharged = (await coreUsed(emulator.url, emulator.token)) - coreUsedBefore;
 
   const steps: string[] = [];
-  const render: typeof renderPack = async (model) => {
+  const render: typeof renderPack = async (model, options) => {
     steps.push(
       `judged ${model.population.length} changes in ${(performance.now() - started).toFixed(0)} ms (read + evaluate)`,
     );
     const renderStarted = performance.now();
-    const rendered = await renderPack(model);
+    const rendered = await renderPack(model, options);
     steps.push(
       `rendered ${rendered.pageCount} pages in ${(performance.now() - renderStarted).toFixed(0)} ms`,
     );
     return rendered;
   };
   started = performance.now();
-  const pack = await buildPack({ store, index, render }, { window, profile: shippedProfile('clerk-cm01') });
+  const pack = await buildPack(
+    { store, index, render, signer: await openPackSigner(`local:${dir}`) },
+    { window, profile: shippedProfile('clerk-cm01') },
+  );
   const packMs = performance.now() - started;
 
   const written = Object.values(collection.counts).reduce((a, b) => a + b, 0);

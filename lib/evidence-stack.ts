@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +12,7 @@ import { AuditorAccess } from './constructs/auditor-access.ts';
 import { EvidenceFunction } from './constructs/evidence-function.ts';
 import { EVIDENCE_PREFIX, EvidenceStorage, PACKS_PREFIX } from './constructs/evidence-storage.ts';
 import { GitHubCredential } from './constructs/github-credential.ts';
+import { PackSigningKey } from './constructs/pack-signing-key.ts';
 import { RepositoryFanOut } from './constructs/repository-fan-out.ts';
 import { ScheduledJob } from './constructs/scheduled-job.ts';
 
@@ -122,6 +123,8 @@ export class EvidenceStack extends Stack {
   readonly githubCredential: GitHubCredential;
   readonly alarmTopic: sns.Topic;
   readonly jobs: ReadonlyMap<string, ScheduledJob | RepositoryFanOut>;
+  /** Signs pack seals; made with the first `build-pack` job, whose role alone may sign. */
+  packSigningKey: PackSigningKey | undefined;
 
   constructor(scope: Construct, id: string, props: EvidenceStackProps) {
     super(scope, id, props);
@@ -167,6 +170,12 @@ export class EvidenceStack extends Stack {
       );
     }
     this.jobs = jobs;
+    if (this.packSigningKey) {
+      new CfnOutput(this, 'PackSigningKeyArn', {
+        value: this.packSigningKey.key.keyArn,
+        description: 'KMS key that signs pack seals (kms:GetPublicKey gives the public key auditors pin)',
+      });
+    }
 
     new CfnOutput(this, 'BucketName', {
       value: this.storage.bucket.bucketName,
@@ -223,13 +232,22 @@ export class EvidenceStack extends Stack {
     },
     logRetentionDays: number,
   ): ScheduledJob | RepositoryFanOut {
-    const environment = definition.access === 'read-only' ? environments.store : environments.github;
     const id = pascalCase(definition.name);
+    let environment = definition.access === 'read-only' ? environments.store : environments.github;
     const timeout = Duration.seconds(
       definition.timeoutSeconds ?? (definition.access === 'build-pack' ? 900 : 300),
     );
     const logRetention = toRetentionDays(logRetentionDays);
     const grant = (job: EvidenceFunction): void => this.grantJobAccess(job, definition.access);
+    if (definition.access === 'build-pack') {
+      // The pack job signs its seals with the stack's KMS key (created in grantJobAccess).
+      environment = {
+        ...environment,
+        [FUNCTION_ENVIRONMENT.signingKey]: Lazy.string({
+          produce: () => `kms:${this.packSigningKey?.key.keyArn}`,
+        }),
+      };
+    }
 
     if (definition.listRepositoriesEntry === undefined) {
       return new ScheduledJob(this, id, {
@@ -285,6 +303,12 @@ export class EvidenceStack extends Stack {
       case 'build-pack':
         this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX, PACKS_PREFIX] });
         this.githubCredential.grantRead(job.function);
+        if (this.packSigningKey) throw new Error('one build-pack job signs pack seals; define only one');
+        if (!job.function.role) throw new Error(`${job.node.path} has no role to sign with`);
+        this.packSigningKey = new PackSigningKey(this, 'PackSigningKey', {
+          signer: job.function.role,
+          verifier: this.auditor.role,
+        });
         return;
       case 'read-only':
         this.storage.grantReadEvidence(job.function);

@@ -7,6 +7,7 @@ import { indexCommand } from './commands/index-rebuild.ts';
 import { packCommand } from './commands/pack.ts';
 import { packsCommand } from './commands/packs.ts';
 import { runCommand } from './commands/run.ts';
+import { sampleCommand } from './commands/sample.ts';
 import { storeCommand } from './commands/store.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { CliContext } from './context.ts';
@@ -23,6 +24,7 @@ const COMMANDS: readonly ((cli: CliContext) => Command)[] = [
   storeCommand,
   packsCommand,
   indexCommand,
+  sampleCommand,
 ];
 
 const GLOBAL_HELP_AFTER = `

@@ -2,7 +2,7 @@ import type { MissingSource } from '../core/pack-model.ts';
 import { periodsOf, type Window } from '../core/window.ts';
 import { describeError, StoreError } from '../errors.ts';
 import { type EvidenceDocument, parseEvidenceDocument } from '../evidence/documents.ts';
-import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
+import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
 import {
   type BuildPackRequest,
   type BuiltPack,
@@ -25,6 +25,8 @@ export interface BuildPackDeps {
   readonly store: EvidenceStore;
   readonly index: EvidenceIndex;
   readonly render: PackRenderer;
+  /** Signs the pack's seal (KMS on AWS, a key file kept by the embedded store on one machine). */
+  readonly signer: PackSigner;
 }
 
 export interface BuildWindowPackRequest extends Omit<BuildPackRequest, 'incomplete'> {

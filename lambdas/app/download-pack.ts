@@ -2,6 +2,7 @@ import type { Window } from '../core/window.ts';
 import { InputError } from '../errors.ts';
 import type { EvidenceStore } from '../evidence/ports.ts';
 import { INCOMPLETE_SUFFIX } from '../pack/build-pack.ts';
+import { PACK_FILE_SUFFIXES } from '../pack/seal.ts';
 
 /**
  * One stored pack's files (PDF, manifest, population, exceptions), each at its current
@@ -21,7 +22,8 @@ export interface DownloadedFile {
   readonly bytes: Uint8Array;
 }
 
-const PACK_FILE_EXTENSIONS = ['.pdf', '.manifest.json', '.population.csv', '.exceptions.csv'] as const;
+/** Every file of a pack: the PDF, its attachments, its seal, signatures and public key. */
+const PACK_FILE_EXTENSIONS = Object.values(PACK_FILE_SUFFIXES);
 /** S3 signs a URL for at most seven days. */
 export const MAX_URL_SECONDS = 604_800;
 

@@ -1,5 +1,6 @@
 import type { EvidenceStore } from '../evidence/ports.ts';
 import { INCOMPLETE_SUFFIX } from '../pack/build-pack.ts';
+import { type ListedPack, listPacks as listPackIssues } from '../pack/list-packs.ts';
 
 /**
  * The packs a store holds, read from the store alone (an auditor's read-only role can list
@@ -14,13 +15,15 @@ export interface PackListing {
   /** `cm01-<org>-<period>-<profile>[-INCOMPLETE].pdf` */
   readonly name: string;
   readonly incomplete: boolean;
+  /** Every stored issue of the pack, oldest first, with its seal: a re-issue never hides the first. */
+  readonly issues: ListedPack['issues'];
 }
 
 const PACK_KEY = /^packs\/([^/]+)\/([^/]+\.pdf)$/;
 
 export async function listPacks(store: EvidenceStore): Promise<PackListing[]> {
   const listings: PackListing[] = [];
-  for (const key of await store.listKeys('packs/')) {
+  for (const { key, issues } of await listPackIssues(store)) {
     const match = PACK_KEY.exec(key);
     if (!match) continue;
     const name = match[2] as string;
@@ -29,6 +32,7 @@ export async function listPacks(store: EvidenceStore): Promise<PackListing[]> {
       period: match[1] as string,
       name,
       incomplete: name.endsWith(`${INCOMPLETE_SUFFIX}.pdf`),
+      issues,
     });
   }
   return listings;

@@ -21,6 +21,8 @@ export interface RunPeriodRequest {
   readonly kinds?: readonly CollectKind[];
   /** Render a pack marked INCOMPLETE instead of failing; default false. */
   readonly allowIncomplete?: boolean;
+  /** Why the period's pack is issued again (late evidence, a fixed rule); recorded in its seal. */
+  readonly reissueReason?: string;
   /** Before the pack is built: the CLI switches its progress display from collecting to packing. */
   readonly onCollected?: (collection: CollectionOutcome) => void;
   readonly onPackProgress?: (text: string) => void;
@@ -52,6 +54,7 @@ export async function runPeriod(
     org: deps.org,
     allowIncomplete: Boolean(request.allowIncomplete),
     knownMissing: collection.missing,
+    ...(request.reissueReason ? { reissueReason: request.reissueReason } : {}),
     ...(request.onPackProgress ? { onProgress: request.onPackProgress } : {}),
   });
   return { collection, pack, incomplete: pack.model.incomplete !== undefined };

@@ -72,21 +72,26 @@ export function manifestDigest(entries: readonly ManifestEntry[]): string {
   return sha256Hex(canonicalJson(entries));
 }
 
-export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
+/** What every change of a period is judged with: the facts, the controls and the period-level verdicts. */
+function judgingBasis(input: PeriodEvaluationInput) {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
   const gaps = standingGaps(evidence);
   const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
-  const changes = buildPopulation(evidence, window);
-  const controlIds = profileControlIds(profile);
-
-  const writtenAtFallback = fetchTimesByKey(evidence);
-  const retention = judgeRetention(input.retention, input.manifest, parameters, writtenAtFallback);
+  const retention = judgeRetention(input.retention, input.manifest, parameters, fetchTimesByKey(evidence));
   const failureRate = measureChangeFailureRate(evidence, facts, parameters);
   const periodVerdicts: PeriodVerdicts = {
     RETENTION: retention.verdict,
     'CHANGE-FAILURE-RATE': failureRate.verdict,
   };
+  return { gaps, facts, controlIds: profileControlIds(profile), retention, failureRate, periodVerdicts };
+}
+
+export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
+  const { evidence, window, profile } = input;
+  const parameters = profile.parameters;
+  const { gaps, facts, controlIds, retention, failureRate, periodVerdicts } = judgingBasis(input);
+  const changes = buildPopulation(evidence, window);
 
   const population: PopulationRow[] = [];
   const exceptions: ExceptionRow[] = [];
@@ -407,4 +412,63 @@ function emergencyRowOf(change: Change, context: EvaluationContext): EmergencyRo
     verdict: judged.verdict,
     reasons: judged.reasons,
   };
+}
+
+/** One change with every control's verdict, reasons and evidence: what an audit sample shows. */
+export interface ExplainedChange {
+  readonly repo: string;
+  readonly changeType: Change['type'];
+  readonly prNumber: number | null;
+  readonly commitSha: string;
+  readonly mergedAt: string;
+  readonly author: string;
+  readonly title: string;
+  readonly url: string;
+  readonly profileVersion: string;
+  /** The objects that describe the change itself (its PR, else its commits). */
+  readonly evidence: readonly { readonly key: string; readonly versionId: string }[];
+  readonly judgements: readonly {
+    readonly control: string;
+    readonly verdict: Verdict;
+    readonly reasons: readonly string[];
+    readonly evidence: readonly { readonly key: string; readonly versionId: string }[];
+  }[];
+}
+
+/**
+ * The verdicts of `evaluatePeriod` with their reasons, for the changes `select` keeps: the same
+ * facts, period verdicts and rules, so a sampled change reads exactly as the pack judged it.
+ */
+export function explainChanges(
+  input: PeriodEvaluationInput,
+  select: (change: { repo: string; commitSha: string; prNumber: number | null; type: string }) => boolean,
+): ExplainedChange[] {
+  const { evidence, window, profile } = input;
+  const parameters = profile.parameters;
+  const { facts, controlIds, periodVerdicts } = judgingBasis(input);
+  return buildPopulation(evidence, window)
+    .filter(select)
+    .map((change): ExplainedChange => {
+      const version = profileVersionAt(profile, change.mergedAt);
+      const context: EvaluationContext = { facts, version, parameters, periodVerdicts };
+      return {
+        repo: change.repo,
+        changeType: change.type,
+        prNumber: change.prNumber,
+        commitSha: change.commitSha,
+        mergedAt: change.mergedAt,
+        author: change.author ?? '',
+        title: change.title,
+        url: change.url,
+        profileVersion: version.version,
+        evidence: changeEvidence(change),
+        judgements: controlIds.map((id) => {
+          const judged: RuleResult =
+            requirementOf(version, id) === 'off'
+              ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
+              : CONTROL_RULES[id].evaluate(change, context);
+          return { control: id, verdict: judged.verdict, reasons: judged.reasons, evidence: judged.evidence };
+        }),
+      };
+    });
 }

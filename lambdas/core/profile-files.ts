@@ -1,7 +1,12 @@
 import { open } from 'node:fs/promises';
 import { describeError, InputError, MalformedInputError } from '../errors.ts';
 import { parseProfile } from './profile.ts';
-import { isShippedProfileId, type LoadedProfile, shippedProfile } from './shipped-profiles.ts';
+import {
+  isShippedProfileId,
+  type LoadedProfile,
+  SHIPPED_PROFILE_IDS,
+  shippedProfile,
+} from './shipped-profiles.ts';
 
 /**
  * A profile is a few kilobytes of JSON; a file far larger is a wrong path (a log, a data dump, a
@@ -30,8 +35,18 @@ export async function resolveProfile(idOrPath: string, field = '--profile'): Pro
       cause: error,
     });
   }
+  const profile = parseProfile(json, idOrPath);
+  // A file claiming a shipped id would render under that profile's official pack name (and, on a
+  // case-insensitive disk, over it): refused, whatever the case.
+  const claimed = SHIPPED_PROFILE_IDS.find((id) => id.toLowerCase() === profile.id.toLowerCase());
+  if (claimed !== undefined) {
+    throw new InputError(
+      field,
+      `profile file ${idOrPath} claims the id "${profile.id}" of the shipped profile ${claimed}: give your profile its own id (its pack is named after it)`,
+    );
+  }
   return {
-    profile: parseProfile(json, idOrPath),
+    profile,
     source: text.endsWith('\n') ? text : `${text}\n`,
     origin: idOrPath,
   };

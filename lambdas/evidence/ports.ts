@@ -149,3 +149,17 @@ export interface EvidenceIndex {
   getCursor(collector: string, repo: string): Promise<CollectorCursor | undefined>;
   putCursor(cursor: CollectorCursor): Promise<void>;
 }
+
+/**
+ * Signs pack seals: ECDSA on the NIST P-256 curve over SHA-256, the signature DER-encoded (as
+ * `openssl dgst -sha256 -verify` reads it). A KMS asymmetric key on AWS, a key file on one
+ * machine; verification needs only the public key, so it has no port.
+ */
+export interface PackSigner {
+  /** Names the key in every seal: a KMS key ARN, or `local:sha256:<public key SHA-256>`. */
+  readonly keyId: string;
+  /** The public half, SubjectPublicKeyInfo PEM. */
+  publicKeyPem(): Promise<string>;
+  /** DER-encoded ECDSA P-256 signature over the SHA-256 of `message`. */
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}

@@ -3,13 +3,24 @@ import type { MissingSource, PackModel } from '../core/pack-model.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { Cm01Error } from '../errors.ts';
-import type { EvidenceIndex, EvidenceStore, IndexEntry, PutResult } from '../evidence/ports.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
+import type { EvidenceIndex, EvidenceStore, IndexEntry, PackSigner, PutResult } from '../evidence/ports.ts';
 import { packKey } from '../evidence/record.ts';
 import { TOOL_ID } from '../version.ts';
 import { loadPeriodEvidence } from './load-evidence.ts';
+import { PACK_FILE_SUFFIXES, type PackSealAttachment, publishedKeyKey, type SealedFile } from './seal.ts';
+import { type SignedSeal, sealPack } from './seal-pack.ts';
 
-/** Renders a pack model; the PDF adapter in production, injected so the use-case stays testable. */
-export type PackRenderer = (model: PackModel) => Promise<{
+/**
+ * Renders a pack model; the PDF adapter in production, injected so the use-case stays testable.
+ * It must call `options.seal` with the machine-readable files and embed what it returns.
+ */
+export type PackRenderer = (
+  model: PackModel,
+  options: {
+    readonly seal: (files: Readonly<Record<SealedFile, Uint8Array>>) => Promise<PackSealAttachment>;
+  },
+) => Promise<{
   readonly pdf: Uint8Array;
   readonly manifestJson: string;
   readonly populationCsv: string;
@@ -36,8 +47,12 @@ export interface BuiltPack {
   readonly model: PackModel;
   readonly stem: string;
   readonly pageCount: number;
-  /** The PDF first, then manifest, population and exceptions. */
+  /**
+   * The PDF first, then manifest, population and exceptions, then the seal, its signature, the
+   * public key and the PDF's own detached signature.
+   */
   readonly files: readonly PackFile[];
+  readonly seal: SignedSeal;
 }
 
 export interface BuildPackRequest {
@@ -51,6 +66,8 @@ export interface BuildPackRequest {
    * entry, so it never passes for (or replaces) the complete pack of the period.
    */
   readonly incomplete?: { readonly missing: readonly MissingSource[] };
+  /** Why the period's pack is issued again, when its stored seal says something else. */
+  readonly reissueReason?: string;
   readonly onProgress?: (text: string) => void;
 }
 
@@ -68,10 +85,15 @@ export function packStem(org: string, window: Window, profileId: string): string
  * and store the PDF and its files under `packs/<period>/` with the store's retention.
  */
 export async function buildPack(
-  deps: { readonly store: EvidenceStore; readonly index: EvidenceIndex; readonly render: PackRenderer },
+  deps: {
+    readonly store: EvidenceStore;
+    readonly index: EvidenceIndex;
+    readonly render: PackRenderer;
+    readonly signer: PackSigner;
+  },
   request: BuildPackRequest,
 ): Promise<BuiltPack> {
-  const { store, index, render } = deps;
+  const { store, index, render, signer } = deps;
   request.onProgress?.('reading evidence…');
   const loaded = await loadPeriodEvidence(store, index, request.window, {
     org: request.org,
@@ -109,8 +131,30 @@ export async function buildPack(
   });
   const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
   request.onProgress?.(`rendering ${model.population.length} changes…`);
-  const rendered = await render(model);
   const stem = `${packStem(org, request.window, model.profile.id)}${model.incomplete ? INCOMPLETE_SUFFIX : ''}`;
+  let signed: SignedSeal | undefined;
+  const rendered = await render(model, {
+    seal: async (files) => {
+      signed = await sealPack(
+        { store, signer },
+        {
+          model,
+          profile: request.profile,
+          stem,
+          files,
+          ...(request.reissueReason ? { reissueReason: request.reissueReason } : {}),
+        },
+      );
+      return sealAttachment(signed);
+    },
+  });
+  if (!signed) throw new Cm01Error('PACK_UNSEALED', 'the renderer did not seal the pack');
+  const seal: SignedSeal = signed;
+  // The seal cannot name the PDF it is embedded in: a detached signature covers the PDF's bytes.
+  // ECDSA signatures are randomised: an unchanged pack keeps its stored signature.
+  const pdfSignature =
+    (seal.reused ? await storedPdfSignature(store, request.window.label, stem, rendered.pdf) : undefined) ??
+    (await signer.sign(rendered.pdf));
   const encoder = new TextEncoder();
   const contents: { name: string; bytes: Uint8Array; contentType: string }[] = [
     { name: `${stem}.pdf`, bytes: rendered.pdf, contentType: 'application/pdf' },
@@ -129,8 +173,30 @@ export async function buildPack(
       bytes: encoder.encode(rendered.exceptionsCsv),
       contentType: 'text/csv',
     },
+    { name: `${stem}${PACK_FILE_SUFFIXES.seal}`, bytes: seal.bytes, contentType: 'application/json' },
+    {
+      name: `${stem}${PACK_FILE_SUFFIXES.signature}`,
+      bytes: seal.signature,
+      contentType: 'application/octet-stream',
+    },
+    {
+      name: `${stem}${PACK_FILE_SUFFIXES.publicKey}`,
+      bytes: encoder.encode(seal.publicKeyPem),
+      contentType: 'application/x-pem-file',
+    },
+    {
+      name: `${stem}${PACK_FILE_SUFFIXES.pdfSignature}`,
+      bytes: pdfSignature,
+      contentType: 'application/octet-stream',
+    },
   ];
   request.onProgress?.('storing the pack…');
+  // The public half of the key, published beside the packs for auditors to pin.
+  await store.put({
+    key: publishedKeyKey(seal.seal.key.publicKeySha256),
+    body: encoder.encode(seal.publicKeyPem),
+    contentType: 'application/x-pem-file',
+  });
   const files: PackFile[] = [];
   for (const content of contents) {
     const stored = await store.put({
@@ -158,8 +224,40 @@ export async function buildPack(
       exceptions: model.exceptions.length,
       manifestDigest: model.manifestDigest,
       ...(model.incomplete ? { incomplete: true, missingSources: model.incomplete.missing.length } : {}),
+      sealSha256: seal.sha256,
     },
   };
   await index.put([entry]);
-  return { model, stem, pageCount: rendered.pageCount, files };
+  return { model, stem, pageCount: rendered.pageCount, files, seal };
+}
+
+async function storedPdfSignature(
+  store: EvidenceStore,
+  period: string,
+  stem: string,
+  pdf: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  const stored = await store.head(packKey(period, `${stem}${PACK_FILE_SUFFIXES.pdf}`));
+  if (stored?.sha256 !== sha256Hex(pdf)) return undefined;
+  const signature = await store.head(packKey(period, `${stem}${PACK_FILE_SUFFIXES.pdfSignature}`));
+  return signature ? (await store.get(signature.key, signature.versionId)).body : undefined;
+}
+
+function sealAttachment(signed: SignedSeal): PackSealAttachment {
+  const { seal } = signed;
+  return {
+    sealJson: signed.bytes,
+    signature: signed.signature,
+    publicKeyPem: signed.publicKeyPem,
+    sealSha256: signed.sha256,
+    publicKeySha256: seal.key.publicKeySha256,
+    previous: seal.previous
+      ? `${seal.previous.period}, seal SHA-256 ${seal.previous.sealSha256}`
+      : 'none: the first sealed pack of this organisation and profile',
+    ...(seal.supersedes
+      ? {
+          supersedes: `seal SHA-256 ${seal.supersedes.sealSha256} of ${seal.supersedes.generatedAt}; changed: ${seal.supersedes.changed.join(', ') || 'nothing'}; reason: ${seal.supersedes.reason}`,
+        }
+      : {}),
+  };
 }

@@ -1,4 +1,5 @@
 import { GITHUB_DOT_COM_API_URL, parseGitHubApiUrl } from '../adapters/github/api-url.ts';
+import { SIGNING_KEY_ENV } from '../adapters/open-signer.ts';
 import { InputError } from '../errors.ts';
 
 /**
@@ -18,6 +19,8 @@ export const FUNCTION_ENVIRONMENT = {
   githubSecretArn: 'CM01_GITHUB_SECRET_ARN',
   /** GitHub's API base URL: github.com or a GitHub Enterprise Server (`cm01:githubApiUrl`). */
   githubApiUrl: 'CM01_GITHUB_API_URL',
+  /** The pack job's signing key, `kms:<key ARN>` (the pack job only). */
+  signingKey: SIGNING_KEY_ENV,
 } as const;
 
 /** Configuration of a deployed function, read and validated once per cold start. */
@@ -30,6 +33,8 @@ export interface FunctionConfig {
   /** `https://api.github.com` unless the stack names a GitHub Enterprise Server. */
   readonly githubApiUrl: string;
   readonly storeUrl: string;
+  /** `kms:<key ARN>` in the pack job; absent elsewhere. */
+  readonly signingKey: string | undefined;
 }
 
 export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
@@ -48,6 +53,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
     githubSecretArn: env[names.githubSecretArn] || undefined,
     githubApiUrl: apiUrl ? parseGitHubApiUrl(apiUrl, names.githubApiUrl) : GITHUB_DOT_COM_API_URL,
     storeUrl: `s3://${bucket}?table=${encodeURIComponent(table)}`,
+    signingKey: env[names.signingKey] || undefined,
   };
 }
 

@@ -38,6 +38,8 @@ const onDemandSchema = z
       .optional(),
     /** The pack job only: render a pack marked INCOMPLETE when the collection failed (default false). */
     allowIncomplete: z.boolean().optional(),
+    /** Why the period's pack is issued again (late evidence, a fixed rule); recorded in its seal. */
+    reason: z.string().min(1).max(500).optional(),
     /** Set by the stack's schedules: which default window a scheduled run takes. */
     schedule: z.enum(['daily', 'monthly']).optional(),
   })
@@ -55,6 +57,7 @@ export interface JobRequest {
   readonly window: Window;
   readonly repos: readonly string[] | undefined;
   readonly profile: string | undefined;
+  readonly reason: string | undefined;
   readonly scheduled: boolean;
   readonly allowIncomplete: boolean;
 }
@@ -69,7 +72,7 @@ export interface JobEventOptions {
  * picked up every day; `monthly`: the whole month before `now`.
  */
 export function parseJobEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
-  const { period, from, to, repos, profile, schedule, allowIncomplete } = strictParse(
+  const { period, from, to, repos, profile, reason, schedule, allowIncomplete } = strictParse(
     onDemandSchema,
     event ?? {},
     '',
@@ -108,6 +111,7 @@ export function parseJobEvent(event: unknown, now: Date, options: JobEventOption
     window,
     repos,
     profile,
+    reason,
     scheduled: schedule !== undefined,
     allowIncomplete: allowIncomplete ?? false,
   };

@@ -1,4 +1,5 @@
 import { createGitHubClient, type GitHubClient } from '../adapters/github/client.ts';
+import { openPackSigner } from '../adapters/open-signer.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
 import { collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
@@ -8,8 +9,8 @@ import type { CollectionSummary } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
-import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
-import { functionConfig } from './config.ts';
+import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
+import { FUNCTION_ENVIRONMENT, functionConfig } from './config.ts';
 import { parseCollectorEvent, parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
@@ -26,6 +27,11 @@ export interface JobDeps {
   readonly github: GitHubClient;
   /** The clock a run's window and snapshots are taken by. */
   readonly clock: () => Date;
+  /**
+   * Signs the pack's seal. Production: the KMS key named by `CM01_SIGNING_KEY` (pack job only).
+   * @default - from the environment, when a pack is built
+   */
+  readonly signer?: PackSigner;
 }
 
 /** What the repository lister needs: GitHub only, no store (its role has no store access). */
@@ -66,6 +72,15 @@ export { CollectionFailedError } from '../app/collection-failure.ts';
 
 const productionDeps = once(awsDeps);
 const productionGitHubDeps = once(awsGitHubDeps);
+/** The pack job signs with KMS only: a key file in a Lambda would be neither kept nor protected. */
+const productionSigner = once(() => {
+  const config = functionConfig();
+  return openPackSigner(
+    config.storeUrl,
+    config.signingKey ? { [FUNCTION_ENVIRONMENT.signingKey]: config.signingKey } : {},
+    { requireKms: true },
+  );
+});
 
 /**
  * A scheduled or fan-out collector: the window of the event, the plan of the event's profile
@@ -125,11 +140,12 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
     const request = parseJobEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const run = await runPeriod(
-      { ...ports, render: renderPack },
+      { ...ports, render: renderPack, signer: ports.signer ?? (await productionSigner()) },
       {
         window: request.window,
         profile,
         allowIncomplete: request.allowIncomplete,
+        ...(request.reason ? { reissueReason: request.reason } : {}),
         ...(request.repos ? { repos: request.repos } : {}),
         onCollected: (collection) => {
           if (collection.missing.length > 0)

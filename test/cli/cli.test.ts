@@ -63,7 +63,7 @@ describe('cm01 run on the bundled demo organisation', { timeout: 240_000 }, () =
   it('verifies the fresh pack against the store', async () => {
     const result = await cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', `local:${work}/store`]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/verified: every object matches the pack/);
+    expect(result.stdout).toMatch(/verified: the whole pack matches its seal and the store/);
   });
 
   it('fails verification naming an evidence object whose bytes were altered', async () => {
@@ -77,7 +77,7 @@ describe('cm01 run on the bundled demo organisation', { timeout: 240_000 }, () =
     writeFileSync(data, original);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(`MISMATCH ${victim.key} (version ${victim.versionId})`);
-    expect(result.stdout).toMatch(/1 object\(s\) do not match/);
+    expect(result.stdout).toMatch(/FAILED: 1 mismatch\(es\)/);
   });
 
   it('lists and downloads the stored pack', async () => {

@@ -47,7 +47,9 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
   });
 
   it('collects, judges and stores the pack; retention passes on an Object-Locked bucket', async () => {
-    const result = await cm01(['run', '--store', store, '--out', join(work, 'out'), '--json']);
+    const result = await cm01(['run', '--store', store, '--out', join(work, 'out'), '--json'], {
+      env: { CM01_SIGNING_KEY: join(work, 'signing-key.pem') },
+    });
     expect(result.status, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.pack.changes).toBeGreaterThan(30);
@@ -77,7 +79,7 @@ describe('the main job on S3 with Object Lock and DynamoDB', () => {
   it('verifies the pack by re-reading every evidence version', async () => {
     const result = await cm01(['verify', join(work, 'out', `${stem}.pdf`), '--store', store]);
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/byte-identical to the stored pack/);
+    expect(result.stdout).toMatch(/byte-identical to the locked stored pack/);
   });
 
   it('lists and downloads the pack, as a file and through a presigned URL', async () => {

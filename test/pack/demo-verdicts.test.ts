@@ -7,13 +7,14 @@ import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/serv
 import { loadWorld } from '../../emulator/world.ts';
 import { DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
 import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/local-signer.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
 import { collect } from '../../lambdas/collect/collect.ts';
 import { shippedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
-import type { EvidenceIndex, EvidenceStore } from '../../lambdas/evidence/ports.ts';
+import type { EvidenceIndex, EvidenceStore, PackSigner } from '../../lambdas/evidence/ports.ts';
 import { type BuiltPack, buildPack } from '../../lambdas/pack/build-pack.ts';
 import {
   DEMO_CONTROL_IDS,
@@ -31,6 +32,7 @@ let dir: string;
 let emulator: Emulator;
 let store: EvidenceStore;
 let index: EvidenceIndex;
+let signer: PackSigner;
 const packs = new Map<DemoProfileId, BuiltPack>();
 
 beforeAll(async () => {
@@ -38,13 +40,14 @@ beforeAll(async () => {
   const world = await loadWorld(DEMO_WORLD_FILE);
   emulator = await startEmulator({ world, port: 0 });
   ({ store, index } = await openStore(`local:${dir}`));
+  signer = await LocalPackSigner.open(localSigningKeyPath(dir));
   const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
   const window = monthWindow(DEMO_PERIOD);
   await collect({ store, index, github, org: world.org, clock: () => new Date(world.now) }, { window });
   for (const id of ['clerk-cm01', 'clicki'] as const) {
     packs.set(
       id,
-      await buildPack({ store, index, render: renderPack }, { window, profile: shippedProfile(id) }),
+      await buildPack({ store, index, render: renderPack, signer }, { window, profile: shippedProfile(id) }),
     );
   }
 }, 240_000);
@@ -118,7 +121,7 @@ describe.each(['clerk-cm01', 'clicki'] as const)('the demo pack under %s', (prof
 describe('the demo pack, rendered twice', () => {
   it('is byte-identical for the same evidence and profile', async () => {
     const again = await buildPack(
-      { store, index, render: renderPack },
+      { store, index, render: renderPack, signer },
       { window: monthWindow(DEMO_PERIOD), profile: shippedProfile('clerk-cm01') },
     );
     const first = packs.get('clerk-cm01') as BuiltPack;

@@ -6,6 +6,7 @@ import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/serv
 import { loadWorld, type World } from '../../emulator/world.ts';
 import { DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
 import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/local-signer.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import {
@@ -28,7 +29,9 @@ async function depsOn(): Promise<() => Promise<JobDeps>> {
   dirs.push(dir);
   const { store, index } = await openStore(`local:${dir}`);
   const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
-  const deps: JobDeps = { org: world.org, store, index, github, clock: () => new Date(world.now) };
+  // The pack job signs with KMS in AWS; here with a key file, through the same port.
+  const signer = await LocalPackSigner.open(localSigningKeyPath(dir));
+  const deps: JobDeps = { org: world.org, store, index, github, clock: () => new Date(world.now), signer };
   return async () => deps;
 }
 
@@ -80,8 +83,12 @@ describe('job handlers', () => {
       'packs/2026-10/cm01-acme-2026-10-clicki.manifest.json',
       'packs/2026-10/cm01-acme-2026-10-clicki.population.csv',
       'packs/2026-10/cm01-acme-2026-10-clicki.exceptions.csv',
+      'packs/2026-10/cm01-acme-2026-10-clicki.seal.json',
+      'packs/2026-10/cm01-acme-2026-10-clicki.seal.sig',
+      'packs/2026-10/cm01-acme-2026-10-clicki.public-key.pem',
+      'packs/2026-10/cm01-acme-2026-10-clicki.pdf.sig',
     ]);
     const { store } = await deps();
-    expect(await store.listKeys('packs/2026-10/')).toHaveLength(4);
+    expect(await store.listKeys('packs/2026-10/')).toHaveLength(8);
   });
 });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { openPackSigner } from '../../../lambdas/adapters/open-signer.ts';
 import { renderPack } from '../../../lambdas/adapters/pdf/render-pack.ts';
 import { buildWindowPack } from '../../../lambdas/app/build-pack.ts';
 import { previousMonth } from '../../../lambdas/core/window.ts';
@@ -26,6 +27,7 @@ interface PackOptions extends WindowOptions, StoreOptions, ProfileOptions {
   readonly out?: string;
   readonly org?: string;
   readonly allowIncomplete?: boolean;
+  readonly reason?: string;
   readonly json?: boolean;
 }
 
@@ -48,6 +50,10 @@ export function packCommand(cli: CliContext): Command {
     '--allow-incomplete',
     'when a stored collection of the window failed for some source and was not repaired, store a pack anyway, marked INCOMPLETE',
   );
+  command.option(
+    '--reason <TEXT>',
+    "why the period's sealed pack is issued again (late evidence, a fixed rule); recorded in the new seal",
+  );
   addJsonOption(command);
   return command.action(cli.action(pack));
 }
@@ -62,12 +68,13 @@ async function pack(options: PackOptions, reporter: Reporter): Promise<ExitStatu
     await created.watch(out);
     const ports = await openWritableStore(storeUrl, created);
     const built = await buildWindowPack(
-      { ...ports, render: renderPack },
+      { ...ports, render: renderPack, signer: await openPackSigner(storeUrl) },
       {
         window,
         profile,
         ...(options.org ? { org: options.org } : {}),
         allowIncomplete: Boolean(options.allowIncomplete),
+        ...(options.reason ? { reissueReason: options.reason } : {}),
         onProgress: packProgress(reporter),
       },
     );

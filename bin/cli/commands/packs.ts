@@ -73,7 +73,14 @@ async function listCommand(options: ListOptions, reporter: Reporter): Promise<Ex
   const lines =
     packs.length === 0
       ? [`no packs in ${store.location}`]
-      : packs.map((p) => `${p.period}/${p.name}${p.incomplete ? '  INCOMPLETE' : ''}`);
+      : packs.flatMap((p) => [
+          `${p.period}/${p.name}${p.incomplete ? '  INCOMPLETE' : ''}${p.issues.length > 1 ? ` (${p.issues.length} issues, all retained)` : ''}`,
+          ...p.issues.map(
+            (i, n) =>
+              `    issue ${n + 1}: version ${i.versionId} of ${i.lastModified}${i.sealSha256 ? `, seal ${i.sealSha256}` : ', not sealed'}` +
+              `${i.supersedes ? `; supersedes ${i.supersedes.sealSha256} (${i.supersedes.reason})` : ''}${n === p.issues.length - 1 ? ' [current]' : ''}`,
+          ),
+        ]);
   reporter.result(lines, { packs: packs.map((p) => p.key), listing: packs });
   return 0;
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { openPackSigner } from '../../../lambdas/adapters/open-signer.ts';
 import { renderPack } from '../../../lambdas/adapters/pdf/render-pack.ts';
 import { runPeriod } from '../../../lambdas/app/run-period.ts';
 import { COLLECT_KINDS } from '../../../lambdas/collect/context.ts';
@@ -33,6 +34,7 @@ import { formatCounts, gapLines, missingLines, packBrief, packJson, packLines } 
 interface RunOptions extends WindowOptions, StoreOptions, ProfileOptions, SourceOptions, CollectScopeOptions {
   readonly out?: string;
   readonly allowIncomplete?: boolean;
+  readonly reason?: string;
   readonly json?: boolean;
 }
 
@@ -54,6 +56,10 @@ export function runCommand(cli: CliContext): Command {
   command.option(
     '--allow-incomplete',
     'when the collection failed for some source, store a pack anyway, marked INCOMPLETE with every missing source listed',
+  );
+  command.option(
+    '--reason <TEXT>',
+    "why the period's sealed pack is issued again (late evidence, a fixed rule); recorded in the new seal",
   );
   addJsonOption(command);
   command.addHelpText(
@@ -85,12 +91,14 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
         org: source.org,
         clock: () => source.now,
         render: renderPack,
+        signer: await openPackSigner(storeUrl),
         progress: collectionProgress(reporter, window.label, kinds ?? COLLECT_KINDS),
       },
       {
         window,
         profile,
         allowIncomplete: Boolean(options.allowIncomplete),
+        ...(options.reason ? { reissueReason: options.reason } : {}),
         ...(repos ? { repos } : {}),
         ...(kinds ? { kinds } : {}),
         onCollected: () => reporter.stopProgress(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import PDFDocument from 'pdfkit';
 import type { MissingSource, PackModel, Verdict } from '../../core/pack-model.ts';
+import type { PackSealAttachment } from '../../pack/seal.ts';
 import { TOOL_NAME } from '../../version.ts';
 import { Canvas, type PageGeometry, type PdfkitSurface, type Rgb } from './canvas.ts';
 import { PackRenderError } from './errors.ts';
@@ -21,7 +22,14 @@ export interface RenderedPack {
 export interface RenderPackOptions {
   /** Folder holding the files of `PACK_FONT_FILES`; default: the `dejavu-fonts-ttf` package. */
   readonly fontDir?: string;
+  /**
+   * Seals the pack: called with the bytes of the three machine-readable files before the PDF is
+   * drawn; what it returns is printed on the cover and embedded beside them.
+   */
+  readonly seal?: (files: Readonly<Record<SealedFileName, Uint8Array>>) => Promise<PackSealAttachment>;
 }
+
+type SealedFileName = (typeof PACK_ATTACHMENTS)[keyof typeof PACK_ATTACHMENTS];
 
 /** Names of the files embedded in the PDF (PDF/A-3 associated files, relationship `Data`). */
 export const PACK_ATTACHMENTS = {
@@ -40,7 +48,7 @@ export async function renderPack(model: PackModel, options: RenderPackOptions = 
   const manifestJson = toManifestJson(model);
   const populationCsv = toPopulationCsv(model);
   const exceptionsCsv = toExceptionsCsv(model);
-  const attachments = [
+  const attachments: { name: string; type: string; text: string; about: string; bytes: Buffer }[] = [
     {
       name: PACK_ATTACHMENTS.manifest,
       type: 'application/json',
@@ -60,6 +68,38 @@ export async function renderPack(model: PackModel, options: RenderPackOptions = 
       about: 'Exceptions register',
     },
   ].map((a) => ({ ...a, bytes: Buffer.from(a.text, 'utf8') }));
+  const seal = options.seal
+    ? await options.seal({
+        [PACK_ATTACHMENTS.manifest]: attachments[0]!.bytes,
+        [PACK_ATTACHMENTS.population]: attachments[1]!.bytes,
+        [PACK_ATTACHMENTS.exceptions]: attachments[2]!.bytes,
+      })
+    : undefined;
+  if (seal) {
+    attachments.push(
+      {
+        name: 'seal.json',
+        type: 'application/json',
+        text: '',
+        about: 'Seal: what this pack is and the SHA-256 of each file above (signed)',
+        bytes: Buffer.from(seal.sealJson),
+      },
+      {
+        name: 'seal.sig',
+        type: 'application/octet-stream',
+        text: '',
+        about: 'ECDSA P-256 / SHA-256 signature of seal.json (DER)',
+        bytes: Buffer.from(seal.signature),
+      },
+      {
+        name: 'public-key.pem',
+        type: 'application/x-pem-file',
+        text: '',
+        about: 'Public key that verifies seal.sig',
+        bytes: Buffer.from(seal.publicKeyPem, 'utf8'),
+      },
+    );
+  }
 
   const fontPaths = resolvePackFonts(options.fontDir);
   const generatedAt = parseInstant(model.generatedAt);
@@ -100,11 +140,13 @@ export async function renderPack(model: PackModel, options: RenderPackOptions = 
     totalPages: 0,
     sectionPages: new Map(),
     attachmentFacts,
+    seal,
   });
   const drawn = composePack(doc as unknown as PdfkitSurface, model, fonts, {
     totalPages: measured.pages,
     sectionPages: measured.sectionPages,
     attachmentFacts,
+    seal,
   });
   if (drawn.pages !== measured.pages) {
     throw new PackRenderError(
@@ -223,6 +265,7 @@ interface ComposeInputs {
   readonly totalPages: number;
   readonly sectionPages: ReadonlyMap<string, number>;
   readonly attachmentFacts: readonly { name: string; bytes: number; sha256: string }[];
+  readonly seal: PackSealAttachment | undefined;
 }
 
 interface ComposeResult {
@@ -355,6 +398,7 @@ class PackWriter {
         `${formatCount(model.manifest.length)} evidence objects, each with S3 key, version ID and SHA-256`,
       ],
       ['Manifest SHA-256', model.manifestDigest, fonts.mono],
+      ...sealRows(this.inputs.seal, fonts.mono),
     ]);
     // cover: evidence completeness — the auditor's first question, answered before anything else.
     const u = model.unknowns;
@@ -828,7 +872,9 @@ class PackWriter {
     canvas.y += 4;
     this.paragraph(
       'To check a pack by hand: qpdf --check PACK.pdf; pdfdetach -list PACK.pdf; ' +
-        'qpdf --show-attachment=manifest.json PACK.pdf; cm01 verify PACK.pdf compares every manifest entry with the store.',
+        'qpdf --show-attachment=manifest.json PACK.pdf; cm01 verify PACK.pdf compares every manifest entry with the store. ' +
+        'With no store: pdfdetach -saveall PACK.pdf; openssl dgst -sha256 -verify public-key.pem -signature seal.sig seal.json; ' +
+        'sha256sum manifest.json population.csv exceptions.csv and compare with seal.json (or cm01 verify PACK.pdf --offline).',
       fonts.regular,
       BODY_SIZE - 0.5,
       MUTED,
@@ -934,6 +980,20 @@ class PackWriter {
 
 // ---------------------------------------------------------------------------------------------
 // Pure helpers
+
+/** The cover's seal rows: what an auditor compares with `seal.json` and the published key. */
+function sealRows(
+  seal: PackSealAttachment | undefined,
+  mono: GlyphFont,
+): (readonly [string, string, GlyphFont?])[] {
+  if (!seal) return [['Seal', 'NOT SEALED: this pack carries no signed seal']];
+  return [
+    ['Seal SHA-256', seal.sealSha256, mono],
+    ['Signing key SHA-256', `${seal.publicKeySha256} (ECDSA P-256, public-key.pem)`, mono],
+    ['Previous seal', seal.previous],
+    ...(seal.supersedes ? [['Re-issue of', seal.supersedes] as const] : []),
+  ];
+}
 
 function controlResult(c: PackModel['controls'][number]): { text: string; color: Rgb } {
   if (c.exceptions > 0) return { text: `${formatCount(c.exceptions)} exceptions`, color: VERDICT_COLOR.fail };
