@@ -26,6 +26,13 @@ export interface Change {
   readonly branchCommits: readonly EvidenceItem<'branch-commit'>[];
   /** Override / bypass events that pushed or merged one of this change's commits. */
   readonly overrides: readonly EvidenceItem<'override'>[];
+  /**
+   * What says how the change reached the branch: repository activity (`push` vs `pr_merge`),
+   * GitHub's PR association alone (activity out of reach), an override event, or nothing.
+   */
+  readonly arrival: 'activity' | 'association' | 'override' | 'unknown';
+  /** For a direct push: the PR GitHub lists as merged with it (its head pushed straight to the base). */
+  readonly markedMergedPullRequest: number | null;
 }
 
 /** The evidence objects that describe the change itself (its PR, else its commits). */

@@ -62,6 +62,82 @@ describe('PR-REQUIRED', () => {
   });
 });
 
+describe('PR-REQUIRED on a real organisation', () => {
+  it('fails a PR head pushed straight to main that GitHub marks merged', () => {
+    const pr = pullRequest(130, MERGED);
+    const head = pr.doc.data.commits[0]!;
+    const marked = pullRequest(130, MERGED, { mergeCommit: head });
+    const pushed = branchCommit(head, {
+      associatedPullRequests: [{ number: 130, mergedAt: MERGED, mergeCommitSha: head.sha, baseRef: 'main' }],
+      activity: {
+        id: 5,
+        activityType: 'push',
+        actor: 'alice',
+        timestamp: MERGED,
+        before: null,
+        after: head.sha,
+      },
+    });
+    const results = judge('PR-REQUIRED', evidenceOf({ pullRequests: [marked], branchCommits: [pushed] }));
+    expect([...results.keys()]).toEqual([`acme/payments-api@${head.sha}`]);
+    const result = only(results, head.sha);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons[0]).toContain('GitHub marks PR #130 merged');
+  });
+
+  it('passes the same PR head pushed under an override, still naming the push', () => {
+    const pr = pullRequest(131, MERGED);
+    const head = pr.doc.data.commits[0]!;
+    const pushed = branchCommit(head, {
+      associatedPullRequests: [{ number: 131, mergedAt: MERGED, mergeCommitSha: head.sha, baseRef: 'main' }],
+      activity: {
+        id: 6,
+        activityType: 'push',
+        actor: 'dave',
+        timestamp: MERGED,
+        before: null,
+        after: head.sha,
+      },
+    });
+    const evidence = evidenceOf({
+      pullRequests: [pullRequest(131, MERGED, { mergeCommit: head })],
+      branchCommits: [pushed],
+      overrides: [override(head.sha, MERGED)],
+    });
+    const result = only(judge('PR-REQUIRED', evidence), head.sha);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons[0]).toContain('covered by an override');
+  });
+
+  it('says so when only the PR association, not activity, shows the merge', () => {
+    const pr = pullRequest(132, MERGED);
+    const merge = mergeOf(pr, { activity: null });
+    const result = only(
+      judge('PR-REQUIRED', evidenceOf({ pullRequests: [pr], branchCommits: [merge] })),
+      132,
+    );
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons[0]).toContain('repository activity does not show how it arrived');
+  });
+
+  it('judges a commit of 29 September pushed on 2 October in October, dated by the push', () => {
+    const old = commit('late-push', '2026-09-29T16:00:00Z', { author: 'mallory', committer: 'mallory' });
+    const pushed = branchCommit(old, {
+      activity: {
+        id: 8,
+        activityType: 'push',
+        actor: 'mallory',
+        timestamp: '2026-10-02T09:00:00Z',
+        before: null,
+        after: old.sha,
+      },
+    });
+    const result = only(judge('PR-REQUIRED', evidenceOf({ branchCommits: [pushed] })), old.sha);
+    expect(result.verdict).toBe('fail');
+    expect(result.change.mergedAt).toBe('2026-10-02T09:00:00Z');
+  });
+});
+
 describe('TICKET-LINKED', () => {
   it('passes a PR whose title names a Linear key', () => {
     expect(only(judge('TICKET-LINKED', prEvidence()), 101).reasons[0]).toContain('ENG-101');
