@@ -57,12 +57,18 @@ export const commitSchema = z.object({
   committedAt: isoTime,
   parents: z.array(sha),
   signature: signatureSchema,
+  /** Logins GitHub lists as the commit's authors beyond the first (`Co-authored-by:` trailers it resolved); absent = none. */
+  coAuthors: z.array(z.string()).optional(),
+  /** Who pushed the commit to its branch, where repository activity shows it; absent = not known. */
+  pushedBy: z.string().optional(),
 });
 export type CommitData = z.infer<typeof commitSchema>;
 
 export const reviewSchema = z.object({
   id: z.string(),
   author: z.string().nullable(),
+  /** `User` (absent) or `Bot` (GitHub's `__typename` of the review's author): a Bot's approval is nobody's. */
+  authorType: z.string().optional(),
   /** APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING */
   state: z.string(),
   /** For a DISMISSED review, what it was before dismissal (e.g. APPROVED), where known. */
@@ -117,6 +123,8 @@ export const pullRequestDataSchema = z.object({
   url: z.string(),
   title: z.string(),
   body: z.string(),
+  /** When the body was last edited (GitHub's `lastEditedAt`); absent or null when never edited. */
+  bodyEditedAt: isoTime.nullable().optional(),
   author: actorSchema.nullable(),
   baseRef: z.string(),
   headRef: z.string(),

@@ -122,7 +122,7 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
 
 const rawReviewSchema = z.object({
   id: z.string(),
-  author: loginSchema,
+  author: z.object({ login: z.string(), __typename: z.string().optional() }).nullable().optional(),
   state: z.string(),
   submittedAt: z.string().nullable(),
   commit: z.object({ oid: z.string() }).nullable().optional(),
@@ -343,6 +343,8 @@ export class PullRequestAssembly {
       return {
         id: review.id,
         author: review.author?.login ?? null,
+        // Only a Bot is marked: absent means a person, which keeps documents of people's reviews unchanged.
+        ...(review.author?.__typename === 'Bot' ? { authorType: 'Bot' } : {}),
         state: review.state,
         previousState: dismissal?.previousState ?? null,
         submittedAt: review.submittedAt ? isoUtc(review.submittedAt) : null,

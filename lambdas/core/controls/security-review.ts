@@ -8,7 +8,9 @@ export const securityReview: ControlRule = {
   howDecided:
     "A PR is security-sensitive when a changed path matches the profile's security globs (auth, crypto, secrets, tokens, " +
     'PII, passwords) or it ever carried the security label; it then needs an approval, not dismissed, before the merge, ' +
-    'by a member of the Security Champs team as snapshotted nearest the merge. Other PRs are not applicable. No ' +
+    'on the merged code (an approval of an earlier commit no longer counts once code was pushed after it), by an ' +
+    'independent person (not the author, a bot, or anyone who wrote or pushed a commit of the PR) ' +
+    'who is a member of the Security Champs team as snapshotted nearest the merge. Other PRs are not applicable. No ' +
     'membership snapshot, or an incomplete file or review list, gives unknown; so does a direct push, whose files are ' +
     'not collected.',
   evaluate(change, context) {

@@ -1,7 +1,7 @@
 import type { Change } from '../change.ts';
 import type { TeamReference } from '../profile.ts';
+import { readApprovals } from './approvals.ts';
 import {
-  approvalsBeforeMerge,
   type EvaluationContext,
   globMatcher,
   incompleteLists,
@@ -75,9 +75,8 @@ export function judgeSpecialistReview(
     );
   }
   const evidence = team.ref ? [pr.ref, team.ref] : [pr.ref];
-  const approval = approvalsBeforeMerge(pr).find(
-    (review) => review.author !== null && team.members.has(review.author),
-  );
+  const { counted, refused } = readApprovals(pr);
+  const approval = counted.find((review) => review.author !== null && team.members.has(review.author));
   if (approval) {
     return result(
       'pass',
@@ -95,6 +94,7 @@ export function judgeSpecialistReview(
     [
       `PR #${data.number} ${why}, but no member of ${scope.teamTitle} (${team.description}: ${members}) ` +
         `approved it before the merge at ${data.mergedAt}`,
+      ...refused,
     ],
     evidence,
   );

@@ -52,6 +52,6 @@ export const TIMELINE_ITEM_FIELDS = `fragment TimelineItemFields on PullRequestT
   ... on ReviewDismissedEvent { createdAt actor { login } review { id } previousReviewState }
 }`;
 
-export const REVIEW_FIELDS = 'id author { login } state submittedAt commit { oid }';
+export const REVIEW_FIELDS = 'id author { login __typename } state submittedAt commit { oid }';
 export const FILE_FIELDS = 'path additions deletions changeType';
 export const COMMENT_FIELDS = 'author { login } createdAt body url';
