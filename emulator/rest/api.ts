@@ -6,7 +6,7 @@
  */
 import picomatch from 'picomatch';
 import { inRange, parseTimeRange, type TimeRange } from '../graphql/search-query.ts';
-import type { WorldAuditEvent, WorldRuleSuite, WorldRuleset } from '../world.ts';
+import { appIdOf, type WorldAuditEvent, type WorldRuleSuite, type WorldRuleset } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { RestShapes } from './shapes.ts';
@@ -222,7 +222,13 @@ export class RestApi {
                 strict: protection.strictStatusChecks ?? false,
                 contexts: protection.requiredStatusChecks,
                 contexts_url: `${url}/required_status_checks/contexts`,
-                checks: protection.requiredStatusChecks.map((context) => ({ context, app_id: null })),
+                checks: protection.requiredStatusChecks.map((context) => {
+                  const bound = protection.requiredCheckApps.find((check) => check.context === context);
+                  return {
+                    context,
+                    app_id: bound ? appIdOf(this.view.world, bound.app, (slug) => stableId(slug)) : null,
+                  };
+                }),
               },
             }
           : {}),

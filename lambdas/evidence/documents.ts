@@ -85,6 +85,12 @@ export const checkSchema = z.object({
   kind: z.enum(['check_run', 'status']),
   /** App slug for check runs (e.g. `github-actions`), creator login for statuses. */
   app: z.string().nullable(),
+  /** The app's id for check runs (what protection's `app_id` / a ruleset's `integration_id` names); absent when not read. */
+  appId: z.number().int().optional(),
+  /** For statuses: `Bot` when a bot or app posted it (absent: a person, or not read). */
+  creatorType: z.string().optional(),
+  /** The check suite the run belongs to (re-runs of one suite share it), where read. */
+  suiteId: z.string().optional(),
   commitSha: sha,
   /** QUEUED | IN_PROGRESS | COMPLETED (statuses: COMPLETED unless PENDING). */
   status: z.string(),
@@ -248,6 +254,8 @@ export const branchProtectionDataSchema = z.object({
       requiredApprovingReviewCount: z.number().int(),
       requireSignedCommits: z.boolean(),
       enforceAdmins: z.boolean(),
+      /** Required checks tied to an app (`checks[].app_id`): only that app's check run meets them. */
+      requiredCheckApps: z.array(z.object({ context: z.string(), appId: z.number().int() })).optional(),
     })
     .nullable(),
   rulesets: z.array(

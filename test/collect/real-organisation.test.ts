@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectBranchCommits } from '../../lambdas/collect/branch-commits.ts';
+import { snapshotBranchProtection } from '../../lambdas/collect/protection.ts';
+import { collectPullRequests } from '../../lambdas/collect/pull-requests.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
 import { WorldBuilder } from '../emulator/world-builder.ts';
 import { type CollectBed, openCollectBed } from './harness.ts';
@@ -64,5 +66,64 @@ describe('default-branch commits are dated by when they were pushed', () => {
     expect(stored?.data.activity?.activityType).toBe('push');
     // September's merges are not October commits.
     expect([...docs.keys()].sort()).toEqual([`acme/api#${late}`, `acme/api#${merged}`].sort());
+  });
+});
+
+function checksWorld() {
+  const builder = new WorldBuilder({ start: '2026-10-01T00:00:00Z' });
+  builder.user('snyk', { type: 'Bot' }).user('reviewer-bot', { type: 'Bot' });
+  const repo = builder.repo('api');
+  repo.input.protection = {
+    requiredStatusChecks: ['lint', { context: 'unit', app: 'github-actions' }],
+  };
+  const pr = repo.mergePullRequest({
+    mergedAt: '2026-10-05T10:00:00Z',
+    author: 'alice',
+    reviews: [{ author: 'reviewer-bot', state: 'APPROVED' }],
+  });
+  repo.check(pr.headSha, { name: 'unit', startedAt: '2026-10-05T09:00:00Z' });
+  repo.check(pr.headSha, {
+    name: 'unit',
+    kind: 'status',
+    app: null,
+    creator: 'alice',
+    conclusion: 'SUCCESS',
+    startedAt: '2026-10-05T09:01:00Z',
+  });
+  repo.check(pr.headSha, {
+    name: 'sca',
+    kind: 'status',
+    app: null,
+    creator: 'snyk',
+    conclusion: 'SUCCESS',
+    startedAt: '2026-10-05T09:02:00Z',
+  });
+  return { world: builder.build(), number: pr.number };
+}
+
+describe('the evidence CI-PASSED and the approval rules read', () => {
+  let bed: CollectBed;
+  let number: number;
+  beforeAll(async () => {
+    const built = checksWorld();
+    number = built.number;
+    bed = await openCollectBed(built.world);
+  });
+  afterAll(async () => bed?.close());
+
+  it('stores the app a required check is tied to, the app id of each check run, and who posted each status', async () => {
+    const ctx = await bed.context();
+    await snapshotBranchProtection(ctx, bed.repo('api'), '2026-10-31');
+    await collectPullRequests(ctx, bed.repo('api'), OCTOBER);
+    const [protection] = (await bed.documents('branch-protection')).values();
+    expect(protection?.data.protection?.requiredCheckApps).toEqual([{ context: 'unit', appId: 15368 }]);
+    const pr = (await bed.documents('pull-request')).get(`acme/api#${number}`)!;
+    const byKind = (name: string, kind: string) =>
+      pr.data.checks.find((check) => check.name === name && check.kind === kind);
+    expect(byKind('unit', 'check_run')).toMatchObject({ app: 'github-actions', appId: 15368 });
+    expect(byKind('unit', 'status')?.app).toBe('alice');
+    expect(byKind('unit', 'status')?.creatorType).toBeUndefined();
+    expect(byKind('sca', 'status')).toMatchObject({ app: 'snyk', creatorType: 'Bot' });
+    expect(pr.data.reviews[0]).toMatchObject({ author: 'reviewer-bot', authorType: 'Bot' });
   });
 });

@@ -64,7 +64,10 @@ const checkContextSchema = z.union([
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
     checkSuite: z
-      .object({ app: z.object({ slug: z.string() }).nullable() })
+      .object({
+        id: z.string().optional(),
+        app: z.object({ slug: z.string(), databaseId: z.number().int().nullable().optional() }).nullable(),
+      })
       .nullable()
       .optional(),
   }),
@@ -73,7 +76,7 @@ const checkContextSchema = z.union([
     context: z.string(),
     state: z.string(),
     createdAt: z.string(),
-    creator: loginSchema,
+    creator: z.object({ login: z.string(), __typename: z.string().optional() }).nullable().optional(),
   }),
 ]);
 type RawCheckContext = z.infer<typeof checkContextSchema>;
@@ -99,6 +102,8 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
       name: raw.name,
       kind: 'check_run',
       app: raw.checkSuite?.app?.slug ?? null,
+      ...(typeof raw.checkSuite?.app?.databaseId === 'number' ? { appId: raw.checkSuite.app.databaseId } : {}),
+      ...(raw.checkSuite?.id ? { suiteId: raw.checkSuite.id } : {}),
       commitSha,
       status: raw.status,
       conclusion: raw.conclusion,
@@ -112,6 +117,8 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
     name: raw.context,
     kind: 'status',
     app: raw.creator?.login ?? null,
+    // A status a bot or app posted is automation's word; one a person posted is not a test that ran.
+    ...(raw.creator?.__typename === 'Bot' ? { creatorType: 'Bot' } : {}),
     commitSha,
     status: pending ? 'PENDING' : 'COMPLETED',
     conclusion: raw.state,

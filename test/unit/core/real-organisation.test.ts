@@ -3,12 +3,14 @@ import {
   approval,
   CLERK,
   CLICKI,
+  check,
   commit,
   evidenceOf,
   judge,
   mergeOf,
   only,
   pipeline,
+  protection,
   pullRequest,
   sha,
 } from './builders.ts';
@@ -106,5 +108,102 @@ describe('approvals count only from an independent person on the merged code', (
     const evidence = prEvidence({ files: authFiles, reviews: [approval('carol', at(-30), HEAD)] });
     expect(only(judge('PEER-REVIEW', evidence), 101).verdict).toBe('pass');
     expect(only(judge('SECURITY-REVIEW', evidence), 101).verdict).toBe('pass');
+  });
+});
+
+describe('CI-PASSED reads every run, by whole words, from automation', () => {
+  const green = (name: string, minutes = -60) => check(name, HEAD, at(minutes));
+  const four = () => ['unit', 'integration', 'sast'].map((name) => green(name));
+
+  it('does not take scala-compile for an SCA check', () => {
+    const evidence = prEvidence(
+      { checks: [...four(), green('scala-compile')] },
+      { branchProtection: [protection(undefined, [])] },
+    );
+    // Clerk requires all four categories; Clicki none, so there it is just not an SCA check.
+    const result = only(judge('CI-PASSED', evidence, { profile: CLERK }), 101);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('no sca check ran');
+    expect(only(judge('CI-PASSED', evidence, { profile: CLICKI }), 101).reasons.join()).not.toContain(
+      'scala-compile',
+    );
+    const audited = prEvidence(
+      { checks: [...four(), green('npm-audit')] },
+      { branchProtection: [protection(undefined, [])] },
+    );
+    expect(only(judge('CI-PASSED', audited), 101).verdict).toBe('pass');
+  });
+
+  it('does not let a status the author posted meet a category', () => {
+    const posted = { ...green('unit'), kind: 'status' as const, app: 'alice' };
+    const evidence = prEvidence({ checks: [posted, green('integration'), green('sca'), green('sast')] });
+    const result = only(judge('CI-PASSED', evidence), 101);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('status posted by alice');
+    // A status a bot posted is automation's word.
+    const botPosted = { ...posted, app: 'snyk', creatorType: 'Bot' };
+    const byBot = prEvidence({ checks: [botPosted, green('integration'), green('sca'), green('sast')] });
+    expect(only(judge('CI-PASSED', byBot), 101).verdict).toBe('pass');
+  });
+
+  it('meets an app-bound required check only by that app', () => {
+    const bound = protection();
+    const tied = {
+      ...bound,
+      doc: {
+        ...bound.doc,
+        data: {
+          ...bound.doc.data,
+          protection: {
+            ...bound.doc.data.protection!,
+            requiredCheckApps: [{ context: 'unit', appId: 15368 }],
+          },
+        },
+      },
+    };
+    const byOther = { ...green('unit'), app: 'some-ci', appId: 999 };
+    const actions = { ...green('unit'), appId: 15368 };
+    const others = [green('integration'), green('sca'), green('sast')];
+    const wrongApp = only(
+      judge('CI-PASSED', prEvidence({ checks: [byOther, ...others] }, { branchProtection: [tied] })),
+      101,
+    );
+    expect(wrongApp.verdict).toBe('fail');
+    expect(wrongApp.reasons.join()).toContain('tied to app 15368');
+    const rightApp = only(
+      judge('CI-PASSED', prEvidence({ checks: [actions, ...others] }, { branchProtection: [tied] })),
+      101,
+    );
+    expect(rightApp.verdict).toBe('pass');
+  });
+
+  it('lets SKIPPED satisfy a required check but never a category', () => {
+    const skipped = check('lint', HEAD, at(-60), 'SKIPPED');
+    const evidence = prEvidence(
+      { checks: [...four(), green('sca'), skipped] },
+      { branchProtection: [protection(undefined, ['lint'])] },
+    );
+    expect(only(judge('CI-PASSED', evidence), 101).verdict).toBe('pass');
+    const skippedSast = prEvidence(
+      {
+        checks: [green('unit'), green('integration'), green('sca'), check('sast', HEAD, at(-60), 'SKIPPED')],
+      },
+      { branchProtection: [protection(undefined, [])] },
+    );
+    expect(only(judge('CI-PASSED', skippedSast), 101).verdict).toBe('fail');
+  });
+
+  it('keeps a pass before the merge when a re-run after it failed, and a re-run after the merge rescues nothing', () => {
+    const rerunFailed = check('unit', HEAD, at(30), 'FAILURE');
+    const kept = prEvidence({ checks: [...four(), green('sca'), rerunFailed] });
+    expect(only(judge('CI-PASSED', kept), 101).verdict).toBe('pass');
+    const failedBefore = check('unit', HEAD, at(-60), 'FAILURE');
+    const rerunGreen = check('unit', HEAD, at(30));
+    const rescued = prEvidence({
+      checks: [failedBefore, rerunGreen, green('integration'), green('sca'), green('sast')],
+    });
+    const result = only(judge('CI-PASSED', rescued), 101);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('concluded FAILURE');
   });
 });

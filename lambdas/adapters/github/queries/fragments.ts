@@ -26,8 +26,8 @@ export const COMMIT_FIELDS = `fragment CommitFields on Commit {
 
 export const CHECK_CONTEXT_FIELDS = `fragment CheckContextFields on StatusCheckRollupContext {
   __typename
-  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { app { slug } } }
-  ... on StatusContext { context state createdAt creator { login } }
+  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { id app { slug databaseId } } }
+  ... on StatusContext { context state createdAt creator { login __typename } }
 }`;
 
 /** Check runs and statuses of one commit, one page; the variables are named per alias. */
