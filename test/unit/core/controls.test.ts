@@ -564,13 +564,30 @@ describe('OVERRIDE', () => {
     expect(result.reasons.join()).toContain('dave is an override approver');
   });
 
-  it('passes an override by anyone whose commit names an approver in Approved-by', () => {
+  it('fails an override whose Approved-by approver left no trace in GitHub: the pusher wrote the trailer', () => {
     const push = directPush('hotfix', at(0), 'mallory', { message: `${justified}Approved-by: @frank\n` });
     const evidence = evidenceOf({
       branchCommits: [push],
       overrides: [override(sha('hotfix'), at(0), { actor: 'mallory' })],
     });
-    expect(only(judge('OVERRIDE', evidence), sha('hotfix')).verdict).toBe('pass');
+    const result = only(judge('OVERRIDE', evidence), sha('hotfix'));
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('approval not corroborated');
+  });
+
+  it('passes an Approved-by approver who also commented on the change', () => {
+    const merge = commit('merge-101', MERGED, {
+      message: `${justified}Approved-by: frank\n`,
+      parents: [sha('base')],
+    });
+    const comments = [{ author: 'frank', createdAt: at(-30), body: 'Approved for the outage.', url: null }];
+    const evidence = prEvidence(
+      { mergeCommit: merge, comments },
+      { overrides: [override(merge.sha, MERGED, { actor: 'mallory', pullRequest: 101 })] },
+    );
+    const result = only(judge('OVERRIDE', evidence), 101);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons.join()).toContain('corroborated');
   });
 
   it('fails an override whose commit lacks a risk assessment', () => {
