@@ -109,6 +109,15 @@ const parametersSchema = z.strictObject({
   ticketPattern: regexSource,
   /** Searched in the PR body, e.g. `https://linear.app/<workspace>/issue/ENG-123`. */
   linearLinkPattern: regexSource,
+  /**
+   * The organisation's ticket keys (`ENG`, `CHK`): when listed, only keys with these prefixes are
+   * tickets. Absent: any key the pattern matches, except `nonTicketKeys`.
+   */
+  ticketKeys: z
+    .array(z.string().regex(/^[A-Z][A-Z0-9]*$/, 'must be an upper-case key such as ENG'))
+    .optional(),
+  /** Prefixes that look like a ticket key but name a standard (`SHA-256`, `UTF-8`, `ISO-8601`): never a ticket. */
+  nonTicketKeys: z.array(nonEmpty).default([]),
   /** Category -> substrings of check names (case-insensitive) that belong to it. */
   ciCategories: z.record(nonEmpty, z.array(nonEmpty).min(1)),
   /** Categories that must each have at least one successful check before merge. */

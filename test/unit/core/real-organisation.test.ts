@@ -207,3 +207,29 @@ describe('CI-PASSED reads every run, by whole words, from automation', () => {
     expect(result.reasons.join()).toContain('concluded FAILURE');
   });
 });
+
+describe('TICKET-LINKED names a ticket, not a standard', () => {
+  it('does not take "Switch to SHA-256 digests" for ticket SHA-256', () => {
+    const evidence = prEvidence({ title: 'Switch to SHA-256 digests', headRef: 'switch-digests', body: '' });
+    for (const profile of [CLERK, CLICKI]) {
+      const result = only(judge('TICKET-LINKED', evidence, { profile }), 101);
+      expect(result.verdict).toBe('fail');
+      expect(result.reasons[0]).toContain('SHA-256 is not a ticket key');
+    }
+  });
+
+  it("matches Linear's lower-case branch names", () => {
+    const evidence = prEvidence({ title: 'Refunds', headRef: 'alice/eng-12-refunds', body: '' });
+    const result = only(judge('TICKET-LINKED', evidence), 101);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons[0]).toContain('ENG-12');
+  });
+
+  it('counts only the listed keys when the profile lists them', () => {
+    const listed = { ...CLERK, parameters: { ...CLERK.parameters, ticketKeys: ['ENG', 'CHK'] } };
+    const other = prEvidence({ title: 'PAY-7 Refunds', headRef: 'pay-7', body: '' });
+    expect(only(judge('TICKET-LINKED', other, { profile: listed }), 101).verdict).toBe('fail');
+    const chk = prEvidence({ title: 'CHK-7 Refunds', headRef: 'x', body: '' });
+    expect(only(judge('TICKET-LINKED', chk, { profile: listed }), 101).verdict).toBe('pass');
+  });
+});
