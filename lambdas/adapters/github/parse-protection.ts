@@ -13,7 +13,9 @@ const classicProtectionSchema = z.object({
   required_status_checks: z
     .object({
       contexts: z.array(z.string()).optional(),
-      checks: z.array(z.object({ context: z.string(), app_id: z.number().int().nullable().optional() })).optional(),
+      checks: z
+        .array(z.object({ context: z.string(), app_id: z.number().int().nullable().optional() }))
+        .optional(),
     })
     .nullable()
     .optional(),

@@ -102,7 +102,9 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
       name: raw.name,
       kind: 'check_run',
       app: raw.checkSuite?.app?.slug ?? null,
-      ...(typeof raw.checkSuite?.app?.databaseId === 'number' ? { appId: raw.checkSuite.app.databaseId } : {}),
+      ...(typeof raw.checkSuite?.app?.databaseId === 'number'
+        ? { appId: raw.checkSuite.app.databaseId }
+        : {}),
       ...(raw.checkSuite?.id ? { suiteId: raw.checkSuite.id } : {}),
       commitSha,
       status: raw.status,

@@ -360,11 +360,22 @@ describe('SIGNED-COMMITS', () => {
     expect(only(judge('SIGNED-COMMITS', prEvidence()), 101).verdict).toBe('pass');
   });
 
-  it('fails an unsigned PR commit, naming it', () => {
+  it('fails an unsigned PR commit a merge commit brought onto the branch, naming it', () => {
     const unsigned = commit('head-101', at(-120), { signature: null });
-    const result = only(judge('SIGNED-COMMITS', prEvidence({ commits: [unsigned] })), 101);
+    const merge = commit('merge-101', MERGED, { parents: [sha('base'), unsigned.sha] });
+    const pr = pullRequest(101, MERGED, { commits: [unsigned], mergeCommit: merge });
+    const result = only(judge('SIGNED-COMMITS', evidenceOf({ pullRequests: [pr] })), 101);
     expect(result.verdict).toBe('fail');
     expect(result.reasons[0]).toContain(`commit ${sha('head-101').slice(0, 7)} by alice is not signed`);
+  });
+
+  it('passes a squash whose unsigned branch commits were squashed away, listing them', () => {
+    const unsigned = commit('head-101', at(-120), { signature: null });
+    const result = only(judge('SIGNED-COMMITS', prEvidence({ commits: [unsigned] })), 101);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons.join()).toContain(
+      `squashed away, never on the default branch: ${sha('head-101').slice(0, 7)}`,
+    );
   });
 
   it('judges a direct push by its own commit', () => {
