@@ -9,6 +9,7 @@ import {
 import type { BranchProtectionData } from '../evidence/documents.ts';
 import type { RecordedEvidence } from '../evidence/record.ts';
 import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
+import { CONTENTS_ROUTE, readDefaultBranchFiles } from './default-branch-files.ts';
 
 /**
  * A snapshot of how the default branch is protected on one day: classic branch protection
@@ -75,6 +76,8 @@ export async function snapshotBranchProtection(
     ctx.recordGap({ source: 'rulesets', repo: repo.fullName, reason: error.message });
   }
 
+  const defaultBranchFiles = await readDefaultBranchFiles(ctx, repo);
+
   const recorded = await storeEvidence(
     ctx,
     {
@@ -84,12 +87,17 @@ export async function snapshotBranchProtection(
       occurredAt: `${day}T00:00:00Z`,
       provenance: provenanceOf(ctx, {
         source: 'github-rest',
-        request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
+        request: `${PROTECTION_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}; ${CONTENTS_ROUTE}`,
         parameters: params,
         apiCost: costSince(costBefore, ctx.github.cost),
         fetchedAt,
       }),
-      data: { branch: repo.defaultBranch, protection, rulesets },
+      data: {
+        branch: repo.defaultBranch,
+        ...(defaultBranchFiles ? { defaultBranchFiles } : {}),
+        protection,
+        rulesets,
+      },
     },
     {
       branch: repo.defaultBranch,

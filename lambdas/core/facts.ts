@@ -30,7 +30,16 @@ export interface PeriodFacts {
   gapFor(repo: string, sources: readonly string[]): GapRow | undefined;
   /** A recorded gap of one of these sources for any repository. */
   anyGap(sources: readonly string[]): GapRow | undefined;
-  isCdkRepository(repo: string): boolean;
+  /**
+   * Whether the repository's default branch has a `cdk.json` at its root, as the latest snapshot
+   * at or before `atIso` shows (else the earliest after it); undefined when no snapshot read its files.
+   */
+  isCdkRepository(repo: string, atIso: string): boolean | undefined;
+  /** The CODEOWNERS of the default branch in the snapshot nearest `atIso`; null when it has none; undefined when not read. */
+  codeOwnersAt(
+    repo: string,
+    atIso: string,
+  ): { path: string; text: string; ref: EvidenceRef } | null | undefined;
 }
 
 export interface TeamMembers {
@@ -96,7 +105,7 @@ export function buildPeriodFacts(
     cdkRepositories.length > 0 ? picomatch([...cdkRepositories], { nocase: true }) : () => false;
   const cdkRepos = new Set<string>();
   for (const pr of evidence.pullRequests) {
-    if (pr.doc.data.files.some((file) => file.path === 'cdk.json' || file.path.endsWith('/cdk.json'))) {
+    if (pr.doc.data.files.some((file) => file.path === 'cdk.json' && file.changeType !== 'DELETED')) {
       cdkRepos.add(pr.doc.repo);
     }
   }
@@ -141,8 +150,21 @@ export function buildPeriodFacts(
     anyGap(sources) {
       return gaps.find((gap) => sources.includes(gap.source));
     },
-    isCdkRepository(repo) {
-      return cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo);
+    isCdkRepository(repo, atIso) {
+      if (cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo)) return true;
+      const withFiles = (protectionSnapshots.get(repo) ?? []).filter(
+        (item) => item.doc.data.defaultBranchFiles,
+      );
+      return nearest(withFiles, atIso)?.doc.data.defaultBranchFiles?.cdkJsonAtRoot;
+    },
+    codeOwnersAt(repo, atIso) {
+      const withFiles = (protectionSnapshots.get(repo) ?? []).filter(
+        (item) => item.doc.data.defaultBranchFiles,
+      );
+      const snapshot = nearest(withFiles, atIso);
+      if (!snapshot) return undefined;
+      const codeowners = snapshot.doc.data.defaultBranchFiles?.codeowners;
+      return codeowners ? { ...codeowners, ref: snapshot.ref } : null;
     },
   };
 }

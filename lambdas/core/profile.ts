@@ -128,10 +128,10 @@ const parametersSchema = z.strictObject({
   /** Globs that are IaC only in a CDK repository (e.g. `lib/**\/*.ts`). */
   cdkIacPaths: z.array(nonEmpty),
   /**
-   * Repository names (globs on `name` or `org/name`) that are CDK repositories. A repository is
-   * also one when any collected PR of it touches a `cdk.json`. The stored evidence does not show
-   * a repository's files, so the shipped profiles say `*`: a missed IaC change would silently
-   * skip the SRE sign-off, a superfluous one shows as a failure that narrowing this list fixes.
+   * Repository names (globs on `name` or `org/name`) to treat as CDK repositories whatever the
+   * evidence shows. Otherwise a repository is one when its default branch has a `cdk.json` at its
+   * root (read with each branch-protection snapshot) or a collected PR adds one there. The shipped
+   * profiles list none.
    */
   cdkRepositories: z.array(nonEmpty),
   iacLabel: nonEmpty,

@@ -245,8 +245,18 @@ export const overrideDataSchema = z.object({
 });
 export type OverrideData = z.infer<typeof overrideDataSchema>;
 
+/** Files of the default branch that decide specialist paths: CODEOWNERS and a root `cdk.json`. */
+export const defaultBranchFilesSchema = z.object({
+  /** The CODEOWNERS GitHub uses (first of `.github/`, root, `docs/`), or null when there is none. */
+  codeowners: z.object({ path: z.string(), text: z.string() }).nullable(),
+  cdkJsonAtRoot: z.boolean(),
+});
+export type DefaultBranchFiles = z.infer<typeof defaultBranchFilesSchema>;
+
 export const branchProtectionDataSchema = z.object({
   branch: z.string(),
+  /** Read with the snapshot; absent in snapshots taken before it was collected, or when unreadable. */
+  defaultBranchFiles: defaultBranchFilesSchema.optional(),
   /** Classic protection, or null when the branch has none. */
   protection: z
     .object({

@@ -76,6 +76,11 @@ function checksWorld() {
   repo.input.protection = {
     requiredStatusChecks: ['lint', { context: 'unit', app: 'github-actions' }],
   };
+  repo.input.files = {
+    'docs/CODEOWNERS': '* @acme/everyone\n',
+    '.github/CODEOWNERS': '/src/auth/ @acme/security-champs\n*.tf @acme/sre\n',
+    'cdk.json': '{ "app": "npx tsx bin/app.ts" }\n',
+  };
   const pr = repo.mergePullRequest({
     mergedAt: '2026-10-05T10:00:00Z',
     author: 'alice',
@@ -117,6 +122,11 @@ describe('the evidence CI-PASSED and the approval rules read', () => {
     await collectPullRequests(ctx, bed.repo('api'), OCTOBER);
     const [protection] = (await bed.documents('branch-protection')).values();
     expect(protection?.data.protection?.requiredCheckApps).toEqual([{ context: 'unit', appId: 15368 }]);
+    // GitHub uses the first CODEOWNERS of .github/, the root, docs/.
+    expect(protection?.data.defaultBranchFiles).toEqual({
+      codeowners: { path: '.github/CODEOWNERS', text: '/src/auth/ @acme/security-champs\n*.tf @acme/sre\n' },
+      cdkJsonAtRoot: true,
+    });
     const pr = (await bed.documents('pull-request')).get(`acme/api#${number}`)!;
     const byKind = (name: string, kind: string) =>
       pr.data.checks.find((check) => check.name === name && check.kind === kind);

@@ -16,6 +16,7 @@ import {
   only,
   override,
   pipeline,
+  protection,
   pullRequest,
   sha,
   team,
@@ -340,18 +341,29 @@ describe('IAC-SIGNOFF', () => {
 
   it('treats lib/**/*.ts as IaC only in a CDK repository', () => {
     const lib = [{ path: 'lib/stack.ts', additions: 1, deletions: 0, changeType: 'MODIFIED' }];
-    // The shipped profiles count every repository as a CDK one: the evidence cannot tell.
-    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('fail');
-    const narrowed = { ...CLERK, parameters: { ...CLERK.parameters, cdkRepositories: ['infra'] } };
-    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib }), { profile: narrowed }), 101).verdict).toBe(
-      'not_applicable',
-    );
+    const withFiles = (cdkJsonAtRoot: boolean) => {
+      const snapshot = protection();
+      return {
+        ...snapshot,
+        doc: {
+          ...snapshot.doc,
+          data: { ...snapshot.doc.data, defaultBranchFiles: { codeowners: null, cdkJsonAtRoot } },
+        },
+      };
+    };
+    // No snapshot read the default branch's files: whether it is a CDK app is not known.
+    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('unknown');
+    const cdk = prEvidence({ files: lib }, { branchProtection: [withFiles(true)] });
+    expect(only(judge('IAC-SIGNOFF', cdk), 101).verdict).toBe('fail');
+    const plain = prEvidence({ files: lib }, { branchProtection: [withFiles(false)] });
+    expect(only(judge('IAC-SIGNOFF', plain), 101).verdict).toBe('not_applicable');
+    const listed = { ...CLERK, parameters: { ...CLERK.parameters, cdkRepositories: ['payments-api'] } };
+    expect(only(judge('IAC-SIGNOFF', plain, { profile: listed }), 101).verdict).toBe('fail');
     const touchesCdkJson = pullRequest(102, at(60), {
-      files: [{ path: 'cdk.json', additions: 1, deletions: 0, changeType: 'MODIFIED' }],
+      files: [{ path: 'cdk.json', additions: 1, deletions: 0, changeType: 'ADDED' }],
     });
-    const evidence = prEvidence({ files: lib });
-    const withCdk = { ...evidence, pullRequests: [...evidence.pullRequests, touchesCdkJson] };
-    expect(only(judge('IAC-SIGNOFF', withCdk, { profile: narrowed }), 101).verdict).toBe('fail');
+    const withCdk = { ...plain, pullRequests: [...plain.pullRequests, touchesCdkJson] };
+    expect(only(judge('IAC-SIGNOFF', withCdk), 101).verdict).toBe('fail');
   });
 });
 

@@ -233,3 +233,71 @@ describe('TICKET-LINKED names a ticket, not a standard', () => {
     expect(only(judge('TICKET-LINKED', chk, { profile: listed }), 101).verdict).toBe('pass');
   });
 });
+
+describe('security and IaC paths of the shipped profiles', () => {
+  const changes = (path: string) => [{ path, additions: 1, deletions: 0, changeType: 'MODIFIED' }];
+  const withFiles = (files: {
+    codeowners: { path: string; text: string } | null;
+    cdkJsonAtRoot: boolean;
+  }) => {
+    const snapshot = protection();
+    return {
+      ...snapshot,
+      doc: { ...snapshot.doc, data: { ...snapshot.doc.data, defaultBranchFiles: files } },
+    };
+  };
+  const plain = withFiles({ codeowners: null, cdkJsonAtRoot: false });
+
+  it.each([
+    'src/authentication/session-store.ts',
+    'src/oauth/callback.ts',
+    'src/crypto.ts',
+    'config/secrets/prod.env',
+    'api/Credentials.java',
+    'src/LoginForm.tsx',
+  ])('takes %s as security-sensitive under both profiles', (path) => {
+    const evidence = prEvidence({ files: changes(path) }, { branchProtection: [plain] });
+    for (const profile of [CLERK, CLICKI]) {
+      expect(only(judge('SECURITY-REVIEW', evidence, { profile }), 101).verdict).toBe('fail');
+    }
+  });
+
+  it.each([
+    'envs/prod.tfvars',
+    'terragrunt.hcl',
+    'charts/api/values.yaml',
+    'deploy/kustomization.yaml',
+    '.github/workflows/deploy.yml',
+    'template.yaml',
+  ])('takes %s as infrastructure under both profiles', (path) => {
+    const evidence = prEvidence({ files: changes(path) }, { branchProtection: [plain] });
+    for (const profile of [CLERK, CLICKI]) {
+      expect(only(judge('IAC-SIGNOFF', evidence, { profile }), 101).verdict).toBe('fail');
+    }
+  });
+
+  it('does not take lib/utils/strings.ts in a repository without cdk.json, nor a nested template.yaml', () => {
+    for (const path of ['lib/utils/strings.ts', 'src/emails/template.yaml']) {
+      const evidence = prEvidence({ files: changes(path) }, { branchProtection: [plain] });
+      expect(only(judge('IAC-SIGNOFF', evidence), 101).verdict).toBe('not_applicable');
+    }
+  });
+
+  it('follows CODEOWNERS on the default branch, last match wins', () => {
+    const codeowners = {
+      path: '.github/CODEOWNERS',
+      text: '* @acme/developers\n/src/billing/ @acme/security-champs\n/src/billing/readme.md @acme/docs\n*.sql @acme/sre\n',
+    };
+    const snapshot = withFiles({ codeowners, cdkJsonAtRoot: false });
+    const billing = prEvidence({ files: changes('src/billing/ledger.ts') }, { branchProtection: [snapshot] });
+    const security = only(judge('SECURITY-REVIEW', billing), 101);
+    expect(security.verdict).toBe('fail');
+    expect(security.reasons[0]).toContain(
+      '.github/CODEOWNERS assigns src/billing/ledger.ts to team security-champs',
+    );
+    const readme = prEvidence({ files: changes('src/billing/readme.md') }, { branchProtection: [snapshot] });
+    expect(only(judge('SECURITY-REVIEW', readme), 101).verdict).toBe('not_applicable');
+    const sql = prEvidence({ files: changes('db/migrations/001.sql') }, { branchProtection: [snapshot] });
+    expect(only(judge('IAC-SIGNOFF', sql), 101).verdict).toBe('fail');
+  });
+});
