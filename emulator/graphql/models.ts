@@ -501,6 +501,7 @@ export class WorldGraph {
       title: pr.title,
       body: pr.body,
       bodyText: pr.body,
+      lastEditedAt: githubTime(pr.bodyEditedAt),
       createdAt: githubTime(pr.createdAt),
       updatedAt: githubTime(updatedAt(pr)),
       closedAt: githubTime(pr.closedAt ?? pr.mergedAt),

@@ -143,6 +143,11 @@ const parametersSchema = z.strictObject({
   /** Case-insensitive; a PR comment or the PR body matching it within `postMortemHours`. */
   postMortemPattern: regexSource,
   postMortemHours: positive,
+  /**
+   * Clicki ("may bypass standard approval steps"): a change whose EMERGENCY verdict is pass is not
+   * applicable for PEER-REVIEW and SEGREGATION. Off unless set.
+   */
+  emergencyExemptsApproval: z.boolean().default(false),
   rollbackWindowMinutes: positive,
   /** Fraction, 0.03 = 3 %. */
   changeFailureThreshold: z.number().gt(0).lte(1),

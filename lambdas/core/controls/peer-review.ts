@@ -1,5 +1,6 @@
 import { shortSha } from '../change.ts';
 import { readApprovals } from './approvals.ts';
+import { emergencyExemption } from './emergency.ts';
 import {
   type ControlRule,
   incompleteLists,
@@ -18,8 +19,12 @@ export const peerReview: ControlRule = {
     'the review names no commit, with no commit made after it), by an independent person: not the PR author, not a bot ' +
     'or app account, and not the author, committer, co-author (Co-authored-by) or pusher of any commit of the PR. Where the profile ' +
     'exempts standard changes, a PR carrying the standard-change label when merged is not applicable. An incomplete ' +
-    'review list without a qualifying approval gives unknown. A direct push fails.',
-  evaluate(change, { parameters, version }) {
+    'review list without a qualifying approval gives unknown. Where the profile lets emergencies bypass approval ' +
+    '(Clicki), a change whose EMERGENCY verdict is pass is not applicable. A direct push fails.',
+  evaluate(change, context) {
+    const { parameters, version } = context;
+    const emergencyBypass = emergencyExemption(change, context);
+    if (emergencyBypass) return emergencyBypass;
     if (change.type === 'direct_push') return noPullRequest(change, 'nobody reviewed it');
     const pr = change.pullRequest;
     if (!pr) return pullRequestEvidenceMissing(change);

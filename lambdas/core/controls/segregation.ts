@@ -3,6 +3,7 @@ import { isCdAutomation, shippingDeployments } from '../facts.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
 import { readApprovals } from './approvals.ts';
+import { emergencyExemption } from './emergency.ts';
 import { type ControlRule, incompleteLists, pullRequestEvidenceMissing, result } from './rule.ts';
 
 /** Clicki "reviewer vs deployer"; Clerk §5 keeps the author accountable (informational). */
@@ -15,8 +16,12 @@ export const segregation: ControlRule = {
     'direct push has no approver), or ' +
     'when the person who deployed it to production is its only approver. The deployer is the human who created the ' +
     'production deployment, or who dispatched the workflow that created it; the CD automation is nobody. An incomplete ' +
-    'review list without an approval gives unknown.',
-  evaluate(change, { facts, parameters }) {
+    'review list without an approval gives unknown. Where the profile lets emergencies bypass approval (Clicki), a ' +
+    'change whose EMERGENCY verdict is pass is not applicable.',
+  evaluate(change, context) {
+    const { facts, parameters } = context;
+    const emergencyBypass = emergencyExemption(change, context);
+    if (emergencyBypass) return emergencyBypass;
     if (change.type === 'direct_push') {
       return result(
         'fail',

@@ -301,3 +301,39 @@ describe('security and IaC paths of the shipped profiles', () => {
     expect(only(judge('IAC-SIGNOFF', sql), 101).verdict).toBe('fail');
   });
 });
+
+describe('emergency changes (Clicki may bypass approval)', () => {
+  const emergencyPr = (overrides: Parameters<typeof pullRequest>[2] = {}) =>
+    prEvidence({
+      reviews: [],
+      labels: ['emergency-change'],
+      labelEvents: [{ name: 'emergency-change', action: 'added', actor: 'erin', at: at(-60) }],
+      comments: [
+        { author: 'erin', createdAt: at(60), body: 'Retrospective: done', url: null },
+        { author: 'erin', createdAt: at(600), body: 'Post-mortem: https://wiki.acme.test/pm/1', url: null },
+      ],
+      ...overrides,
+    });
+
+  it('makes PEER-REVIEW and SEGREGATION not applicable to a by-the-book emergency under Clicki only', () => {
+    const evidence = emergencyPr();
+    expect(only(judge('EMERGENCY', evidence, { profile: CLICKI }), 101).verdict).toBe('pass');
+    for (const control of ['PEER-REVIEW', 'SEGREGATION'] as const) {
+      expect(only(judge(control, evidence, { profile: CLICKI }), 101).verdict).toBe('not_applicable');
+      expect(only(judge(control, evidence, { profile: CLERK }), 101).verdict).toBe('fail');
+    }
+  });
+
+  it('counts a post-mortem link in the body only if the body was last edited within 120 h', () => {
+    const retro = [{ author: 'erin', createdAt: at(60), body: 'Retrospective: done', url: null }];
+    const body = 'Outage fix.\n\nPost-mortem: https://wiki.acme.test/pm/2';
+    const late = emergencyPr({ comments: retro, body, bodyEditedAt: at(121 * 60) });
+    const result = only(judge('EMERGENCY', late), 101);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('last edited at');
+    // …and then the emergency is no bypass under Clicki either.
+    expect(only(judge('PEER-REVIEW', late, { profile: CLICKI }), 101).verdict).toBe('fail');
+    const inTime = emergencyPr({ comments: retro, body, bodyEditedAt: at(100 * 60) });
+    expect(only(judge('EMERGENCY', inTime), 101).verdict).toBe('pass');
+  });
+});
