@@ -33,12 +33,15 @@ export interface Change {
   readonly arrival: 'activity' | 'association' | 'override' | 'unknown';
   /** For a direct push: the PR GitHub lists as merged with it (its head pushed straight to the base). */
   readonly markedMergedPullRequest: number | null;
+  /** For a `production_deploy`: the deployment of code that never reached the default branch. */
+  readonly deployment?: EvidenceItem<'deployment'>;
 }
 
 /** The evidence objects that describe the change itself (its PR, else its commits). */
 export function changeEvidence(change: Change): EvidenceRef[] {
   const refs: EvidenceRef[] = [];
   if (change.pullRequest) refs.push(change.pullRequest.ref);
+  if (change.deployment) refs.push(change.deployment.ref);
   for (const commit of change.branchCommits) refs.push(commit.ref);
   return refs;
 }
@@ -48,6 +51,7 @@ export function shortSha(sha: string): string {
 }
 
 export function describeChange(change: Change): string {
+  if (change.type === 'production_deploy') return `deployment of ${shortSha(change.commitSha)} to production`;
   return change.prNumber !== null
     ? `PR #${change.prNumber}`
     : `commit ${shortSha(change.commitSha)} pushed directly`;

@@ -22,7 +22,8 @@ import type {
 } from './pack-model.ts';
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
-import { buildPopulation, compareText, isConfirmedOverride } from './population.ts';
+import { buildPopulation, compareChanges, compareText, isConfirmedOverride } from './population.ts';
+import { productionDeployChanges } from './production-deploys.ts';
 import {
   type ControlId,
   type Profile,
@@ -47,6 +48,13 @@ export interface PeriodEvaluationInput {
   readonly manifest: readonly StoredManifestEntry[];
 }
 
+/** The controls that judge a production deployment of code that never reached the default branch. */
+const PRODUCTION_DEPLOY_CONTROLS: ReadonlySet<ControlId> = new Set([
+  'PR-REQUIRED',
+  'CD-PIPELINE',
+  'SEGREGATION',
+]);
+
 /** Sources that enter only through enrichers, none of which is configured in this version. */
 const ENRICHERS_NOT_CONFIGURED = [
   'Linear (ticket existence and status)',
@@ -69,7 +77,10 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const parameters = profile.parameters;
   const gaps = collectGaps(evidence);
   const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
-  const changes = buildPopulation(evidence, window);
+  const changes = [
+    ...buildPopulation(evidence, window),
+    ...productionDeployChanges(evidence, window, facts, parameters),
+  ].sort(compareChanges);
   const controlIds = profileControlIds(profile);
 
   const writtenAtFallback = fetchTimesByKey(evidence);
@@ -97,7 +108,17 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
       const judged: RuleResult =
         requirement === 'off'
           ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
-          : CONTROL_RULES[id].evaluate(change, context);
+          : change.type === 'production_deploy' &&
+              !PRODUCTION_DEPLOY_CONTROLS.has(id) &&
+              !(id in periodVerdicts)
+            ? result(
+                'not_applicable',
+                [
+                  'a production deployment of code that never reached the default branch: judged by PR-REQUIRED, CD-PIPELINE and SEGREGATION',
+                ],
+                [],
+              )
+            : CONTROL_RULES[id].evaluate(change, context);
       verdicts[id] = judged.verdict;
       const tally = tallies.get(id)!;
       tally[judged.verdict] += 1;

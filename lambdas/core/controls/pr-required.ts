@@ -11,7 +11,8 @@ export const prRequired: ControlRule = {
     'push or force push is a direct push even when GitHub lists a "merged" PR for it, because GitHub marks a PR merged ' +
     "when its head is pushed straight to the base branch. Where activity is out of reach, GitHub's PR association " +
     '(the PR names it as its merge commit) is used and the reason says so. A change is dated by when it reached the ' +
-    'branch (merge or push), never by its commit date. A commit pushed directly passes only when an override event (audit log, rule-suite bypass) covers it; ' +
+    'branch (merge or push), never by its commit date. A production deployment of code that never reached the ' +
+    'default branch (an unmerged branch, a local build) is a change of its own and fails. A commit pushed directly passes only when an override event (audit log, rule-suite bypass) covers it; ' +
     'OVERRIDE and EMERGENCY then judge that override. Otherwise it fails.',
   evaluate(change) {
     const evidence = changeEvidence(change);
@@ -19,6 +20,17 @@ export const prRequired: ControlRule = {
       change.arrival === 'association'
         ? ' (repository activity does not show how it arrived; GitHub associates the commit with the PR)'
         : '';
+    if (change.type === 'production_deploy') {
+      const d = change.deployment?.doc.data;
+      return result(
+        'fail',
+        [
+          `${shortSha(change.commitSha)} was deployed to production${d ? ` (deployment ${d.id} of ${d.ref} by ${d.creator?.login ?? 'an unknown user'} at ${d.createdAt})` : ''} ` +
+            `without ever reaching ${change.branch ?? 'the default branch'} through a pull request`,
+        ],
+        evidence,
+      );
+    }
     if (change.type === 'pull_request') {
       const pr = change.pullRequest?.doc.data;
       if (!pr) {

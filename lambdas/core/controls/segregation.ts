@@ -13,7 +13,7 @@ export const segregation: ControlRule = {
   howDecided:
     'Fails when no independent person approved the change before the merge, on the merged code (the PR author, a bot ' +
     'or app account, and anyone who authored, committed, co-authored or pushed a commit of the PR do not count; a ' +
-    'direct push has no approver), or ' +
+    'direct push, or code deployed to production without reaching the default branch, has no approver), or ' +
     'when the person who deployed it to production is its only approver. The deployer is the human who created the ' +
     'production deployment, or who dispatched the workflow that created it; the CD automation is nobody. An incomplete ' +
     'review list without an approval gives unknown. Where the profile lets emergencies bypass approval (Clicki), a ' +
@@ -22,6 +22,15 @@ export const segregation: ControlRule = {
     const { facts, parameters } = context;
     const emergencyBypass = emergencyExemption(change, context);
     if (emergencyBypass) return emergencyBypass;
+    if (change.type === 'production_deploy') {
+      return result(
+        'fail',
+        [
+          `${change.commitSha.slice(0, 7)} was deployed to production by ${change.author ?? 'an unknown user'} without anyone reviewing it`,
+        ],
+        changeEvidence(change),
+      );
+    }
     if (change.type === 'direct_push') {
       return result(
         'fail',
