@@ -41,18 +41,31 @@ const userSchema = z.object({
   type: z.enum(['User', 'Bot', 'Organization']).default('User'),
 });
 
-const protectionSchema = z.object({
-  requiredStatusChecks: z.array(nonEmpty).default([]),
-  requiredApprovingReviewCount: count.default(0),
-  requireSignedCommits: z.boolean().default(false),
-  enforceAdmins: z.boolean().default(false),
-  requireCodeOwnerReviews: z.boolean().optional(),
-  dismissStaleReviews: z.boolean().optional(),
-  strictStatusChecks: z.boolean().optional(),
-  requireLinearHistory: z.boolean().optional(),
-  allowForcePushes: z.boolean().optional(),
-  allowDeletions: z.boolean().optional(),
-});
+/** A required check: a context any source may report, or one tied to the app of this slug. */
+const requiredCheckSchema = z.union([nonEmpty, z.object({ context: nonEmpty, app: nonEmpty })]);
+
+const protectionSchema = z
+  .object({
+    requiredStatusChecks: z.array(requiredCheckSchema).default([]),
+    requiredApprovingReviewCount: count.default(0),
+    requireSignedCommits: z.boolean().default(false),
+    enforceAdmins: z.boolean().default(false),
+    requireCodeOwnerReviews: z.boolean().optional(),
+    dismissStaleReviews: z.boolean().optional(),
+    strictStatusChecks: z.boolean().optional(),
+    requireLinearHistory: z.boolean().optional(),
+    allowForcePushes: z.boolean().optional(),
+    allowDeletions: z.boolean().optional(),
+  })
+  .transform(({ requiredStatusChecks, ...rest }) => ({
+    ...rest,
+    /** Every required context, as GitHub's `contexts` lists them. */
+    requiredStatusChecks: requiredStatusChecks.map((check) =>
+      typeof check === 'string' ? check : check.context,
+    ),
+    /** The required checks tied to an app (GitHub's `checks[].app_id`). */
+    requiredCheckApps: requiredStatusChecks.flatMap((check) => (typeof check === 'string' ? [] : [check])),
+  }));
 
 const rulesetRuleSchema = z.union([
   nonEmpty,
@@ -123,6 +136,8 @@ const commitSchema = z.object({
   authorName: z.string().optional(),
   authorEmail: z.string().optional(),
   signature: signatureSchema.nullable().default(null),
+  /** Who pushed it to its branch; default: the committer. */
+  pushedBy: login.nullable().optional(),
 });
 
 const changeTypes = ['ADDED', 'CHANGED', 'COPIED', 'DELETED', 'MODIFIED', 'RENAMED'] as const;
@@ -132,6 +147,8 @@ const pullRequestSchema = z.object({
   number: positiveId,
   title: z.string(),
   body: z.string().default(''),
+  /** The last edit of the body; null: never edited after the PR was opened. */
+  bodyEditedAt: isoTime.nullable().default(null),
   author: login.nullable(),
   baseRef: nonEmpty,
   headRef: nonEmpty,
@@ -351,6 +368,8 @@ const repoSchema = z.object({
    * GitHub answers branch protection with 404 to a token without them, as if unprotected.
    */
   admins: z.array(login).optional(),
+  /** Files on the default branch head (path -> text), e.g. `CODEOWNERS`, `cdk.json`. */
+  files: z.record(nonEmpty, z.string()).default({}),
 });
 
 const auditEventSchema = z
@@ -374,6 +393,8 @@ export const worldSchema = z.object({
   plan: z.enum(['enterprise', 'team', 'free'], { error: 'not one of "enterprise", "team", "free"' }),
   now: isoTime,
   users: z.array(userSchema).default([]),
+  /** Apps that post checks or deploy, with their ids (what protection's `app_id` names). */
+  apps: z.array(z.object({ slug: nonEmpty, id: positiveId })).default([]),
   teams: z.record(z.string(), z.array(login)).default({}),
   repos: z.array(repoSchema),
   auditLog: z.array(auditEventSchema).default([]),
@@ -541,4 +562,18 @@ function checkCrossReferences(world: World): void {
     unique(repo.activity, (event) => event.id, 'activity');
     unique(repo.workflowRuns, (run) => run.id, 'workflowRuns');
   });
+}
+
+/** GitHub Actions' app id on github.com. */
+export const GITHUB_ACTIONS_APP_ID = 15368;
+
+/** The id of an app by slug: the world's `apps`, GitHub Actions' real id, else a stable number. */
+export function appIdOf(
+  world: Pick<World, 'apps'>,
+  slug: string,
+  fallback: (slug: string) => number,
+): number {
+  const declared = world.apps.find((app) => app.slug === slug);
+  if (declared) return declared.id;
+  return slug === 'github-actions' ? GITHUB_ACTIONS_APP_ID : fallback(slug);
 }

@@ -14,6 +14,7 @@ import type {
   WorldReview,
   WorldUser,
 } from '../world.ts';
+import { appIdOf } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { type Args, connection, globalId, parseGlobalId } from './connections.ts';
@@ -474,7 +475,7 @@ export class WorldGraph {
           ? {
               __typename: 'App',
               id: globalId('A', check.app),
-              databaseId: stableId(check.app),
+              databaseId: appIdOf(this.view.world, check.app, (slug) => stableId(slug)),
               slug: check.app,
               name: check.app === 'github-actions' ? 'GitHub Actions' : check.app,
             }
@@ -500,6 +501,7 @@ export class WorldGraph {
       title: pr.title,
       body: pr.body,
       bodyText: pr.body,
+      lastEditedAt: githubTime(pr.bodyEditedAt),
       createdAt: githubTime(pr.createdAt),
       updatedAt: githubTime(updatedAt(pr)),
       closedAt: githubTime(pr.closedAt ?? pr.mergedAt),

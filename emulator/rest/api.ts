@@ -4,9 +4,10 @@
  * wording, and its reach: the audit log only on the enterprise plan and 180 days back; rule
  * suites and repository activity one month back; nothing after the world's `now`.
  */
+import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { inRange, parseTimeRange, type TimeRange } from '../graphql/search-query.ts';
-import type { WorldAuditEvent, WorldRuleSuite, WorldRuleset } from '../world.ts';
+import { appIdOf, type WorldAuditEvent, type WorldRuleSuite, type WorldRuleset } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { RestShapes } from './shapes.ts';
@@ -128,6 +129,10 @@ export class RestApi {
       this.inRepo((r, [id = ''], request) => this.deploymentStatuses(r, Number(id), request)),
     );
     add(
+      `${repo}/contents/(.+)`,
+      this.inRepo((r, [path = ''], request) => this.contents(r, path, request)),
+    );
+    add(
       `${repo}/actions/runs/(\\d+)`,
       this.inRepo((r, [id = '']) => this.workflowRun(r, Number(id))),
     );
@@ -225,6 +230,42 @@ export class RestApi {
     return this.paged(request, users, (user) => this.shapes.simpleUser(user.login));
   }
 
+  /**
+   * A file of the default branch (`repos[].files`), as GitHub's "Get repository content" answers
+   * for a file: base64 content, its blob SHA and links. Other refs hold no files in a world.
+   */
+  private contents(repo: RepoView, path: string, request: RestRequest): RestResponse {
+    const ref = request.query.get('ref');
+    if (ref && ref !== repo.repo.defaultBranch && ref !== repo.repo.branches[repo.repo.defaultBranch]) {
+      return notFound('No commit found for the ref');
+    }
+    const clean = path.replace(/^\/+/, '');
+    const text = repo.repo.files[clean];
+    if (text === undefined) return notFound();
+    const bytes = Buffer.from(text, 'utf8');
+    const blobSha = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    const url = `${this.baseUrl}/repos/${repo.fullName}/contents/${clean}?ref=${repo.repo.defaultBranch}`;
+    const htmlUrl = `https://github.com/${repo.fullName}/blob/${repo.repo.defaultBranch}/${clean}`;
+    const gitUrl = `${this.baseUrl}/repos/${repo.fullName}/git/blobs/${blobSha}`;
+    return {
+      status: 200,
+      body: {
+        type: 'file',
+        encoding: 'base64',
+        size: bytes.length,
+        name: clean.split('/').pop() ?? clean,
+        path: clean,
+        content: bytes.toString('base64'),
+        sha: blobSha,
+        url,
+        git_url: gitUrl,
+        html_url: htmlUrl,
+        download_url: `https://raw.githubusercontent.com/${repo.fullName}/${repo.repo.defaultBranch}/${clean}`,
+        _links: { self: url, git: gitUrl, html: htmlUrl },
+      },
+    };
+  }
+
   private protection(repo: RepoView, branch: string, request: RestRequest): RestResponse {
     if (!(branch in repo.repo.branches)) return notFound('Branch not found');
     // GitHub hides protection from a token without admin rights behind a plain 404.
@@ -247,7 +288,13 @@ export class RestApi {
                 strict: protection.strictStatusChecks ?? false,
                 contexts: protection.requiredStatusChecks,
                 contexts_url: `${url}/required_status_checks/contexts`,
-                checks: protection.requiredStatusChecks.map((context) => ({ context, app_id: null })),
+                checks: protection.requiredStatusChecks.map((context) => {
+                  const bound = protection.requiredCheckApps.find((check) => check.context === context);
+                  return {
+                    context,
+                    app_id: bound ? appIdOf(this.view.world, bound.app, (slug) => stableId(slug)) : null,
+                  };
+                }),
               },
             }
           : {}),

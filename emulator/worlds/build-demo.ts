@@ -751,6 +751,8 @@ export function buildDemoWorld(): WorldDocument {
     ids,
     {
       name: 'infra',
+      // A CDK app: the root cdk.json makes lib/**/*.ts infrastructure as code.
+      files: { 'cdk.json': '{ "app": "npx tsx bin/infra.ts" }\n' },
       protection: {
         requiredStatusChecks: ['unit', 'e2e', 'dependency-review', 'semgrep'],
         requiredApprovingReviewCount: 1,

@@ -197,6 +197,8 @@ export interface RepoConfig {
   readonly name: string;
   readonly defaultBranch?: string;
   readonly protection: WorldProtectionDoc | null;
+  /** Files on the default branch head (CODEOWNERS, cdk.json), served as repository contents. */
+  readonly files?: Record<string, string>;
   readonly rulesets: readonly WorldRulesetDoc[];
 }
 
@@ -526,6 +528,7 @@ export class RepoHistory {
       ruleSuites: this.ruleSuites,
       activity: this.activity,
       workflowRuns: this.workflowRuns,
+      ...(this.config.files ? { files: { ...this.config.files } } : {}),
     };
   }
 

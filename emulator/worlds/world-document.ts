@@ -175,6 +175,7 @@ export interface WorldRepoDoc {
   readonly ruleSuites: WorldRuleSuiteDoc[];
   readonly activity: WorldActivityDoc[];
   readonly workflowRuns: WorldWorkflowRunDoc[];
+  readonly files?: Record<string, string>;
 }
 
 export interface WorldUserDoc {

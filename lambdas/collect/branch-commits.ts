@@ -20,13 +20,31 @@ import {
 import { oneYearBefore } from './overrides.ts';
 
 /**
- * Every commit on the default branch whose commit date falls in the window, with the merged
+ * Every commit that reached the default branch in the window — dated by the activity event that
+ * put it there (a commit made on 29 September and pushed on 2 October is an October commit), or
+ * by its commit date where activity is out of reach — with the merged
  * pull requests GitHub associates with it and the repository-activity event (push, force push,
  * PR merge, merge-queue merge) that moved the branch to it — so a direct push is told from a
  * merge by the evidence itself. No policy is applied here.
  */
 
 export const ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
+
+const EPOCH = '1970-01-01T00:00:00Z';
+/** How far past the window's start (in history pages) commits pushed inside it are looked for. */
+const MAX_PAGES_BEFORE_WINDOW = 20;
+
+/** Whether the first-parent chain from the event's `after` back to its `before` has been read whole. */
+function chainResolved(event: ActivityEvent, seen: ReadonlyMap<string, readonly string[]>): boolean {
+  let sha: string | undefined = event.after;
+  for (let steps = 0; sha !== undefined && sha !== event.before; steps++) {
+    const parents = seen.get(sha);
+    if (!parents) return false;
+    if (steps > 10_000) return true;
+    sha = parents[0];
+  }
+  return true;
+}
 
 export interface CollectBranchCommitsResult {
   readonly commits: number;
@@ -71,29 +89,6 @@ export async function collectBranchCommits(
     });
   }
 
-  // With activity to map, read history up to now: an event after the window can carry commits
-  // dated inside it, and its first-parent walk must be able to reach them.
-  const until = activityReaches ? now.toISOString() : window.to;
-  const history: HistoryCommit[] = [];
-  let head: string | null = null;
-  let after: string | null = null;
-  for (;;) {
-    const page = parseHistoryPage(
-      await ctx.github.graphql<unknown>(BRANCH_HISTORY_QUERY, {
-        owner: repo.owner,
-        name: repo.name,
-        since: window.from,
-        until,
-        first: HISTORY_PAGE_SIZE,
-        after,
-      }),
-    );
-    head ??= page.head;
-    history.push(...page.commits);
-    if (!page.hasNextPage || !page.endCursor) break;
-    after = page.endCursor;
-  }
-
   let events: ActivityEvent[] = [];
   if (activityReaches) {
     try {
@@ -117,13 +112,63 @@ export async function collectBranchCommits(
       });
     }
   }
+  const eventsInWindow = events.filter((event) => inWindow(event.timestamp, window));
+
+  // With activity to map, read history up to now: an event after the window can carry commits
+  // dated inside it, and its first-parent walk must be able to reach them. `history(since:)`
+  // filters on the commit date, so a commit pushed in the window but made before it is found by
+  // reading on, past the window's start, until every push of the window reaches back to the head
+  // the branch had before it.
+  const until = activityReaches ? now.toISOString() : window.to;
+  const since = eventsInWindow.length > 0 ? EPOCH : window.from;
+  const history: HistoryCommit[] = [];
+  const seen = new Map<string, readonly string[]>();
+  let head: string | null = null;
+  let after: string | null = null;
+  let pagesBeforeWindow = 0;
+  for (;;) {
+    const page = parseHistoryPage(
+      await ctx.github.graphql<unknown>(BRANCH_HISTORY_QUERY, {
+        owner: repo.owner,
+        name: repo.name,
+        since,
+        until,
+        first: HISTORY_PAGE_SIZE,
+        after,
+      }),
+    );
+    head ??= page.head;
+    history.push(...page.commits);
+    for (const entry of page.commits) seen.set(entry.commit.sha, entry.commit.parents);
+    if (!page.hasNextPage || !page.endCursor) break;
+    after = page.endCursor;
+    if (since === EPOCH) {
+      const oldest = page.commits[page.commits.length - 1]?.commit.committedAt;
+      const pastWindowStart = oldest !== undefined && Date.parse(oldest) < Date.parse(window.from);
+      if (pastWindowStart && eventsInWindow.every((event) => chainResolved(event, seen))) break;
+      if (pastWindowStart) pagesBeforeWindow += 1;
+      if (pagesBeforeWindow > MAX_PAGES_BEFORE_WINDOW) {
+        ctx.recordGap({
+          withholds: 'default-branch-commits',
+          repo: repo.fullName,
+          reason:
+            `commits pushed in the window were looked for ${MAX_PAGES_BEFORE_WINDOW * HISTORY_PAGE_SIZE} commits ` +
+            'past its start and not all found',
+        });
+        break;
+      }
+    }
+  }
+
   const activityOf = mapCommitsToActivity(
     history.map((entry) => entry.commit),
     events,
     head,
   );
 
-  const inside = history.filter((entry) => inWindow(entry.commit.committedAt, window));
+  const arrivedAt = (entry: HistoryCommit) =>
+    activityOf.get(entry.commit.sha)?.timestamp ?? entry.commit.committedAt;
+  const inside = history.filter((entry) => inWindow(arrivedAt(entry), window));
   const cost = costSince(costBefore, ctx.github.cost);
   const request = `${graphqlRequestName('DefaultBranchHistory', BRANCH_HISTORY_QUERY)}; ${ACTIVITY_ROUTE}`;
   const parameters = {
@@ -147,7 +192,7 @@ export async function collectBranchCommits(
       kind: 'branch-commit',
       repo: repo.fullName,
       itemId: entry.commit.sha,
-      occurredAt: entry.commit.committedAt,
+      occurredAt: arrivedAt(entry),
       provenance: provenanceOf(ctx, {
         source: 'github-graphql',
         request,

@@ -10,6 +10,7 @@ import {
 import type { BranchProtectionData } from '../evidence/documents.ts';
 import type { RecordedEvidence } from '../evidence/record.ts';
 import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
+import { CONTENTS_ROUTE, readDefaultBranchFiles } from './default-branch-files.ts';
 
 /**
  * A snapshot of how the default branch is protected on one day: classic branch protection
@@ -95,6 +96,8 @@ export async function snapshotBranchProtection(
     ctx.recordGap({ withholds: 'rulesets', repo: repo.fullName, reason: error.message });
   }
 
+  const defaultBranchFiles = await readDefaultBranchFiles(ctx, repo);
+
   const recorded = await storeEvidence(ctx, {
     kind: 'branch-protection',
     repo: repo.fullName,
@@ -102,12 +105,17 @@ export async function snapshotBranchProtection(
     occurredAt: `${day}T00:00:00Z`,
     provenance: provenanceOf(ctx, {
       source: 'github-rest',
-      request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}`,
+      request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}; ${CONTENTS_ROUTE}`,
       parameters: params,
       apiCost: costSince(costBefore, ctx.github.cost),
       fetchedAt,
     }),
-    data: { branch: repo.defaultBranch, protection, rulesets },
+    data: {
+      branch: repo.defaultBranch,
+      ...(defaultBranchFiles ? { defaultBranchFiles } : {}),
+      protection,
+      rulesets,
+    },
   });
   ctx.progress({ type: 'item', repo: repo.fullName, kind: 'protection', itemId: day });
   return recorded;

@@ -26,12 +26,22 @@ export interface Change {
   readonly branchCommits: readonly EvidenceItem<'branch-commit'>[];
   /** Override / bypass events that pushed or merged one of this change's commits. */
   readonly overrides: readonly EvidenceItem<'override'>[];
+  /**
+   * What says how the change reached the branch: repository activity (`push` vs `pr_merge`),
+   * GitHub's PR association alone (activity out of reach), an override event, or nothing.
+   */
+  readonly arrival: 'activity' | 'association' | 'override' | 'unknown';
+  /** For a direct push: the PR GitHub lists as merged with it (its head pushed straight to the base). */
+  readonly markedMergedPullRequest: number | null;
+  /** For a `production_deploy`: the deployment of code that never reached the default branch. */
+  readonly deployment?: EvidenceItem<'deployment'>;
 }
 
 /** The evidence objects that describe the change itself (its PR, else its commits). */
 export function changeEvidence(change: Change): EvidenceRef[] {
   const refs: EvidenceRef[] = [];
   if (change.pullRequest) refs.push(change.pullRequest.ref);
+  if (change.deployment) refs.push(change.deployment.ref);
   for (const commit of change.branchCommits) refs.push(commit.ref);
   return refs;
 }
@@ -41,6 +51,7 @@ export function shortSha(sha: string): string {
 }
 
 export function describeChange(change: Change): string {
+  if (change.type === 'production_deploy') return `deployment of ${shortSha(change.commitSha)} to production`;
   return change.prNumber !== null
     ? `PR #${change.prNumber}`
     : `commit ${shortSha(change.commitSha)} pushed directly`;

@@ -28,7 +28,8 @@ import {
 import type { PeriodEvidence, StoredManifestEntry } from './period-evidence.ts';
 import { standingGaps } from './period-gaps.ts';
 import { judgeRetention, measureChangeFailureRate, productionDeploymentsInWindow } from './period-metrics.ts';
-import { buildPopulation, compareText, isConfirmedOverride } from './population.ts';
+import { buildPopulation, compareChanges, compareText, isConfirmedOverride } from './population.ts';
+import { productionDeployChanges } from './production-deploys.ts';
 import {
   type ControlId,
   type Profile,
@@ -55,6 +56,13 @@ export interface PeriodEvaluationInput {
   readonly indexCrossCheck?: IndexCrossCheck;
 }
 
+/** The controls that judge a production deployment of code that never reached the default branch. */
+const PRODUCTION_DEPLOY_CONTROLS: ReadonlySet<ControlId> = new Set([
+  'PR-REQUIRED',
+  'CD-PIPELINE',
+  'SEGREGATION',
+]);
+
 /** Sources that enter only through enrichers, none of which is configured in this version. */
 const ENRICHERS_NOT_CONFIGURED = [
   'Linear (ticket existence and status)',
@@ -78,20 +86,31 @@ function judgingBasis(input: PeriodEvaluationInput) {
   const parameters = profile.parameters;
   const gaps = standingGaps(evidence);
   const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
+  const changes = [
+    ...buildPopulation(evidence, window),
+    ...productionDeployChanges(evidence, window, facts, parameters),
+  ].sort(compareChanges);
   const retention = judgeRetention(input.retention, input.manifest, parameters, fetchTimesByKey(evidence));
   const failureRate = measureChangeFailureRate(evidence, facts, parameters);
   const periodVerdicts: PeriodVerdicts = {
     RETENTION: retention.verdict,
     'CHANGE-FAILURE-RATE': failureRate.verdict,
   };
-  return { gaps, facts, controlIds: profileControlIds(profile), retention, failureRate, periodVerdicts };
+  return {
+    gaps,
+    facts,
+    changes,
+    controlIds: profileControlIds(profile),
+    retention,
+    failureRate,
+    periodVerdicts,
+  };
 }
 
 export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
-  const { gaps, facts, controlIds, retention, failureRate, periodVerdicts } = judgingBasis(input);
-  const changes = buildPopulation(evidence, window);
+  const { gaps, facts, changes, controlIds, retention, failureRate, periodVerdicts } = judgingBasis(input);
 
   const population: PopulationRow[] = [];
   const exceptions: ExceptionRow[] = [];
@@ -111,7 +130,17 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
       const judged: RuleResult =
         requirement === 'off'
           ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
-          : CONTROL_RULES[id].evaluate(change, context);
+          : change.type === 'production_deploy' &&
+              !PRODUCTION_DEPLOY_CONTROLS.has(id) &&
+              !(id in periodVerdicts)
+            ? result(
+                'not_applicable',
+                [
+                  'a production deployment of code that never reached the default branch: judged by PR-REQUIRED, CD-PIPELINE and SEGREGATION',
+                ],
+                [],
+              )
+            : CONTROL_RULES[id].evaluate(change, context);
       verdicts[id] = judged.verdict;
       if (judged.verdict === 'unknown') unknownTally.add(id, judged.causes);
       const tally = tallies.get(id)!;
@@ -445,30 +474,28 @@ export function explainChanges(
 ): ExplainedChange[] {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
-  const { facts, controlIds, periodVerdicts } = judgingBasis(input);
-  return buildPopulation(evidence, window)
-    .filter(select)
-    .map((change): ExplainedChange => {
-      const version = profileVersionAt(profile, change.mergedAt);
-      const context: EvaluationContext = { facts, version, parameters, periodVerdicts };
-      return {
-        repo: change.repo,
-        changeType: change.type,
-        prNumber: change.prNumber,
-        commitSha: change.commitSha,
-        mergedAt: change.mergedAt,
-        author: change.author ?? '',
-        title: change.title,
-        url: change.url,
-        profileVersion: version.version,
-        evidence: changeEvidence(change),
-        judgements: controlIds.map((id) => {
-          const judged: RuleResult =
-            requirementOf(version, id) === 'off'
-              ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
-              : CONTROL_RULES[id].evaluate(change, context);
-          return { control: id, verdict: judged.verdict, reasons: judged.reasons, evidence: judged.evidence };
-        }),
-      };
-    });
+  const { facts, changes, controlIds, periodVerdicts } = judgingBasis(input);
+  return changes.filter(select).map((change): ExplainedChange => {
+    const version = profileVersionAt(profile, change.mergedAt);
+    const context: EvaluationContext = { facts, version, parameters, periodVerdicts };
+    return {
+      repo: change.repo,
+      changeType: change.type,
+      prNumber: change.prNumber,
+      commitSha: change.commitSha,
+      mergedAt: change.mergedAt,
+      author: change.author ?? '',
+      title: change.title,
+      url: change.url,
+      profileVersion: version.version,
+      evidence: changeEvidence(change),
+      judgements: controlIds.map((id) => {
+        const judged: RuleResult =
+          requirementOf(version, id) === 'off'
+            ? result('not_applicable', [`${id} is off in profile version ${version.version}`], [])
+            : CONTROL_RULES[id].evaluate(change, context);
+        return { control: id, verdict: judged.verdict, reasons: judged.reasons, evidence: judged.evidence };
+      }),
+    };
+  });
 }

@@ -35,7 +35,16 @@ export interface PeriodFacts {
    * whole organisation; `null`: any repository) that cover some of `during` (default: any time).
    */
   gapsFor(withholds: readonly WithheldEvidence[], repo: string | null, during?: GapWindow): readonly Gap[];
-  isCdkRepository(repo: string): boolean;
+  /**
+   * Whether the repository's default branch has a `cdk.json` at its root, as the latest snapshot
+   * at or before `atIso` shows (else the earliest after it); undefined when no snapshot read its files.
+   */
+  isCdkRepository(repo: string, atIso: string): boolean | undefined;
+  /** The CODEOWNERS of the default branch in the snapshot nearest `atIso`; null when it has none; undefined when not read. */
+  codeOwnersAt(
+    repo: string,
+    atIso: string,
+  ): { path: string; text: string; ref: EvidenceRef } | null | undefined;
 }
 
 export interface TeamMembers {
@@ -109,7 +118,7 @@ export function buildPeriodFacts(
     cdkRepositories.length > 0 ? picomatch([...cdkRepositories], { nocase: true }) : () => false;
   const cdkRepos = new Set<string>();
   for (const pr of evidence.pullRequests) {
-    if (pr.doc.data.files.some((file) => file.path === 'cdk.json' || file.path.endsWith('/cdk.json'))) {
+    if (pr.doc.data.files.some((file) => file.path === 'cdk.json' && file.changeType !== 'DELETED')) {
       cdkRepos.add(pr.doc.repo);
     }
   }
@@ -160,8 +169,21 @@ export function buildPeriodFacts(
           gapOverlaps(gap, during),
       );
     },
-    isCdkRepository(repo) {
-      return cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo);
+    isCdkRepository(repo, atIso) {
+      if (cdkRepos.has(repo) || cdkGlobs(repo) || cdkGlobs(repo.split('/')[1] ?? repo)) return true;
+      const withFiles = (protectionSnapshots.get(repo) ?? []).filter(
+        (item) => item.doc.data.defaultBranchFiles,
+      );
+      return snapshotAt(withFiles, atIso)?.doc.data.defaultBranchFiles?.cdkJsonAtRoot;
+    },
+    codeOwnersAt(repo, atIso) {
+      const withFiles = (protectionSnapshots.get(repo) ?? []).filter(
+        (item) => item.doc.data.defaultBranchFiles,
+      );
+      const snapshot = snapshotAt(withFiles, atIso);
+      if (!snapshot) return undefined;
+      const codeowners = snapshot.doc.data.defaultBranchFiles?.codeowners;
+      return codeowners ? { ...codeowners, ref: snapshot.ref } : null;
     },
   };
 }

@@ -10,7 +10,8 @@ import type { Gap, WithheldEvidence } from '../evidence/gaps.ts';
 export const VERDICTS = ['pass', 'fail', 'not_applicable', 'unknown'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-export type ChangeType = 'pull_request' | 'direct_push';
+/** `production_deploy`: a production deployment of code that never reached the default branch. */
+export type ChangeType = 'pull_request' | 'direct_push' | 'production_deploy';
 
 /** The stored object a verdict rests on. */
 export interface EvidenceRef {

@@ -18,7 +18,9 @@ export function buildPopulation(evidence: PeriodEvidence, window: Pick<Window, '
     // A PR into another branch did not reach the protected default branch.
     return branch === undefined || pr.doc.data.baseRef === branch;
   });
-  const branchCommits = evidence.branchCommits.filter((commit) => inWindow(commit.doc.occurredAt, window));
+  // A change is dated by when it reached the branch (the push or merge), never by its commit date:
+  // a commit made on 29 September and pushed on 2 October is an October change.
+  const branchCommits = evidence.branchCommits.filter((commit) => inWindow(arrivalTime(commit), window));
 
   const prByKey = new Map<string, EvidenceItem<'pull-request'>>();
   const prByMergeSha = new Map<string, number>();
@@ -29,6 +31,15 @@ export function buildPopulation(evidence: PeriodEvidence, window: Pick<Window, '
     prByKey.set(prKey(repo, data.number), pr);
     if (data.mergeCommit) prByMergeSha.set(shaKey(repo, data.mergeCommit.sha), data.number);
     for (const commit of data.commits) prByOwnCommit.set(shaKey(repo, commit.sha), data.number);
+  }
+
+  // Commits that repository activity says were pushed: a PR GitHub marked merged because its head
+  // was pushed straight to the base is not a PR change (GitHub's "merged" is no review path).
+  const pushedShas = new Set<string>();
+  for (const item of branchCommits) {
+    if (item.doc.data.activity && isPushActivity(item.doc.data.activity.activityType)) {
+      pushedShas.add(shaKey(item.doc.repo, item.doc.data.commit.sha));
+    }
   }
 
   /** PR number per commit, or `null` for a commit the evidence says a PR merge made but names no PR. */
@@ -91,6 +102,13 @@ export function buildPopulation(evidence: PeriodEvidence, window: Pick<Window, '
   for (const pr of pullRequests) {
     const key = prKey(pr.doc.repo, pr.doc.data.number);
     if (seenPrs.has(key)) continue;
+    const landed = pr.doc.data.mergeCommit?.sha ?? pr.doc.data.headSha;
+    if (
+      pushedShas.has(shaKey(pr.doc.repo, landed)) ||
+      pushedShas.has(shaKey(pr.doc.repo, pr.doc.data.headSha))
+    ) {
+      continue;
+    }
     changes.push(
       makeChange({
         repo: pr.doc.repo,
@@ -141,6 +159,15 @@ function isMergeActivity(activityType: string): boolean {
   return activityType === 'pr_merge' || activityType === 'merge_queue_merge';
 }
 
+function isPushActivity(activityType: string): boolean {
+  return activityType === 'push' || activityType === 'force_push';
+}
+
+/** When a default-branch commit reached the branch: its activity event, else when it was stored as arriving. */
+export function arrivalTime(item: EvidenceItem<'branch-commit'>): string {
+  return item.doc.data.activity?.timestamp ?? item.doc.occurredAt;
+}
+
 function pullRequestOf(
   repo: string,
   data: EvidenceItem<'branch-commit'>['doc']['data'],
@@ -148,6 +175,9 @@ function pullRequestOf(
   prByOwnCommit: Map<string, number>,
 ): number | undefined {
   const sha = data.commit.sha;
+  // Repository activity decides how a commit arrived: a push is a push even when GitHub lists a
+  // "merged" PR for it (it marks a PR merged when its head is pushed straight to the base).
+  if (data.activity && isPushActivity(data.activity.activityType)) return undefined;
   const byMerge = prByMergeSha.get(shaKey(repo, sha));
   if (byMerge !== undefined) return byMerge;
   const associated = data.associatedPullRequests
@@ -183,12 +213,6 @@ function makeChange(parts: ChangeParts): Change {
   const pr = pullRequest?.doc.data;
   const commitSha = pr?.mergeCommit?.sha ?? lastCommit?.doc.data.commit.sha ?? pr?.headSha ?? '';
   const pushActivity = lastCommit?.doc.data.activity;
-  const mergedAt =
-    pr?.mergedAt ??
-    pushActivity?.timestamp ??
-    lastCommit?.doc.data.commit.committedAt ??
-    lastCommit?.doc.occurredAt ??
-    '';
   const author =
     pr?.author?.login ??
     (parts.isPullRequest ? null : (pushActivity?.actor ?? null)) ??
@@ -207,8 +231,32 @@ function makeChange(parts: ChangeParts): Change {
   if (prNumber !== null) {
     for (const o of parts.overridesByPr.get(prKey(repo, prNumber)) ?? []) overrides.set(o.ref.key, o);
   }
+  const sortedOverrides = [...overrides.values()].sort((a, b) => compareText(a.doc.data.at, b.doc.data.at));
+  // Dated by when it reached the branch: the merge, the push (activity, or the override event
+  // that let it through), and only failing both by when the collector saw it arrive.
+  const mergedAt =
+    pr?.mergedAt ??
+    pushActivity?.timestamp ??
+    sortedOverrides[0]?.doc.data.at ??
+    lastCommit?.doc.occurredAt ??
+    lastCommit?.doc.data.commit.committedAt ??
+    '';
   const type = parts.isPullRequest ? 'pull_request' : 'direct_push';
+  const arrival: Change['arrival'] = pushActivity
+    ? 'activity'
+    : pr || prNumber !== null
+      ? 'association'
+      : sortedOverrides.length > 0
+        ? 'override'
+        : 'unknown';
+  const markedMerged = parts.isPullRequest
+    ? null
+    : (lastCommit?.doc.data.associatedPullRequests.find(
+        (associated) => associated.mergedAt !== null && associated.baseRef === lastCommit.doc.data.branch,
+      )?.number ?? null);
   return {
+    arrival,
+    markedMergedPullRequest: markedMerged,
     id: prNumber !== null ? prKey(repo, prNumber) : shaKey(repo, commitSha),
     repo,
     type,
@@ -225,7 +273,7 @@ function makeChange(parts: ChangeParts): Change {
     branch: lastCommit?.doc.data.branch ?? pr?.baseRef ?? null,
     pullRequest,
     branchCommits: commits,
-    overrides: [...overrides.values()].sort((a, b) => compareText(a.doc.data.at, b.doc.data.at)),
+    overrides: sortedOverrides,
   };
 }
 

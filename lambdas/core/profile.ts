@@ -109,6 +109,15 @@ const parametersSchema = z.strictObject({
   ticketPattern: regexSource,
   /** Searched in the PR body, e.g. `https://linear.app/<workspace>/issue/ENG-123`. */
   linearLinkPattern: regexSource,
+  /**
+   * The organisation's ticket keys (`ENG`, `CHK`): when listed, only keys with these prefixes are
+   * tickets. Absent: any key the pattern matches, except `nonTicketKeys`.
+   */
+  ticketKeys: z
+    .array(z.string().regex(/^[A-Z][A-Z0-9]*$/, 'must be an upper-case key such as ENG'))
+    .optional(),
+  /** Prefixes that look like a ticket key but name a standard (`SHA-256`, `UTF-8`, `ISO-8601`): never a ticket. */
+  nonTicketKeys: z.array(nonEmpty).default([]),
   /** Category -> substrings of check names (case-insensitive) that belong to it. */
   ciCategories: z.record(nonEmpty, z.array(nonEmpty).min(1)),
   /** Categories that must each have at least one successful check before merge. */
@@ -119,10 +128,10 @@ const parametersSchema = z.strictObject({
   /** Globs that are IaC only in a CDK repository (e.g. `lib/**\/*.ts`). */
   cdkIacPaths: z.array(nonEmpty),
   /**
-   * Repository names (globs on `name` or `org/name`) that are CDK repositories. A repository is
-   * also one when any collected PR of it touches a `cdk.json`. The stored evidence does not show
-   * a repository's files, so the shipped profiles say `*`: a missed IaC change would silently
-   * skip the SRE sign-off, a superfluous one shows as a failure that narrowing this list fixes.
+   * Repository names (globs on `name` or `org/name`) to treat as CDK repositories whatever the
+   * evidence shows. Otherwise a repository is one when its default branch has a `cdk.json` at its
+   * root (read with each branch-protection snapshot) or a collected PR adds one there. The shipped
+   * profiles list none.
    */
   cdkRepositories: z.array(nonEmpty),
   iacLabel: nonEmpty,
@@ -134,6 +143,11 @@ const parametersSchema = z.strictObject({
   /** Case-insensitive; a PR comment or the PR body matching it within `postMortemHours`. */
   postMortemPattern: regexSource,
   postMortemHours: positive,
+  /**
+   * Clicki ("may bypass standard approval steps"): a change whose EMERGENCY verdict is pass is not
+   * applicable for PEER-REVIEW and SEGREGATION. Off unless set.
+   */
+  emergencyExemptsApproval: z.boolean().default(false),
   rollbackWindowMinutes: positive,
   /** How far back staging and canary deployments count for a production deployment (days). */
   pipelineLookbackDays: z.number().int().positive().max(90).default(14),

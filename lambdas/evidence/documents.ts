@@ -58,12 +58,18 @@ export const commitSchema = z.object({
   committedAt: isoTime,
   parents: z.array(sha),
   signature: signatureSchema,
+  /** Logins GitHub lists as the commit's authors beyond the first (`Co-authored-by:` trailers it resolved); absent = none. */
+  coAuthors: z.array(z.string()).optional(),
+  /** Who pushed the commit to its branch, where repository activity shows it; absent = not known. */
+  pushedBy: z.string().optional(),
 });
 export type CommitData = z.infer<typeof commitSchema>;
 
 export const reviewSchema = z.object({
   id: z.string(),
   author: z.string().nullable(),
+  /** `User` (absent) or `Bot` (GitHub's `__typename` of the review's author): a Bot's approval is nobody's. */
+  authorType: z.string().optional(),
   /** APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING */
   state: z.string(),
   /** For a DISMISSED review, what it was before dismissal (e.g. APPROVED), where known. */
@@ -80,6 +86,12 @@ export const checkSchema = z.object({
   kind: z.enum(['check_run', 'status']),
   /** App slug for check runs (e.g. `github-actions`), creator login for statuses. */
   app: z.string().nullable(),
+  /** The app's id for check runs (what protection's `app_id` / a ruleset's `integration_id` names); absent when not read. */
+  appId: z.number().int().optional(),
+  /** For statuses: `Bot` when a bot or app posted it (absent: a person, or not read). */
+  creatorType: z.string().optional(),
+  /** The check suite the run belongs to (re-runs of one suite share it), where read. */
+  suiteId: z.string().optional(),
   commitSha: sha,
   /** QUEUED | IN_PROGRESS | COMPLETED (statuses: COMPLETED unless PENDING). */
   status: z.string(),
@@ -118,6 +130,8 @@ export const pullRequestDataSchema = z.object({
   url: z.string(),
   title: z.string(),
   body: z.string(),
+  /** When the body was last edited (GitHub's `lastEditedAt`); absent or null when never edited. */
+  bodyEditedAt: isoTime.nullable().optional(),
   author: actorSchema.nullable(),
   baseRef: z.string(),
   headRef: z.string(),
@@ -232,8 +246,18 @@ export const overrideDataSchema = z.object({
 });
 export type OverrideData = z.infer<typeof overrideDataSchema>;
 
+/** Files of the default branch that decide specialist paths: CODEOWNERS and a root `cdk.json`. */
+export const defaultBranchFilesSchema = z.object({
+  /** The CODEOWNERS GitHub uses (first of `.github/`, root, `docs/`), or null when there is none. */
+  codeowners: z.object({ path: z.string(), text: z.string() }).nullable(),
+  cdkJsonAtRoot: z.boolean(),
+});
+export type DefaultBranchFiles = z.infer<typeof defaultBranchFilesSchema>;
+
 export const branchProtectionDataSchema = z.object({
   branch: z.string(),
+  /** Read with the snapshot; absent in snapshots taken before it was collected, or when unreadable. */
+  defaultBranchFiles: defaultBranchFilesSchema.optional(),
   /** Classic protection, or null when the branch has none. */
   protection: z
     .object({
@@ -241,6 +265,8 @@ export const branchProtectionDataSchema = z.object({
       requiredApprovingReviewCount: z.number().int(),
       requireSignedCommits: z.boolean(),
       enforceAdmins: z.boolean(),
+      /** Required checks tied to an app (`checks[].app_id`): only that app's check run meets them. */
+      requiredCheckApps: z.array(z.object({ context: z.string(), appId: z.number().int() })).optional(),
     })
     .nullable(),
   rulesets: z.array(

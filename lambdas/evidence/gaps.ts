@@ -28,6 +28,8 @@ export const WITHHELD_EVIDENCE = [
   'rulesets',
   /** Membership of a team the profile names (Security Champs, SRE, approvers). */
   'team-membership',
+  /** CODEOWNERS and `cdk.json` of the default branch (SECURITY-REVIEW and IAC-SIGNOFF paths). */
+  'default-branch-files',
 ] as const;
 export type WithheldEvidence = (typeof WITHHELD_EVIDENCE)[number];
 
@@ -94,6 +96,7 @@ export const WITHHELD_TITLES: Readonly<Record<WithheldEvidence, string>> = {
   'branch-protection': 'branch protection of the default branch',
   rulesets: 'rulesets of the default branch',
   'team-membership': 'team membership',
+  'default-branch-files': 'CODEOWNERS and cdk.json of the default branch',
 };
 
 /** What a user does to close a gap of each type (the pack's cover and docs/gaps.md). */
@@ -111,6 +114,7 @@ export const GAP_FIXES: Readonly<Record<WithheldEvidence, string>> = {
     'give the token administration: read (repository admin) so branch protection can be read',
   rulesets: 'give the token administration: read so every ruleset that applies to the branch can be read',
   'team-membership': 'create the team the profile names, or give the token members: read on the organisation',
+  'default-branch-files': 'give the token contents: read on the repository',
 };
 
 /** Whether a gap covers some of `span` (half-open); a gap without a window covers all of it. */

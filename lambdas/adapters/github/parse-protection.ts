@@ -13,7 +13,9 @@ const classicProtectionSchema = z.object({
   required_status_checks: z
     .object({
       contexts: z.array(z.string()).optional(),
-      checks: z.array(z.object({ context: z.string() })).optional(),
+      checks: z
+        .array(z.object({ context: z.string(), app_id: z.number().int().nullable().optional() }))
+        .optional(),
     })
     .nullable()
     .optional(),
@@ -32,7 +34,12 @@ export function parseClassicProtection(json: unknown): NonNullable<BranchProtect
     ...(checks?.contexts ?? []),
     ...(checks?.checks ?? []).map((check) => check.context),
   ]);
+  const appBound = (checks?.checks ?? [])
+    .filter((check) => typeof check.app_id === 'number')
+    .map((check) => ({ context: check.context, appId: check.app_id as number }))
+    .sort((a, b) => (a.context < b.context ? -1 : a.context > b.context ? 1 : a.appId - b.appId));
   return {
+    ...(appBound.length > 0 ? { requiredCheckApps: appBound } : {}),
     requiredStatusChecks: [...contexts].sort(),
     requiredApprovingReviewCount:
       protection.required_pull_request_reviews?.required_approving_review_count ?? 0,

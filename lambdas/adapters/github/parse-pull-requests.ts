@@ -64,7 +64,10 @@ const checkContextSchema = z.union([
     startedAt: z.string().nullable(),
     completedAt: z.string().nullable(),
     checkSuite: z
-      .object({ app: z.object({ slug: z.string() }).nullable() })
+      .object({
+        id: z.string().optional(),
+        app: z.object({ slug: z.string(), databaseId: z.number().int().nullable().optional() }).nullable(),
+      })
       .nullable()
       .optional(),
   }),
@@ -73,7 +76,7 @@ const checkContextSchema = z.union([
     context: z.string(),
     state: z.string(),
     createdAt: z.string(),
-    creator: loginSchema,
+    creator: z.object({ login: z.string(), __typename: z.string().optional() }).nullable().optional(),
   }),
 ]);
 type RawCheckContext = z.infer<typeof checkContextSchema>;
@@ -99,6 +102,10 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
       name: raw.name,
       kind: 'check_run',
       app: raw.checkSuite?.app?.slug ?? null,
+      ...(typeof raw.checkSuite?.app?.databaseId === 'number'
+        ? { appId: raw.checkSuite.app.databaseId }
+        : {}),
+      ...(raw.checkSuite?.id ? { suiteId: raw.checkSuite.id } : {}),
       commitSha,
       status: raw.status,
       conclusion: raw.conclusion,
@@ -112,6 +119,8 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
     name: raw.context,
     kind: 'status',
     app: raw.creator?.login ?? null,
+    // A status a bot or app posted is automation's word; one a person posted is not a test that ran.
+    ...(raw.creator?.__typename === 'Bot' ? { creatorType: 'Bot' } : {}),
     commitSha,
     status: pending ? 'PENDING' : 'COMPLETED',
     conclusion: raw.state,
@@ -122,7 +131,7 @@ export function toCheckData(raw: RawCheckContext, commitSha: string): CheckData 
 
 const rawReviewSchema = z.object({
   id: z.string(),
-  author: loginSchema,
+  author: z.object({ login: z.string(), __typename: z.string().optional() }).nullable().optional(),
   state: z.string(),
   submittedAt: z.string().nullable(),
   commit: z.object({ oid: z.string() }).nullable().optional(),
@@ -176,6 +185,7 @@ export const rawPullRequestSchema = z.object({
   url: z.string(),
   title: z.string(),
   body: z.string(),
+  lastEditedAt: z.string().nullable().optional(),
   createdAt: z.string(),
   updatedAt: z.string().optional(),
   mergedAt: z.string().nullable(),
@@ -343,6 +353,8 @@ export class PullRequestAssembly {
       return {
         id: review.id,
         author: review.author?.login ?? null,
+        // Only a Bot is marked: absent means a person, which keeps documents of people's reviews unchanged.
+        ...(review.author?.__typename === 'Bot' ? { authorType: 'Bot' } : {}),
         state: review.state,
         previousState: dismissal?.previousState ?? null,
         submittedAt: review.submittedAt ? isoUtc(review.submittedAt) : null,
@@ -362,6 +374,7 @@ export class PullRequestAssembly {
       url: raw.url,
       title: raw.title,
       body: raw.body,
+      bodyEditedAt: raw.lastEditedAt ? isoUtc(raw.lastEditedAt) : null,
       author: raw.author ? { login: raw.author.login, type: raw.author.__typename ?? 'User' } : null,
       baseRef: raw.baseRefName,
       headRef: raw.headRefName,

@@ -707,7 +707,16 @@ class PackWriter {
           { text: e.repo },
           e.changeType === 'period'
             ? { text: 'whole period' }
-            : { text: e.prNumber === null ? 'direct push' : `PR #${e.prNumber}`, color: LINK, link: e.url },
+            : {
+                text:
+                  e.changeType === 'production_deploy'
+                    ? 'production deploy'
+                    : e.prNumber === null
+                      ? 'direct push'
+                      : `PR #${e.prNumber}`,
+                color: LINK,
+                link: e.url,
+              },
           { text: e.commitSha },
           { text: e.control, font: fonts.condensedBold, color: VERDICT_COLOR.fail },
           { text: e.reason },
@@ -766,7 +775,14 @@ class PackWriter {
       for (const p of model.population) {
         const cells: TableCell[] = [
           { text: p.repo },
-          { text: p.changeType === 'pull_request' ? 'PR' : 'push' },
+          {
+            text:
+              p.changeType === 'pull_request'
+                ? 'PR'
+                : p.changeType === 'production_deploy'
+                  ? 'deploy'
+                  : 'push',
+          },
           { text: p.prNumber === null ? '' : String(p.prNumber) },
           { text: p.commitSha },
           { text: p.mergedAt },

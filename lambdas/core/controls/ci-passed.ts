@@ -16,20 +16,31 @@ type Check = EvidenceItem<'pull-request'>['doc']['data']['checks'][number];
 
 /** The part of a ruleset's `required_status_checks` rule this control reads. */
 const requiredStatusChecksParameters = z.object({
-  required_status_checks: z.array(z.object({ context: z.string() })),
+  required_status_checks: z.array(
+    z.object({ context: z.string(), integration_id: z.number().int().nullable().optional() }),
+  ),
 });
+
+/** A required check, and the app it is tied to (null: any source may report it). */
+interface RequiredCheck {
+  readonly name: string;
+  readonly appIds: ReadonlySet<number>;
+}
 
 /** Clerk §3: CI executes unit, integration, SCA and SAST; the PR must pass before merge. */
 export const ciPassed: ControlRule = {
   id: 'CI-PASSED',
   title: 'Automated tests and scans passed before merge',
   howDecided:
-    'On the merged head commit of the PR, every check required by branch protection or an active ruleset, and every ' +
-    'check whose name the profile maps to a CI category (unit, integration, SCA, SAST), must have concluded SUCCESS ' +
-    'with a completion time at or before the merge (the latest run completed before the merge counts). Each category ' +
-    'the profile requires must have at least one such check. No checks collected, an incomplete check list, no ' +
-    'branch-protection snapshot to name the required checks, or protection the token could not read (a gap) give ' +
-    'unknown. A direct push fails.',
+    'Every run of every check on the merged head commit of the PR is read (re-runs and every check suite, not only the ' +
+    'latest). A check passed before the merge when some run of it concluded SUCCESS at or before the merge; a run ' +
+    'after the merge neither erases nor rescues that. Every check required by branch protection or an active ruleset ' +
+    'must have passed (SKIPPED or NEUTRAL satisfy a required check, as on GitHub); a required check that protection ties ' +
+    "to an app is met only by that app's check run. Each CI category the profile requires (unit, integration, SCA, SAST) " +
+    "must be met by a check whose name contains one of the category's words as a whole word (scala-compile is not SCA), " +
+    'run by an app or posted as a status by a bot or app (never a status a person posted), that concluded SUCCESS before ' +
+    'the merge. No checks collected, an incomplete check list, no branch-protection snapshot to name the required ' +
+    'checks, or protection the token could not read (a gap) give unknown. A direct push fails.',
   evaluate(change, { facts, parameters }) {
     if (change.type === 'direct_push') return noPullRequest(change, 'no checks ran before it was merged');
     const pr = change.pullRequest;
@@ -53,43 +64,63 @@ export const ciPassed: ControlRule = {
       );
     }
 
-    const required = new Set<string>();
+    const required = new Map<string, Set<number>>();
+    const requireCheck = (name: string, appId: number | null | undefined) => {
+      const apps = required.get(name) ?? new Set<number>();
+      if (typeof appId === 'number') apps.add(appId);
+      required.set(name, apps);
+    };
     if (protection) {
-      for (const name of protection.doc.data.protection?.requiredStatusChecks ?? []) required.add(name);
+      const classic = protection.doc.data.protection;
+      for (const name of classic?.requiredStatusChecks ?? []) requireCheck(name, null);
+      for (const bound of classic?.requiredCheckApps ?? []) requireCheck(bound.context, bound.appId);
       for (const ruleset of protection.doc.data.rulesets) {
         if (ruleset.enforcement !== 'active') continue;
         for (const rule of ruleset.rules) {
           if (rule.type !== 'required_status_checks') continue;
           const parsed = requiredStatusChecksParameters.safeParse(rule.parameters);
           if (parsed.success)
-            for (const check of parsed.data.required_status_checks) required.add(check.context);
+            for (const check of parsed.data.required_status_checks)
+              requireCheck(check.context, check.integration_id);
         }
       }
     }
     const categoriesOf = (name: string) => checkCategories(name, parameters);
-    const relevant = new Set(required);
-    for (const check of onHead) if (categoriesOf(check.name).length > 0) relevant.add(check.name);
 
     const failures: string[] = [];
     const passed: string[] = [];
-    const passedCategories = new Set<string>();
-    for (const name of [...relevant].sort()) {
+    const failedNames = new Set<string>();
+    for (const [name, appIds] of [...required.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const judged = judgeRequiredCheck(
+        { name, appIds },
+        onHead.filter((check) => check.name === name),
+        merged,
+      );
+      (judged.ok ? passed : failures).push(judged.text);
+      if (!judged.ok) failedNames.add(name);
+    }
+    // Every other check the profile maps to a category must have passed too, if it ran.
+    const categorised = new Set(
+      onHead
+        .filter((check) => !required.has(check.name) && categoriesOf(check.name).length > 0)
+        .map((check) => check.name),
+    );
+    for (const name of [...categorised].sort()) {
       const runs = onHead.filter((check) => check.name === name);
-      const judged = judgeCheck(name, runs, merged, required.has(name));
-      if (judged.ok) {
-        passed.push(judged.text);
-        for (const category of categoriesOf(name)) passedCategories.add(category);
-      } else {
-        failures.push(judged.text);
+      const automatic = runs.filter(ranAutomatically);
+      const passedRun = firstPassingRun(automatic, merged, ['SUCCESS']);
+      if (passedRun) passed.push(`${name} SUCCESS at ${completionTime(passedRun)} (${source(passedRun)})`);
+      else if (automatic.length > 0) {
+        failures.push(whyNotPassed(`check ${name}`, automatic, merged));
+        failedNames.add(name);
       }
     }
     for (const category of parameters.requiredCiCategories) {
-      if (
-        !passedCategories.has(category) &&
-        !onHead.some((check) => categoriesOf(check.name).includes(category))
-      ) {
-        failures.push(`no ${category} check ran on head commit ${shortSha(data.headSha)}`);
-      }
+      const runs = onHead.filter((check) => categoriesOf(check.name).includes(category));
+      const judged = judgeCategory(category, runs, merged, data.headSha);
+      // A category whose checks already failed above needs no second line saying so.
+      const saidAlready = runs.some((run) => ranAutomatically(run) && failedNames.has(run.name));
+      if (!judged.ok && !saidAlready) failures.push(judged.text);
     }
 
     if (incomplete.length > 0) {
@@ -140,11 +171,27 @@ export const ciPassed: ControlRule = {
   },
 };
 
-/** Categories a check belongs to: its name contains one of the category's words (any case). */
+/**
+ * Categories a check belongs to: one of the category's words is a whole word of its name, split
+ * on anything that is not a letter or digit (`scala-compile` is not `sca`; `npm-audit` is `audit`).
+ */
 export function checkCategories(name: string, parameters: ProfileParameters): string[] {
-  const lower = name.toLowerCase();
+  const words = new Set(
+    name
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter(Boolean),
+  );
   return Object.entries(parameters.ciCategories)
-    .filter(([, words]) => words.some((word) => lower.includes(word.toLowerCase())))
+    .filter(([, categoryWords]) =>
+      categoryWords.some((word) => {
+        const parts = word
+          .toLowerCase()
+          .split(/[^a-z0-9]+/)
+          .filter(Boolean);
+        return parts.length > 0 && parts.every((part) => words.has(part));
+      }),
+    )
     .map(([category]) => category)
     .sort();
 }
@@ -155,36 +202,112 @@ function completionTime(check: Check): string | null {
   );
 }
 
-function judgeCheck(
-  name: string,
-  runs: readonly Check[],
-  merged: number,
-  required: boolean,
-): { ok: boolean; text: string } {
-  const label = required ? `required check ${name}` : `check ${name}`;
-  if (runs.length === 0) return { ok: false, text: `${label} did not run on the head commit` };
-  const beforeMerge = runs
+/** A check run (by an app) or a status a bot or app posted: something that ran, not a person's say-so. */
+function ranAutomatically(check: Check): boolean {
+  if (check.kind === 'check_run') return check.app !== null;
+  return check.creatorType === 'Bot' || /\[bot\]$/i.test(check.app ?? '');
+}
+
+function source(check: Check): string {
+  return check.kind === 'check_run'
+    ? `check run by ${check.app ?? 'an unknown app'}`
+    : `status posted by ${check.app ?? 'an unknown user'}`;
+}
+
+/** The first run that concluded one of `conclusions` at or before the merge. */
+function firstPassingRun(runs: readonly Check[], merged: number, conclusions: readonly string[]) {
+  return runs
     .filter((run) => {
       const completed = completionTime(run);
-      return completed !== null && Date.parse(completed) <= merged;
+      return (
+        completed !== null && Date.parse(completed) <= merged && conclusions.includes(run.conclusion ?? '')
+      );
     })
-    .sort((a, b) => Date.parse(completionTime(a)!) - Date.parse(completionTime(b)!));
-  const latest = beforeMerge[beforeMerge.length - 1];
-  if (!latest) {
-    const after = runs.map(completionTime).find((time) => time !== null);
+    .sort((a, b) => Date.parse(completionTime(a)!) - Date.parse(completionTime(b)!))[0];
+}
+
+/** Why no run passed before the merge, from the runs there are. */
+function whyNotPassed(label: string, runs: readonly Check[], merged: number): string {
+  if (runs.length === 0) return `${label} did not run on the head commit`;
+  const before = runs.filter((run) => {
+    const completed = completionTime(run);
+    return completed !== null && Date.parse(completed) <= merged;
+  });
+  const last = before.sort((a, b) => Date.parse(completionTime(a)!) - Date.parse(completionTime(b)!))[
+    before.length - 1
+  ];
+  if (last)
+    return `${label} concluded ${last.conclusion ?? 'without a conclusion'} at ${completionTime(last)}`;
+  const after = runs.map(completionTime).find((time) => time !== null);
+  return after
+    ? `${label} completed only after the merge, at ${after}`
+    : `${label} had not completed at merge`;
+}
+
+const REQUIRED_CHECK_CONCLUSIONS = ['SUCCESS', 'SKIPPED', 'NEUTRAL'];
+
+function judgeRequiredCheck(
+  required: RequiredCheck,
+  runs: readonly Check[],
+  merged: number,
+): { ok: boolean; text: string } {
+  const label = `required check ${required.name}`;
+  const eligible =
+    required.appIds.size === 0
+      ? runs
+      : runs.filter(
+          (run) => run.kind === 'check_run' && run.appId !== undefined && required.appIds.has(run.appId),
+        );
+  const passedRun = firstPassingRun(eligible, merged, REQUIRED_CHECK_CONCLUSIONS);
+  if (passedRun) {
     return {
-      ok: false,
-      text: after
-        ? `${label} completed only after the merge, at ${after}`
-        : `${label} had not completed at merge`,
+      ok: true,
+      text: `${required.name} ${passedRun.conclusion} at ${completionTime(passedRun)} (${source(passedRun)})`,
     };
   }
-  const completed = completionTime(latest)!;
-  if (latest.conclusion !== 'SUCCESS') {
+  if (required.appIds.size > 0 && eligible.length === 0 && runs.length > 0) {
+    const apps = [...required.appIds].sort((a, b) => a - b).join(', ');
     return {
       ok: false,
-      text: `${label} concluded ${latest.conclusion ?? 'without a conclusion'} at ${completed}`,
+      text: `${label} is tied to app ${apps}, and only ${runs.map(source).join(', ')} reported it`,
     };
   }
-  return { ok: true, text: `${name} SUCCESS at ${completed}` };
+  return { ok: false, text: whyNotPassed(label, eligible, merged) };
+}
+
+function judgeCategory(
+  category: string,
+  runs: readonly Check[],
+  merged: number,
+  headSha: string,
+): { ok: boolean; text: string } {
+  const automatic = runs.filter(ranAutomatically);
+  const passedRun = firstPassingRun(automatic, merged, ['SUCCESS']);
+  if (passedRun) {
+    return {
+      ok: true,
+      text: `${category}: ${passedRun.name} SUCCESS at ${completionTime(passedRun)} (${source(passedRun)})`,
+    };
+  }
+  if (runs.length === 0)
+    return { ok: false, text: `no ${category} check ran on head commit ${shortSha(headSha)}` };
+  if (automatic.length === 0) {
+    return {
+      ok: false,
+      text: `the only ${category} check${runs.length > 1 ? 's are' : ' is'} ${[...new Set(runs.map((run) => `${run.name} (${source(run)})`))].join(', ')}: a status a person posted is not a test that ran`,
+    };
+  }
+  const names = [...new Set(automatic.map((run) => run.name))].sort();
+  return {
+    ok: false,
+    text: names
+      .map((name) =>
+        whyNotPassed(
+          `${category} check ${name}`,
+          automatic.filter((run) => run.name === name),
+          merged,
+        ),
+      )
+      .join('; '),
+  };
 }

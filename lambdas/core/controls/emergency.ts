@@ -22,7 +22,7 @@ export const emergency: ControlRule = {
     'have been added by a member of the Incident Commanders team (as snapshotted nearest the merge); a PR comment ' +
     "matching the retrospective pattern must be created within the profile's retrospective hours (24) after the merge; " +
     'and a PR comment created within the post-mortem hours (120) after the merge, or the PR body, must hold a post-mortem ' +
-    'link. A direct push has no PR to carry these records and fails them. While a deadline had not passed when the PR ' +
+    'link (the body counts only if it was last edited within those hours). A direct push has no PR to carry these records and fails them. While a deadline had not passed when the PR ' +
     'was collected, a missing record is unknown. Other changes are not applicable.',
   evaluate(change, context) {
     const judged = judgeEmergency(change, context);
@@ -32,6 +32,23 @@ export const emergency: ControlRule = {
     );
   },
 };
+
+/**
+ * Clicki: an emergency change "may bypass standard approval steps". Where the profile says so, a
+ * change whose EMERGENCY verdict is pass needs no approval: the not-applicable verdict, else undefined.
+ */
+export function emergencyExemption(change: Change, context: EvaluationContext): RuleResult | undefined {
+  if (!context.parameters.emergencyExemptsApproval) return undefined;
+  const judged = judgeEmergency(change, context);
+  if (judged?.verdict !== 'pass') return undefined;
+  return result(
+    'not_applicable',
+    [
+      `an emergency change documented and reviewed as the policy asks (EMERGENCY passes), which may bypass approval`,
+    ],
+    judged.evidence,
+  );
+}
 
 /** The emergency verdict, or undefined when the change is no emergency change. */
 export function judgeEmergency(change: Change, context: EvaluationContext): RuleResult | undefined {
@@ -147,8 +164,26 @@ function judgeRecord(
       [pr.ref],
     );
   }
+  // A link in the body counts only if the body was last edited within the deadline: an edit
+  // after it may have added the link late, and then a comment must carry it.
+  const bodyEdited = data.bodyEditedAt ?? null;
+  const bodyInTime = bodyEdited === null || Date.parse(bodyEdited) <= deadline;
   if (rule.includeBody && rule.pattern.test(data.body)) {
-    return result('pass', [`the PR body holds a ${rule.what}`], [pr.ref]);
+    if (bodyInTime) {
+      return result(
+        'pass',
+        [`the PR body holds a ${rule.what}${bodyEdited ? ` (body last edited at ${bodyEdited})` : ''}`],
+        [pr.ref],
+      );
+    }
+    return result(
+      'fail',
+      [
+        `the PR body holds a ${rule.what}, but it was last edited at ${bodyEdited}, after the ${rule.hours} h deadline ` +
+          `${new Date(deadline).toISOString()}, and no comment carries one in time`,
+      ],
+      [pr.ref],
+    );
   }
   const deadlineIso = new Date(deadline).toISOString();
   if (Date.parse(pr.doc.provenance.fetchedAt) < deadline) {

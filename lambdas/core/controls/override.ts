@@ -14,7 +14,9 @@ export const override: ControlRule = {
   howDecided:
     'Applies when an override event (audit-log protected_branch.policy_override or a rule-suite bypass; a push seen ' +
     "only in repository activity is a direct push, not an override) pushed or merged one of the change's commits. Its actor must be on the override-approver team as " +
-    'snapshotted nearest the event, or the commit it pushed must carry an "Approved-by: <login>" trailer naming one; and ' +
+    'snapshotted nearest the event, or the commit it pushed must carry an "Approved-by: <login>" trailer naming one who ' +
+    'also left a trace in GitHub on the change (a review or comment, or the actor of an override event): the trailer ' +
+    'is the pusher\'s own claim, so without such a trace it fails as "approval not corroborated"; and ' +
     'that commit message must hold a non-empty "Justification:" line and a non-empty "Risk:" line. The override is then ' +
     'also judged as an emergency change (EMERGENCY). No override: not applicable — except a direct push while the ' +
     'audit log or the rule suites could not be read (a plan without the audit log, a token without access): unknown, ' +
@@ -35,8 +37,9 @@ export const override: ControlRule = {
       }
       return result('not_applicable', ['no override or bypass event covers this change'], []);
     }
+    const traces = tracesOf(change);
     const judged = change.overrides.map((item) =>
-      judgeOverride(item, facts, parameters, commitOfChange(change, item)),
+      judgeOverride(item, facts, parameters, commitOfChange(change, item), traces),
     );
     return combine(judged, result('not_applicable', [], []));
   },
@@ -49,6 +52,20 @@ export function overrideSourceGaps(change: Change, facts: PeriodFacts): readonly
     from: new Date(at).toISOString(),
     to: new Date(at + 1).toISOString(),
   });
+}
+
+/**
+ * Who left a trace in GitHub on the change: reviewers and commenters of its PR, and the actors of
+ * the override events that cover it. An `Approved-by:` trailer is the pusher's own claim; it
+ * counts only when the named approver is among these.
+ */
+export function tracesOf(change: Change): Set<string> {
+  const logins = new Set<string>();
+  const pr = change.pullRequest?.doc.data;
+  for (const review of pr?.reviews ?? []) if (review.author) logins.add(review.author.toLowerCase());
+  for (const comment of pr?.comments ?? []) if (comment.author) logins.add(comment.author.toLowerCase());
+  for (const item of change.overrides) if (item.doc.data.actor) logins.add(item.doc.data.actor.toLowerCase());
+  return logins;
 }
 
 function commitOfChange(change: Change, item: EvidenceItem<'override'>): CommitData | undefined {
@@ -67,6 +84,8 @@ export function judgeOverride(
   facts: PeriodFacts,
   parameters: ProfileParameters,
   fallbackCommit?: CommitData,
+  /** Logins with a trace on the change (see `tracesOf`); by default only this event's actor. */
+  traces: ReadonlySet<string> = new Set(item.doc.data.actor ? [item.doc.data.actor.toLowerCase()] : []),
 ): RuleResult {
   const o = item.doc.data;
   const what = `override by ${o.actor ?? 'an unknown actor'} at ${o.at} pushing ${shortSha(o.afterSha)} (${o.sources.join(', ')})`;
@@ -120,24 +139,36 @@ export function judgeOverride(
       result('pass', [`${what}: ${o.actor} is an override approver (${approvers.description})`], evidence),
     );
   } else {
-    const approver = named.find((login) => approvers.members.has(login));
+    const approver = named.find((login) => approvers.members.has(login) && traces.has(login.toLowerCase()));
+    const uncorroborated = named.find((login) => approvers.members.has(login));
     parts.push(
       approver
         ? result(
             'pass',
-            [`${what}: approved by ${approver} (Approved-by trailer; ${approvers.description})`],
-            evidence,
-          )
-        : result(
-            'fail',
             [
-              `${what}: ${o.actor ?? 'the actor'} is not an override approver (${approvers.description}) and the commit names ` +
-                (named.length > 0
-                  ? `only ${named.join(', ')} as approver`
-                  : 'no approver in an Approved-by trailer'),
+              `${what}: approved by ${approver} (Approved-by trailer, corroborated by ${approver}'s own review, comment or event on the change; ${approvers.description})`,
             ],
             evidence,
-          ),
+          )
+        : uncorroborated
+          ? result(
+              'fail',
+              [
+                `${what}: approval not corroborated: the commit names ${uncorroborated} in an Approved-by trailer, ` +
+                  `but ${uncorroborated} left no review, comment or override event on the change`,
+              ],
+              evidence,
+            )
+          : result(
+              'fail',
+              [
+                `${what}: ${o.actor ?? 'the actor'} is not an override approver (${approvers.description}) and the commit names ` +
+                  (named.length > 0
+                    ? `only ${named.join(', ')} as approver`
+                    : 'no approver in an Approved-by trailer'),
+              ],
+              evidence,
+            ),
     );
   }
   return combine(parts, result('unknown', [what], evidence));

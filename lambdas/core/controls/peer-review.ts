@@ -1,7 +1,7 @@
 import { shortSha } from '../change.ts';
+import { readApprovals } from './approvals.ts';
+import { emergencyExemption } from './emergency.ts';
 import {
-  approvalCoversHead,
-  approvalsBeforeMerge,
   type ControlRule,
   incompleteLists,
   labelAtMerge,
@@ -15,11 +15,16 @@ export const peerReview: ControlRule = {
   id: 'PEER-REVIEW',
   title: 'Reviewed by someone other than the author',
   howDecided:
-    'At least one APPROVED review, not dismissed, by a user other than the PR author, submitted at or before the merge, ' +
-    'on the merged head commit (or, when the review names no commit, with no commit made after it). Where the profile ' +
+    'At least one APPROVED review, not dismissed, submitted at or before the merge, on the merged head commit (or, when ' +
+    'the review names no commit, with no commit made after it), by an independent person: not the PR author, not a bot ' +
+    'or app account, and not the author, committer, co-author (Co-authored-by) or pusher of any commit of the PR. Where the profile ' +
     'exempts standard changes, a PR carrying the standard-change label when merged is not applicable. An incomplete ' +
-    'review list without a qualifying approval gives unknown. A direct push fails.',
-  evaluate(change, { parameters, version }) {
+    'review list without a qualifying approval gives unknown. Where the profile lets emergencies bypass approval ' +
+    '(Clicki), a change whose EMERGENCY verdict is pass is not applicable. A direct push fails.',
+  evaluate(change, context) {
+    const { parameters, version } = context;
+    const emergencyBypass = emergencyExemption(change, context);
+    if (emergencyBypass) return emergencyBypass;
     if (change.type === 'direct_push') return noPullRequest(change, 'nobody reviewed it');
     const pr = change.pullRequest;
     if (!pr) return pullRequestEvidenceMissing(change);
@@ -34,8 +39,8 @@ export const peerReview: ControlRule = {
         [pr.ref],
       );
     }
-    const approvals = approvalsBeforeMerge(pr);
-    const onHead = approvals.find((review) => approvalCoversHead(pr, review));
+    const { counted, refused } = readApprovals(pr);
+    const onHead = counted[0];
     if (onHead) {
       return result(
         'pass',
@@ -49,34 +54,7 @@ export const peerReview: ControlRule = {
     const incomplete = incompleteLists(pr, 'reviews');
     if (incomplete.length > 0) return result('unknown', incomplete, [pr.ref]);
     const author = data.author?.login ?? 'an unknown author';
-    const reasons: string[] = [];
-    for (const stale of approvals) {
-      reasons.push(
-        `${stale.author} approved ${stale.commitSha ? `commit ${shortSha(stale.commitSha)}` : 'an earlier version'} at ${stale.submittedAt}, ` +
-          `but code was pushed after it (merged head ${shortSha(data.headSha)})`,
-      );
-    }
-    const dismissed = data.reviews.filter(
-      (review) => review.state === 'DISMISSED' || review.dismissedAt !== null,
-    );
-    for (const review of dismissed) {
-      reasons.push(
-        `the review by ${review.author ?? 'an unknown user'} was dismissed${review.dismissedBy ? ` by ${review.dismissedBy}` : ''}` +
-          `${review.dismissedAt ? ` at ${review.dismissedAt}` : ''}`,
-      );
-    }
-    const late = data.reviews.filter(
-      (review) =>
-        review.state === 'APPROVED' &&
-        review.author !== author &&
-        review.submittedAt !== null &&
-        Date.parse(review.submittedAt) > Date.parse(data.mergedAt),
-    );
-    for (const review of late)
-      reasons.push(`${review.author} approved only after the merge, at ${review.submittedAt}`);
-    if (data.reviews.some((review) => review.state === 'APPROVED' && review.author === author)) {
-      reasons.push(`the only approval is by the author ${author}`);
-    }
+    const reasons = [...refused];
     return result(
       'fail',
       [

@@ -186,33 +186,6 @@ export function globMatcher(globs: readonly string[]): (path: string) => boolean
 
 export type Review = EvidenceItem<'pull-request'>['doc']['data']['reviews'][number];
 
-/**
- * Approvals that count: state APPROVED (a dismissed review has state DISMISSED), by someone
- * other than the PR author, submitted at or before the merge.
- */
-export function approvalsBeforeMerge(pr: EvidenceItem<'pull-request'>): Review[] {
-  const data = pr.doc.data;
-  const merged = Date.parse(data.mergedAt);
-  const author = data.author?.login ?? null;
-  return data.reviews.filter(
-    (review) =>
-      review.state === 'APPROVED' &&
-      review.dismissedAt === null &&
-      review.author !== null &&
-      review.author !== author &&
-      review.submittedAt !== null &&
-      Date.parse(review.submittedAt) <= merged,
-  );
-}
-
-/** Whether an approval covers the code that was merged: it names the head commit, or nothing was pushed after it. */
-export function approvalCoversHead(pr: EvidenceItem<'pull-request'>, review: Review): boolean {
-  const data = pr.doc.data;
-  if (review.commitSha !== null) return review.commitSha === data.headSha;
-  const submitted = Date.parse(review.submittedAt ?? data.mergedAt);
-  return data.commits.every((commit) => Date.parse(commit.committedAt) <= submitted);
-}
-
 export function hoursAfter(iso: string, hours: number): number {
   return Date.parse(iso) + hours * 3_600_000;
 }

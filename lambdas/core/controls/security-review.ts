@@ -6,9 +6,13 @@ export const securityReview: ControlRule = {
   id: 'SECURITY-REVIEW',
   title: 'Security-sensitive changes reviewed by a Security Champ',
   howDecided:
-    "A PR is security-sensitive when a changed path matches the profile's security globs (auth, crypto, secrets, tokens, " +
-    'PII, passwords) or it ever carried the security label; it then needs an approval, not dismissed, before the merge, ' +
-    'by a member of the Security Champs team as snapshotted nearest the merge. Other PRs are not applicable. No ' +
+    'A PR is security-sensitive when a changed path has a folder or file name containing auth, oauth, login, session, ' +
+    "crypt, secret, token, password, credential or pii (the profile's security globs), or CODEOWNERS on the default " +
+    'branch assigns a changed path to the Security Champs team (last matching line wins), or it ever carried the ' +
+    'security label; it then needs an approval, not dismissed, before the merge, ' +
+    'on the merged code (an approval of an earlier commit no longer counts once code was pushed after it), by an ' +
+    'independent person (not the author, a bot, or anyone who wrote or pushed a commit of the PR) ' +
+    'who is a member of the Security Champs team as snapshotted nearest the merge. Other PRs are not applicable. No ' +
     'membership snapshot, or an incomplete file or review list, gives unknown; so does a direct push, whose files are ' +
     'not collected.',
   evaluate(change, context) {

@@ -2,24 +2,35 @@ import { changeEvidence } from '../change.ts';
 import { isCdAutomation, shippingDeployments } from '../facts.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
-import {
-  approvalsBeforeMerge,
-  type ControlRule,
-  incompleteLists,
-  pullRequestEvidenceMissing,
-  result,
-} from './rule.ts';
+import { readApprovals } from './approvals.ts';
+import { emergencyExemption } from './emergency.ts';
+import { type ControlRule, incompleteLists, pullRequestEvidenceMissing, result } from './rule.ts';
 
 /** Clicki "reviewer vs deployer"; Clerk §5 keeps the author accountable (informational). */
 export const segregation: ControlRule = {
   id: 'SEGREGATION',
   title: 'Reviewer and deployer are not the same person as the author',
   howDecided:
-    'Fails when nobody other than the author approved the change before the merge (a direct push has no approver), or ' +
+    'Fails when no independent person approved the change before the merge, on the merged code (the PR author, a bot ' +
+    'or app account, and anyone who authored, committed, co-authored or pushed a commit of the PR do not count; a ' +
+    'direct push, or code deployed to production without reaching the default branch, has no approver), or ' +
     'when the person who deployed it to production is its only approver. The deployer is the human who created the ' +
     'production deployment, or who dispatched the workflow that created it; the CD automation is nobody. An incomplete ' +
-    'review list without an approval gives unknown.',
-  evaluate(change, { facts, parameters }) {
+    'review list without an approval gives unknown. Where the profile lets emergencies bypass approval (Clicki), a ' +
+    'change whose EMERGENCY verdict is pass is not applicable.',
+  evaluate(change, context) {
+    const { facts, parameters } = context;
+    const emergencyBypass = emergencyExemption(change, context);
+    if (emergencyBypass) return emergencyBypass;
+    if (change.type === 'production_deploy') {
+      return result(
+        'fail',
+        [
+          `${change.commitSha.slice(0, 7)} was deployed to production by ${change.author ?? 'an unknown user'} without anyone reviewing it`,
+        ],
+        changeEvidence(change),
+      );
+    }
     if (change.type === 'direct_push') {
       return result(
         'fail',
@@ -33,13 +44,17 @@ export const segregation: ControlRule = {
     if (!pr) return pullRequestEvidenceMissing(change);
     const data = pr.doc.data;
     const author = data.author?.login ?? 'an unknown author';
-    const approvers = [...new Set(approvalsBeforeMerge(pr).map((review) => review.author!))].sort();
+    const { counted, refused } = readApprovals(pr);
+    const approvers = [...new Set(counted.map((review) => review.author!))].sort();
     if (approvers.length === 0) {
       const incomplete = incompleteLists(pr, 'reviews');
       if (incomplete.length > 0) return result('unknown', incomplete, [pr.ref]);
       return result(
         'fail',
-        [`PR #${data.number} was approved by nobody other than its author ${author} before the merge`],
+        [
+          `PR #${data.number} was approved by nobody other than its author ${author} before the merge`,
+          ...refused,
+        ],
         [pr.ref],
       );
     }

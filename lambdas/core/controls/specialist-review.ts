@@ -1,7 +1,9 @@
 import type { Change } from '../change.ts';
+import { ownedByTeam, parseCodeOwners } from '../codeowners.ts';
+import type { EvidenceRef } from '../pack-model.ts';
 import type { TeamReference } from '../profile.ts';
+import { readApprovals } from './approvals.ts';
 import {
-  approvalsBeforeMerge,
   type EvaluationContext,
   globMatcher,
   incompleteLists,
@@ -15,6 +17,8 @@ export interface SpecialistScope {
   /** e.g. `security-sensitive`, `infrastructure-as-code`. */
   readonly kind: string;
   readonly globs: readonly string[];
+  /** Globs that count only in a CDK repository (its default branch has a root `cdk.json`). */
+  readonly cdkGlobs?: readonly string[];
   readonly label: string;
   readonly team: TeamReference;
   /** e.g. `Security Champs`. */
@@ -50,12 +54,48 @@ export function judgeSpecialistReview(
     );
   }
   const data = pr.doc.data;
+  const paths = data.files.map((file) => file.path);
   const matches = globMatcher(scope.globs);
-  const matched = data.files.map((file) => file.path).filter(matches);
+  const matchedSet = new Set(paths.filter(matches));
+  const reasonsWhy: string[] = [];
+  const extraEvidence: EvidenceRef[] = [];
+  // lib/**/*.ts is infrastructure only in a CDK app: the default branch's root cdk.json says so.
+  const cdkCandidates = paths
+    .filter(globMatcher(scope.cdkGlobs ?? []))
+    .filter((path) => !matchedSet.has(path));
+  let cdkUnknown = false;
+  if (cdkCandidates.length > 0) {
+    const cdk = context.facts.isCdkRepository(change.repo, data.mergedAt);
+    if (cdk === true) for (const path of cdkCandidates) matchedSet.add(path);
+    else if (cdk === undefined) cdkUnknown = true;
+  }
+  // CODEOWNERS of the default branch assigning a changed path to the team.
+  if (typeof scope.team === 'string') {
+    const codeowners = context.facts.codeOwnersAt(change.repo, data.mergedAt);
+    if (codeowners) {
+      const owners = parseCodeOwners(codeowners.text);
+      const owned = paths.filter((path) => ownedByTeam(owners.ownersOf(path), scope.team as string));
+      if (owned.length > 0) {
+        reasonsWhy.push(`${codeowners.path} assigns ${listPaths(owned)} to team ${scope.team}`);
+        extraEvidence.push(codeowners.ref);
+      }
+    }
+  }
+  const matched = [...matchedSet];
   const labelled = labelsOf(pr).has(scope.label);
-  if (matched.length === 0 && !labelled) {
+  if (matched.length === 0 && !labelled && reasonsWhy.length === 0) {
     const incomplete = incompleteLists(pr, 'files');
     if (incomplete.length > 0) return result('unknown', incomplete, [pr.ref]);
+    if (cdkUnknown) {
+      return result(
+        'unknown',
+        [
+          `PR #${data.number} changes ${listPaths(cdkCandidates)}, infrastructure only in a CDK repository, and whether ` +
+            `the default branch of ${change.repo} has a cdk.json at its root was not collected`,
+        ],
+        [pr.ref],
+      );
+    }
     return result(
       'not_applicable',
       [`PR #${data.number} changes no ${scope.kind} path and never carried the ${scope.label} label`],
@@ -64,6 +104,7 @@ export function judgeSpecialistReview(
   }
   const why = [
     ...(matched.length > 0 ? [`changes ${listPaths(matched)}`] : []),
+    ...reasonsWhy,
     ...(labelled ? [`carries the ${scope.label} label`] : []),
   ].join(' and ');
   const team = context.facts.teamAt(scope.team, data.mergedAt);
@@ -74,10 +115,9 @@ export function judgeSpecialistReview(
       [pr.ref],
     );
   }
-  const evidence = team.ref ? [pr.ref, team.ref] : [pr.ref];
-  const approval = approvalsBeforeMerge(pr).find(
-    (review) => review.author !== null && team.members.has(review.author),
-  );
+  const evidence = [pr.ref, ...(team.ref ? [team.ref] : []), ...extraEvidence];
+  const { counted, refused } = readApprovals(pr);
+  const approval = counted.find((review) => review.author !== null && team.members.has(review.author));
   if (approval) {
     return result(
       'pass',
@@ -95,6 +135,7 @@ export function judgeSpecialistReview(
     [
       `PR #${data.number} ${why}, but no member of ${scope.teamTitle} (${team.description}: ${members}) ` +
         `approved it before the merge at ${data.mergedAt}`,
+      ...refused,
     ],
     evidence,
   );

@@ -16,6 +16,7 @@ import {
   only,
   override,
   pipeline,
+  protection,
   pullRequest,
   sha,
   team,
@@ -59,6 +60,82 @@ describe('PR-REQUIRED', () => {
     const result = only(judge('PR-REQUIRED', evidence), sha('hotfix'));
     expect(result.verdict).toBe('pass');
     expect(result.reasons[0]).toContain('covered by an override by dave');
+  });
+});
+
+describe('PR-REQUIRED on a real organisation', () => {
+  it('fails a PR head pushed straight to main that GitHub marks merged', () => {
+    const pr = pullRequest(130, MERGED);
+    const head = pr.doc.data.commits[0]!;
+    const marked = pullRequest(130, MERGED, { mergeCommit: head });
+    const pushed = branchCommit(head, {
+      associatedPullRequests: [{ number: 130, mergedAt: MERGED, mergeCommitSha: head.sha, baseRef: 'main' }],
+      activity: {
+        id: 5,
+        activityType: 'push',
+        actor: 'alice',
+        timestamp: MERGED,
+        before: null,
+        after: head.sha,
+      },
+    });
+    const results = judge('PR-REQUIRED', evidenceOf({ pullRequests: [marked], branchCommits: [pushed] }));
+    expect([...results.keys()]).toEqual([`acme/payments-api@${head.sha}`]);
+    const result = only(results, head.sha);
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons[0]).toContain('GitHub marks PR #130 merged');
+  });
+
+  it('passes the same PR head pushed under an override, still naming the push', () => {
+    const pr = pullRequest(131, MERGED);
+    const head = pr.doc.data.commits[0]!;
+    const pushed = branchCommit(head, {
+      associatedPullRequests: [{ number: 131, mergedAt: MERGED, mergeCommitSha: head.sha, baseRef: 'main' }],
+      activity: {
+        id: 6,
+        activityType: 'push',
+        actor: 'dave',
+        timestamp: MERGED,
+        before: null,
+        after: head.sha,
+      },
+    });
+    const evidence = evidenceOf({
+      pullRequests: [pullRequest(131, MERGED, { mergeCommit: head })],
+      branchCommits: [pushed],
+      overrides: [override(head.sha, MERGED)],
+    });
+    const result = only(judge('PR-REQUIRED', evidence), head.sha);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons[0]).toContain('covered by an override');
+  });
+
+  it('says so when only the PR association, not activity, shows the merge', () => {
+    const pr = pullRequest(132, MERGED);
+    const merge = mergeOf(pr, { activity: null });
+    const result = only(
+      judge('PR-REQUIRED', evidenceOf({ pullRequests: [pr], branchCommits: [merge] })),
+      132,
+    );
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons[0]).toContain('repository activity does not show how it arrived');
+  });
+
+  it('judges a commit of 29 September pushed on 2 October in October, dated by the push', () => {
+    const old = commit('late-push', '2026-09-29T16:00:00Z', { author: 'mallory', committer: 'mallory' });
+    const pushed = branchCommit(old, {
+      activity: {
+        id: 8,
+        activityType: 'push',
+        actor: 'mallory',
+        timestamp: '2026-10-02T09:00:00Z',
+        before: null,
+        after: old.sha,
+      },
+    });
+    const result = only(judge('PR-REQUIRED', evidenceOf({ branchCommits: [pushed] })), old.sha);
+    expect(result.verdict).toBe('fail');
+    expect(result.change.mergedAt).toBe('2026-10-02T09:00:00Z');
   });
 });
 
@@ -264,18 +341,29 @@ describe('IAC-SIGNOFF', () => {
 
   it('treats lib/**/*.ts as IaC only in a CDK repository', () => {
     const lib = [{ path: 'lib/stack.ts', additions: 1, deletions: 0, changeType: 'MODIFIED' }];
-    // The shipped profiles count every repository as a CDK one: the evidence cannot tell.
-    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('fail');
-    const narrowed = { ...CLERK, parameters: { ...CLERK.parameters, cdkRepositories: ['infra'] } };
-    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib }), { profile: narrowed }), 101).verdict).toBe(
-      'not_applicable',
-    );
+    const withFiles = (cdkJsonAtRoot: boolean) => {
+      const snapshot = protection();
+      return {
+        ...snapshot,
+        doc: {
+          ...snapshot.doc,
+          data: { ...snapshot.doc.data, defaultBranchFiles: { codeowners: null, cdkJsonAtRoot } },
+        },
+      };
+    };
+    // No snapshot read the default branch's files: whether it is a CDK app is not known.
+    expect(only(judge('IAC-SIGNOFF', prEvidence({ files: lib })), 101).verdict).toBe('unknown');
+    const cdk = prEvidence({ files: lib }, { branchProtection: [withFiles(true)] });
+    expect(only(judge('IAC-SIGNOFF', cdk), 101).verdict).toBe('fail');
+    const plain = prEvidence({ files: lib }, { branchProtection: [withFiles(false)] });
+    expect(only(judge('IAC-SIGNOFF', plain), 101).verdict).toBe('not_applicable');
+    const listed = { ...CLERK, parameters: { ...CLERK.parameters, cdkRepositories: ['payments-api'] } };
+    expect(only(judge('IAC-SIGNOFF', plain, { profile: listed }), 101).verdict).toBe('fail');
     const touchesCdkJson = pullRequest(102, at(60), {
-      files: [{ path: 'cdk.json', additions: 1, deletions: 0, changeType: 'MODIFIED' }],
+      files: [{ path: 'cdk.json', additions: 1, deletions: 0, changeType: 'ADDED' }],
     });
-    const evidence = prEvidence({ files: lib });
-    const withCdk = { ...evidence, pullRequests: [...evidence.pullRequests, touchesCdkJson] };
-    expect(only(judge('IAC-SIGNOFF', withCdk, { profile: narrowed }), 101).verdict).toBe('fail');
+    const withCdk = { ...plain, pullRequests: [...plain.pullRequests, touchesCdkJson] };
+    expect(only(judge('IAC-SIGNOFF', withCdk), 101).verdict).toBe('fail');
   });
 });
 
@@ -284,11 +372,22 @@ describe('SIGNED-COMMITS', () => {
     expect(only(judge('SIGNED-COMMITS', prEvidence()), 101).verdict).toBe('pass');
   });
 
-  it('fails an unsigned PR commit, naming it', () => {
+  it('fails an unsigned PR commit a merge commit brought onto the branch, naming it', () => {
     const unsigned = commit('head-101', at(-120), { signature: null });
-    const result = only(judge('SIGNED-COMMITS', prEvidence({ commits: [unsigned] })), 101);
+    const merge = commit('merge-101', MERGED, { parents: [sha('base'), unsigned.sha] });
+    const pr = pullRequest(101, MERGED, { commits: [unsigned], mergeCommit: merge });
+    const result = only(judge('SIGNED-COMMITS', evidenceOf({ pullRequests: [pr] })), 101);
     expect(result.verdict).toBe('fail');
     expect(result.reasons[0]).toContain(`commit ${sha('head-101').slice(0, 7)} by alice is not signed`);
+  });
+
+  it('passes a squash whose unsigned branch commits were squashed away, listing them', () => {
+    const unsigned = commit('head-101', at(-120), { signature: null });
+    const result = only(judge('SIGNED-COMMITS', prEvidence({ commits: [unsigned] })), 101);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons.join()).toContain(
+      `squashed away, never on the default branch: ${sha('head-101').slice(0, 7)}`,
+    );
   });
 
   it('judges a direct push by its own commit', () => {
@@ -488,13 +587,30 @@ describe('OVERRIDE', () => {
     expect(result.reasons.join()).toContain('dave is an override approver');
   });
 
-  it('passes an override by anyone whose commit names an approver in Approved-by', () => {
+  it('fails an override whose Approved-by approver left no trace in GitHub: the pusher wrote the trailer', () => {
     const push = directPush('hotfix', at(0), 'mallory', { message: `${justified}Approved-by: @frank\n` });
     const evidence = evidenceOf({
       branchCommits: [push],
       overrides: [override(sha('hotfix'), at(0), { actor: 'mallory' })],
     });
-    expect(only(judge('OVERRIDE', evidence), sha('hotfix')).verdict).toBe('pass');
+    const result = only(judge('OVERRIDE', evidence), sha('hotfix'));
+    expect(result.verdict).toBe('fail');
+    expect(result.reasons.join()).toContain('approval not corroborated');
+  });
+
+  it('passes an Approved-by approver who also commented on the change', () => {
+    const merge = commit('merge-101', MERGED, {
+      message: `${justified}Approved-by: frank\n`,
+      parents: [sha('base')],
+    });
+    const comments = [{ author: 'frank', createdAt: at(-30), body: 'Approved for the outage.', url: null }];
+    const evidence = prEvidence(
+      { mergeCommit: merge, comments },
+      { overrides: [override(merge.sha, MERGED, { actor: 'mallory', pullRequest: 101 })] },
+    );
+    const result = only(judge('OVERRIDE', evidence), 101);
+    expect(result.verdict).toBe('pass');
+    expect(result.reasons.join()).toContain('corroborated');
   });
 
   it('fails an override whose commit lacks a risk assessment', () => {

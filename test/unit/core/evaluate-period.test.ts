@@ -249,3 +249,32 @@ describe('evaluatePeriod', () => {
     }
   });
 });
+
+describe('a production deployment of code that never reached the default branch', () => {
+  it('is a production_deploy population item of its own: PR-REQUIRED and SEGREGATION fail, CD-PIPELINE judges it', () => {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    const byHand = deployment(7001, sha('local-build'), 'production', '2026-10-09T15:00:00.000Z', 'success', {
+      ref: 'alice/try-fix',
+      creator: { login: 'alice', type: 'User' },
+    });
+    const evidence = evidenceOf({
+      pullRequests: [pr],
+      branchCommits: [mergeOf(pr)],
+      deployments: [...pipeline(1010, pr.doc.data.mergeCommit!.sha, '2026-10-05T12:10:00.000Z'), byHand],
+    });
+    for (const profile of [CLERK, shippedProfile('clicki').profile]) {
+      const model = evaluatePeriod(input({ evidence, profile }));
+      const row = model.population.find((r) => r.changeType === 'production_deploy');
+      expect(row).toMatchObject({ commitSha: sha('local-build'), author: 'alice' });
+      expect(row?.verdicts['PR-REQUIRED']).toBe('fail');
+      expect(row?.verdicts.SEGREGATION).toBe('fail');
+      expect(row?.verdicts['CD-PIPELINE']).toBe('fail');
+      expect(row?.verdicts['PEER-REVIEW']).toBe('not_applicable');
+      expect(
+        model.exceptions.some((e) => e.changeType === 'production_deploy' && e.control === 'PR-REQUIRED'),
+      ).toBe(true);
+      // The merged PR's own pipeline deployment is no such item.
+      expect(model.population.filter((r) => r.changeType === 'production_deploy')).toHaveLength(1);
+    }
+  });
+});

@@ -117,6 +117,7 @@ const AFFECTED: Record<WithheldEvidence, string[]> = {
   'repository-activity': [],
   'workflow-runs': [],
   'team-membership': [],
+  'default-branch-files': [],
 };
 
 describe('typed gaps: each turns exactly the verdicts that rest on what it withholds unknown', () => {

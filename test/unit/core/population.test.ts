@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildPopulation } from '../../../lambdas/core/population.ts';
+import { monthWindow } from '../../../lambdas/core/window.ts';
 import {
   branchCommit,
   commit,
@@ -111,6 +112,50 @@ describe('buildPopulation', () => {
     expect(changes.map((c) => [c.prNumber, c.branchCommits.length])).toEqual([
       [104, 0],
       [107, 1],
+    ]);
+  });
+});
+
+describe('a real organisation: dated by arrival, activity decides how', () => {
+  it('makes a commit of 29 September pushed to main on 2 October an October direct push', () => {
+    const old = commit('sept-commit', '2026-09-29T16:00:00Z', { author: 'mallory', committer: 'mallory' });
+    const pushed = branchCommit(old, {
+      activity: {
+        id: 77,
+        activityType: 'push',
+        actor: 'mallory',
+        timestamp: '2026-10-02T09:00:00Z',
+        before: null,
+        after: old.sha,
+      },
+    });
+    const changes = buildPopulation(evidenceOf({ branchCommits: [pushed] }), OCTOBER);
+    expect(changes.map((c) => [c.type, c.commitSha, c.mergedAt])).toEqual([
+      ['direct_push', old.sha, '2026-10-02T09:00:00Z'],
+    ]);
+    // …and not a September change, though committed then.
+    expect(buildPopulation(evidenceOf({ branchCommits: [pushed] }), monthWindow('2026-09'))).toEqual([]);
+  });
+
+  it('makes a PR head pushed straight to main a direct push, not a PR change', () => {
+    const pr = pullRequest(120, MERGED);
+    const head = pr.doc.data.commits[0]!;
+    // GitHub marks the PR merged with its head as "merge commit"; activity says push.
+    const marked = pullRequest(120, MERGED, { mergeCommit: head });
+    const pushed = branchCommit(head, {
+      associatedPullRequests: [{ number: 120, mergedAt: MERGED, mergeCommitSha: head.sha, baseRef: 'main' }],
+      activity: {
+        id: 78,
+        activityType: 'push',
+        actor: 'alice',
+        timestamp: MERGED,
+        before: null,
+        after: head.sha,
+      },
+    });
+    const changes = buildPopulation(evidenceOf({ pullRequests: [marked], branchCommits: [pushed] }), OCTOBER);
+    expect(changes.map((c) => [c.type, c.prNumber, c.markedMergedPullRequest])).toEqual([
+      ['direct_push', null, 120],
     ]);
   });
 });

@@ -26,8 +26,8 @@ export const COMMIT_FIELDS = `fragment CommitFields on Commit {
 
 export const CHECK_CONTEXT_FIELDS = `fragment CheckContextFields on StatusCheckRollupContext {
   __typename
-  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { app { slug } } }
-  ... on StatusContext { context state createdAt creator { login } }
+  ... on CheckRun { name status conclusion startedAt completedAt checkSuite { id app { slug databaseId } } }
+  ... on StatusContext { context state createdAt creator { login __typename } }
 }`;
 
 /** Check runs and statuses of one commit, one page; the variables are named per alias. */
@@ -52,6 +52,6 @@ export const TIMELINE_ITEM_FIELDS = `fragment TimelineItemFields on PullRequestT
   ... on ReviewDismissedEvent { createdAt actor { login } review { id } previousReviewState }
 }`;
 
-export const REVIEW_FIELDS = 'id author { login } state submittedAt commit { oid }';
+export const REVIEW_FIELDS = 'id author { login __typename } state submittedAt commit { oid }';
 export const FILE_FIELDS = 'path additions deletions changeType';
 export const COMMENT_FIELDS = 'author { login } createdAt body url';

@@ -66,6 +66,7 @@ export const PULL_REQUEST_FIELDS = `fragment PullRequestFields on PullRequest {
   url
   title
   body
+  lastEditedAt
   createdAt
   updatedAt
   mergedAt
