@@ -1,4 +1,4 @@
-import { Cm01Error, InputError, MalformedInputError } from '../lambdas/errors.ts';
+import { Cm01Error, InputError, isMalformedInput } from '../lambdas/errors.ts';
 import { describeCauseSafely, redactSecrets } from '../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../lambdas/version.ts';
 import { parseCommandLine, UsageError } from './cli/args.ts';
@@ -78,7 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function report(reporter: Reporter, error: unknown): number {
-  if (error instanceof UsageError || error instanceof MalformedInputError) {
+  if (error instanceof UsageError || isMalformedInput(error)) {
     reporter.error(`${error.message}\nRun \`cm01 --help\` for usage.`);
     return 2;
   }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { GraphQlEndpoint, type GraphQlRequestBody } from './graphql/endpoint.ts';
 import type { GraphQlContext } from './graphql/models.ts';
@@ -37,6 +38,16 @@ export interface EmulatorOptions {
   readonly rateLimits?: RateLimits;
   /** Keep at most this many entries in `requestLog` (oldest dropped); default 10,000. */
   readonly requestLogSize?: number;
+  /**
+   * Serve https with this key and certificate (PEM) instead of http, e.g. to stand in for a
+   * deployment whose GitHub API URL must be https.
+   */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /**
+   * Answer as GitHub Enterprise Server does: REST under `/api/v3`, GraphQL at `/api/graphql`;
+   * `url` is then `…/api/v3`.
+   */
+  readonly enterpriseServerPaths?: boolean;
 }
 
 export interface RequestLogEntry {
@@ -60,7 +71,10 @@ export interface EmulatorStats {
 }
 
 export interface Emulator {
-  /** `http://127.0.0.1:<port>`: REST base URL; GraphQL at `${url}/graphql`. */
+  /**
+   * `http://127.0.0.1:<port>`: REST base URL; GraphQL at `${url}/graphql` (`https:` with `tls`;
+   * `…/api/v3` and `…/api/graphql` with `enterpriseServerPaths`).
+   */
   readonly url: string;
   readonly port: number;
   /** The first configured token, for convenience. */
@@ -96,7 +110,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const counters = { requests: 0, graphqlRequests: 0, restRequests: 0, graphqlPoints: 0, faults: 0 };
   let rest: RestApi | undefined;
 
-  const server: Server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const started = performance.now();
     void answer(request)
       .catch(
@@ -125,10 +139,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         });
         if (log.length > logSize) log.splice(0, log.length - logSize);
       });
-  });
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, handle) : createServer(handle);
 
   async function answer(request: IncomingMessage): Promise<Answer> {
     const url = new URL(request.url ?? '/', 'http://emulator');
+    if (options.enterpriseServerPaths) {
+      const routed = enterprisePath(url.pathname);
+      if (routed === undefined) return json(404, { message: 'Not Found' });
+      url.pathname = routed;
+    }
     const isGraphQl = url.pathname === '/graphql';
     const resource: RateResource = isGraphQl ? 'graphql' : 'core';
     counters.requests++;
@@ -276,7 +296,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   function baseUrl(): string {
     const address = server.address() as AddressInfo;
-    return `http://127.0.0.1:${address.port}`;
+    const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
+    return options.enterpriseServerPaths ? `${origin}/api/v3` : origin;
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -307,6 +328,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 /** The view an emulator serves, for tools (benchmarks, generators) that want GitHub's picture. */
 export function worldAtNow(world: World): WorldView {
   return viewWorld(world);
+}
+
+/** GitHub Enterprise Server's paths as the emulator's own: `/api/v3/x` → `/x`, `/api/graphql` → `/graphql`. */
+function enterprisePath(pathname: string): string | undefined {
+  if (pathname === '/api/graphql') return '/graphql';
+  if (pathname.startsWith('/api/v3/')) return pathname.slice('/api/v3'.length);
+  return undefined;
 }
 
 function tokenOf(header: string | undefined): string | undefined {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GITHUB_DOT_COM_API_URL, parseGitHubApiUrl } from '../lambdas/adapters/github/api-url.ts';
 import { InputError } from '../lambdas/errors.ts';
 
 /**
@@ -22,6 +23,11 @@ export interface DeploymentConfig {
   readonly nonProduction: boolean;
   /** Complete ARN of an existing GitHub credential secret; the stack creates one when absent. */
   readonly githubSecretArn?: string;
+  /**
+   * GitHub's API base URL: `https://api.github.com`, or a GitHub Enterprise Server's
+   * `https://HOST/api/v3`. Given to every function that talks to GitHub.
+   */
+  readonly githubApiUrl: string;
   /** Who may assume the auditor role: a 12-digit account id or an IAM principal ARN. */
   readonly auditorPrincipal?: string;
   /** E-mail address subscribed to job-failure alarms. */
@@ -38,6 +44,7 @@ export const CONTEXT_KEYS = {
   retentionDays: 'cm01:retentionDays',
   nonProduction: 'cm01:nonProduction',
   githubSecretArn: 'cm01:githubSecretArn',
+  githubApiUrl: 'cm01:githubApiUrl',
   auditorPrincipal: 'cm01:auditorPrincipal',
   alarmEmail: 'cm01:alarmEmail',
   logRetentionDays: 'cm01:logRetentionDays',
@@ -82,6 +89,17 @@ const fieldSchemas = {
       )
       .optional(),
   ),
+  githubApiUrl: z.string().transform((text, context) => {
+    try {
+      return parseGitHubApiUrl(text, CONTEXT_KEYS.githubApiUrl);
+    } catch (error: unknown) {
+      // The message without the field prefix: the caller names the key.
+      const reason =
+        error instanceof InputError ? error.message.slice(error.field.length + 2) : String(error);
+      context.addIssue({ code: 'custom', message: reason });
+      return z.NEVER;
+    }
+  }),
   auditorPrincipal: optionalText.pipe(
     z
       .string()
@@ -99,6 +117,7 @@ const defaults: Partial<Record<keyof DeploymentConfig, unknown>> = {
   objectLockMode: 'COMPLIANCE',
   retentionDays: DEFAULT_RETENTION_DAYS,
   nonProduction: false,
+  githubApiUrl: GITHUB_DOT_COM_API_URL,
   logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
 };
 
@@ -116,7 +135,7 @@ export function parseDeploymentContext(readContext: (key: string) => unknown): D
     const result = fieldSchemas[field].safeParse(raw);
     if (!result.success) {
       const reason = result.error.issues.map((issue) => issue.message).join('; ');
-      throw new InputError(key, `${JSON.stringify(raw)} is not valid: ${reason}`, { cause: result.error });
+      throw new InputError(key, `${describeRaw(raw)} is not valid: ${reason}`, { cause: result.error });
     }
     if (result.data !== undefined) parsed[field] = result.data;
   }
@@ -128,4 +147,9 @@ export function parseDeploymentContext(readContext: (key: string) => unknown): D
     );
   }
   return config;
+}
+
+/** A context value as shown in an error: a URL's user name and password are left out. */
+function describeRaw(raw: unknown): string {
+  return JSON.stringify(raw)?.replace(/(\/\/)[^/@\s"]*@/g, '$1…@') ?? String(raw);
 }

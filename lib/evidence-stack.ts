@@ -5,11 +5,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { FUNCTION_ENVIRONMENT } from '../lambdas/runtime/config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { AuditorAccess } from './constructs/auditor-access.ts';
 import { EvidenceFunction } from './constructs/evidence-function.ts';
 import { EVIDENCE_PREFIX, EvidenceStorage, PACKS_PREFIX } from './constructs/evidence-storage.ts';
-import { GITHUB_SECRET_ENV, GitHubCredential } from './constructs/github-credential.ts';
+import { GitHubCredential } from './constructs/github-credential.ts';
 import { RepositoryFanOut } from './constructs/repository-fan-out.ts';
 import { ScheduledJob } from './constructs/scheduled-job.ts';
 
@@ -71,14 +72,16 @@ export interface EvidenceStackProps extends StackProps {
   readonly auditorPrincipal?: iam.IPrincipal;
 }
 
-/** Environment variable names every job receives. */
+/**
+ * Environment variable names a job that talks to GitHub receives (a read-only job gets the
+ * first three). The names are the runtime's own (lambdas/runtime/config.ts), which reads each.
+ */
 export const JOB_ENVIRONMENT_KEYS = [
-  'CM01_BUCKET',
-  'CM01_TABLE',
-  'CM01_ORG',
-  GITHUB_SECRET_ENV,
-  'CM01_OBJECT_LOCK_MODE',
-  'CM01_RETENTION_DAYS',
+  FUNCTION_ENVIRONMENT.bucket,
+  FUNCTION_ENVIRONMENT.table,
+  FUNCTION_ENVIRONMENT.org,
+  FUNCTION_ENVIRONMENT.githubSecretArn,
+  FUNCTION_ENVIRONMENT.githubApiUrl,
 ] as const;
 
 /**
@@ -111,13 +114,16 @@ export class EvidenceStack extends Stack {
     });
     this.alarmTopic = this.createAlarmTopic(config.alarmEmail);
 
+    // Lock mode and retention are not passed: writers read them from the bucket itself.
+    const storeEnvironment = {
+      [FUNCTION_ENVIRONMENT.bucket]: this.storage.bucket.bucketName,
+      [FUNCTION_ENVIRONMENT.table]: this.storage.table.tableName,
+      [FUNCTION_ENVIRONMENT.org]: config.org,
+    };
     const environment: Record<(typeof JOB_ENVIRONMENT_KEYS)[number], string> = {
-      CM01_BUCKET: this.storage.bucket.bucketName,
-      CM01_TABLE: this.storage.table.tableName,
-      CM01_ORG: config.org,
-      [GITHUB_SECRET_ENV]: this.githubCredential.secret.secretArn,
-      CM01_OBJECT_LOCK_MODE: config.objectLockMode,
-      CM01_RETENTION_DAYS: String(config.retentionDays),
+      ...storeEnvironment,
+      [FUNCTION_ENVIRONMENT.githubSecretArn]: this.githubCredential.secret.secretArn,
+      [FUNCTION_ENVIRONMENT.githubApiUrl]: config.githubApiUrl,
     };
 
     const jobs = new Map<string, ScheduledJob | RepositoryFanOut>();
@@ -126,7 +132,10 @@ export class EvidenceStack extends Stack {
         throw new Error(`job name "${definition.name}" must be kebab-case`);
       }
       if (jobs.has(definition.name)) throw new Error(`job "${definition.name}" is defined twice`);
-      jobs.set(definition.name, this.addJob(definition, environment, config.logRetentionDays));
+      jobs.set(
+        definition.name,
+        this.addJob(definition, { store: storeEnvironment, github: environment }, config.logRetentionDays),
+      );
     }
     this.jobs = jobs;
 
@@ -177,9 +186,15 @@ export class EvidenceStack extends Stack {
 
   private addJob(
     definition: JobDefinition,
-    environment: Readonly<Record<string, string>>,
+    environments: {
+      /** For functions that only touch the store. */
+      readonly store: Readonly<Record<string, string>>;
+      /** For functions that talk to GitHub: the store's and the credential's location and the API URL. */
+      readonly github: Readonly<Record<string, string>>;
+    },
     logRetentionDays: number,
   ): ScheduledJob | RepositoryFanOut {
+    const environment = definition.access === 'read-only' ? environments.store : environments.github;
     const id = pascalCase(definition.name);
     const timeout = Duration.seconds(
       definition.timeoutSeconds ?? (definition.access === 'build-pack' ? 900 : 300),
@@ -206,7 +221,7 @@ export class EvidenceStack extends Stack {
       entry: definition.listRepositoriesEntry,
       description: `CM-01 ${definition.name}: list repositories`,
       timeout: Duration.minutes(5),
-      environment,
+      environment: environments.github,
       logRetention,
     });
     const collectOne = new EvidenceFunction(this, `${id}Each`, {

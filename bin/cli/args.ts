@@ -3,7 +3,9 @@ import { monthWindow, rangeWindow, type Window } from '../../lambdas/core/window
 import { InputError } from '../../lambdas/errors.ts';
 
 /** A usage error: exit status 2 (cli.md). */
-export class UsageError extends InputError {}
+export class UsageError extends InputError {
+  override name = 'UsageError';
+}
 
 export const OPTIONS = {
   period: { type: 'string' },

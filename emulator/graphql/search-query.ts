@@ -28,7 +28,9 @@ export interface IssueSearch {
   text: string[];
 }
 
-export class SearchSyntaxError extends Error {}
+export class SearchSyntaxError extends Error {
+  override name = 'SearchSyntaxError';
+}
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GitHubAuthError, type GitHubClient, GitHubNotFoundError } from '../adapters/github/client.ts';
 import { parseRepositories, parseRepository } from '../adapters/github/parse-repositories.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
-import { describeError, InputError, MalformedInputError, StoreError } from '../errors.ts';
+import { describeError, InputError, malformedInput, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { TOOL_ID } from '../version.ts';
@@ -317,12 +317,12 @@ function validateKinds(kinds: readonly string[] | undefined): CollectKind[] {
   if (kinds === undefined) return [...COLLECT_KINDS];
   const unknown = kinds.filter((kind) => !(COLLECT_KINDS as readonly string[]).includes(kind));
   if (unknown.length > 0) {
-    throw new MalformedInputError(
+    throw malformedInput(
       'kinds',
       `unknown kind(s) ${unknown.join(', ')}; expected some of ${COLLECT_KINDS.join(', ')}`,
     );
   }
-  if (kinds.length === 0) throw new MalformedInputError('kinds', 'no kind to collect');
+  if (kinds.length === 0) throw malformedInput('kinds', 'no kind to collect');
   return [...new Set(kinds)] as CollectKind[];
 }
 
@@ -348,16 +348,16 @@ async function resolveRepositories(
       }))
       .sort((a, b) => a.fullName.localeCompare(b.fullName));
   }
-  if (names.length === 0) throw new MalformedInputError('repos', 'no repository named');
+  if (names.length === 0) throw malformedInput('repos', 'no repository named');
   const repos: RepoRef[] = [];
   for (const input of names) {
     const parts = input.split('/');
     const [owner, name] = parts.length === 2 ? parts : [org, parts[0]];
     if (parts.length > 2 || !owner || !name || !REPO_NAME.test(name)) {
-      throw new MalformedInputError('repos', `"${input}" is not a repository name (name or ${org}/name)`);
+      throw malformedInput('repos', `"${input}" is not a repository name (name or ${org}/name)`);
     }
     if (owner.toLowerCase() !== org.toLowerCase()) {
-      throw new MalformedInputError('repos', `"${input}" is not in the organisation ${org}`);
+      throw malformedInput('repos', `"${input}" is not in the organisation ${org}`);
     }
     try {
       const answer = parseRepository(

@@ -30,7 +30,7 @@ import {
   readLocalStoreConfig,
 } from '../adapters/open-store.ts';
 import { S3EvidenceStore } from '../adapters/s3-store.ts';
-import { MalformedInputError, StoreError } from '../errors.ts';
+import { malformedInput, StoreError } from '../errors.ts';
 
 /**
  * `cm01 store init`: make the store a URL names ready for evidence, or check that it is.
@@ -57,10 +57,10 @@ export async function initStore(url: string, options: InitStoreOptions = {}): Pr
   const lockMode = options.lockMode ?? 'COMPLIANCE';
   const retentionDays = options.retentionDays ?? 365;
   if (lockMode !== 'COMPLIANCE' && lockMode !== 'GOVERNANCE') {
-    throw new MalformedInputError('--lock-mode', `"${String(lockMode)}" is not COMPLIANCE or GOVERNANCE`);
+    throw malformedInput('--lock-mode', `"${String(lockMode)}" is not COMPLIANCE or GOVERNANCE`);
   }
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) {
-    throw new MalformedInputError(
+    throw malformedInput(
       '--retention-days',
       `${retentionDays} is not a whole number of days between 1 and 36500`,
     );

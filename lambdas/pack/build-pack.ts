@@ -19,6 +19,7 @@ export type PackRenderer = (model: PackModel) => Promise<{
 
 /** A period with nothing collected: never rendered as an empty "all passed" pack. */
 export class NoEvidenceError extends Cm01Error {
+  override name = 'NoEvidenceError';
   constructor(message: string) {
     super('NO_EVIDENCE', message);
   }

@@ -1,26 +1,60 @@
+import { GITHUB_DOT_COM_API_URL, parseGitHubApiUrl } from '../adapters/github/api-url.ts';
 import { InputError } from '../errors.ts';
+
+/**
+ * The environment variables a deployed function is configured by, all set by the stack
+ * (lib/evidence-stack.ts) and read here only, once per cold start. The stack builds a
+ * function's environment from these names, and a test walks the template to prove that no
+ * function receives a variable this module does not read.
+ */
+export const FUNCTION_ENVIRONMENT = {
+  /** The evidence bucket. */
+  bucket: 'CM01_BUCKET',
+  /** The evidence index table. */
+  table: 'CM01_TABLE',
+  /** The GitHub organisation collected. */
+  org: 'CM01_ORG',
+  /** ARN of the Secrets Manager secret holding the GitHub credential (never the credential). */
+  githubSecretArn: 'CM01_GITHUB_SECRET_ARN',
+  /** GitHub's API base URL: github.com or a GitHub Enterprise Server (`cm01:githubApiUrl`). */
+  githubApiUrl: 'CM01_GITHUB_API_URL',
+} as const;
 
 /** Configuration of a deployed function, read and validated once per cold start. */
 export interface FunctionConfig {
   readonly bucket: string;
   readonly table: string;
   readonly org: string;
+  /** Absent in functions that do not talk to GitHub. */
   readonly githubSecretArn: string | undefined;
+  /** `https://api.github.com` unless the stack names a GitHub Enterprise Server. */
+  readonly githubApiUrl: string;
   readonly storeUrl: string;
 }
 
 export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
-  const missing = ['CM01_BUCKET', 'CM01_TABLE', 'CM01_ORG'].filter((name) => !env[name]);
+  const names = FUNCTION_ENVIRONMENT;
+  const missing = [names.bucket, names.table, names.org].filter((name) => !env[name]);
   if (missing.length > 0) {
     throw new InputError(missing.join(', '), 'missing from the function environment (set by the stack)');
   }
-  const bucket = env.CM01_BUCKET as string;
-  const table = env.CM01_TABLE as string;
+  const bucket = env[names.bucket] as string;
+  const table = env[names.table] as string;
+  const apiUrl = env[names.githubApiUrl];
   return {
     bucket,
     table,
-    org: env.CM01_ORG as string,
-    githubSecretArn: env.CM01_GITHUB_SECRET_ARN || undefined,
+    org: env[names.org] as string,
+    githubSecretArn: env[names.githubSecretArn] || undefined,
+    githubApiUrl: apiUrl ? parseGitHubApiUrl(apiUrl, names.githubApiUrl) : GITHUB_DOT_COM_API_URL,
     storeUrl: `s3://${bucket}?table=${encodeURIComponent(table)}`,
   };
+}
+
+let cached: FunctionConfig | undefined;
+
+/** The function's configuration, read from its environment on first use in an execution environment. */
+export function functionConfig(): FunctionConfig {
+  cached ??= readFunctionConfig();
+  return cached;
 }

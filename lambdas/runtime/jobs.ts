@@ -8,7 +8,7 @@ import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import { Cm01Error } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { buildPack } from '../pack/build-pack.ts';
-import { readFunctionConfig } from './config.ts';
+import { functionConfig } from './config.ts';
 import { parseCollectorEvent, parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
@@ -31,18 +31,15 @@ export type GitHubDeps = Pick<JobDeps, 'org' | 'github' | 'clock'>;
 
 /** The GitHub client, with the credential read from Secrets Manager. */
 async function awsGitHubDeps(): Promise<GitHubDeps> {
-  const config = readFunctionConfig();
+  const config = functionConfig();
   const auth = await loadGitHubCredential(config.githubSecretArn);
-  const github = createGitHubClient({
-    baseUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
-    auth,
-  });
+  const github = createGitHubClient({ baseUrl: config.githubApiUrl, auth });
   return { org: config.org, github, clock: () => new Date() };
 }
 
 /** Production adapters, from the function's environment and Secrets Manager. */
 async function awsDeps(): Promise<JobDeps> {
-  const config = readFunctionConfig();
+  const config = functionConfig();
   const [{ store, index }, github] = await Promise.all([
     openStore(config.storeUrl, { requireImmutable: true }),
     awsGitHubDeps(),
@@ -67,6 +64,7 @@ const productionGitHubDeps = once(awsGitHubDeps);
 
 /** A collection that failed for every repository: the invocation fails, so the schedule's alarm sees it. */
 export class CollectionFailedError extends Cm01Error {
+  override name = 'CollectionFailedError';
   constructor(summary: CollectionSummary) {
     super(
       'COLLECTION_FAILED',

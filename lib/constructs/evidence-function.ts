@@ -82,7 +82,7 @@ export interface EvidenceFunctionProps {
  * The one wrapper every Lambda of the evidence collector is built with, so that runtime,
  * architecture, bundling, logging and tracing are decided once: Node.js 22 on ARM64, an ESM
  * bundle made by the locally installed esbuild (no Docker) with the AWS SDK bundled in (its
- * version is then the one the tests ran), minified with source maps, X-Ray tracing, and a
+ * version is then the one the tests ran), minified (class names kept) with source maps, X-Ray tracing, and a
  * retained log group the function's own role may write to — no AWS managed policy.
  */
 export class EvidenceFunction extends Construct {
@@ -150,6 +150,9 @@ export class EvidenceFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         minify: true,
+        // Minifying renames classes; an error's name is what the log line, the alarm and a
+        // Step Functions retry match on, so class and function names are kept.
+        keepNames: true,
         sourceMap: true,
         // Bundle everything, the AWS SDK included: the deployed code is then exactly what was tested.
         externalModules: [],

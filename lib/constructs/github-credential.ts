@@ -4,9 +4,6 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
-/** Environment variable through which functions learn where the credential is (never what it is). */
-export const GITHUB_SECRET_ENV = 'CM01_GITHUB_SECRET_ARN';
-
 export interface GitHubCredentialProps {
   /**
    * Complete ARN of an existing secret holding the GitHub token or App key.
@@ -30,7 +27,7 @@ export class GitHubCredential extends Construct {
     }
     const created = new secretsmanager.Secret(this, 'Secret', {
       description:
-        'GitHub credential of the CM-01 evidence collector: a fine-grained read-only token, or a GitHub App id + private key (JSON). Set its value after deployment.',
+        'GitHub credential of the CM-01 evidence collector: the bare token, {"token"}, or a GitHub App {"appId","privateKey","installationId"} (docs/deploy.md). Set its value after deployment.',
       removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(created).acknowledge({

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lambdas/errors.ts';
-import { parseDeploymentContext } from '../../lib/config.ts';
+import { CONTEXT_KEYS, parseDeploymentContext } from '../../lib/config.ts';
+import { PROJECT_ROOT } from '../../lib/constructs/evidence-function.ts';
 import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { toRetentionDays } from '../../lib/evidence-stack.ts';
 import { availableStandardJobs, STANDARD_JOBS } from '../../lib/standard-jobs.ts';
@@ -27,8 +30,39 @@ describe('deployment context', () => {
       objectLockMode: 'COMPLIANCE',
       retentionDays: 365,
       nonProduction: false,
+      githubApiUrl: 'https://api.github.com',
       logRetentionDays: 400,
     });
+  });
+
+  it.each([
+    ['https://github.example.com/api/v3', 'https://github.example.com/api/v3'],
+    ['https://github.example.com:8443/api/v3/', 'https://github.example.com:8443/api/v3'],
+    ['https://api.github.com/', 'https://api.github.com'],
+    ['https://api.octo-corp.ghe.com', 'https://api.octo-corp.ghe.com'],
+  ])('takes the GitHub API URL %s (GitHub Enterprise Server, GHE.com)', (given, expected) => {
+    const config = parse({ 'cm01:stage': 'production', 'cm01:org': 'acme', 'cm01:githubApiUrl': given });
+    expect(config.githubApiUrl).toBe(expected);
+  });
+
+  it.each([
+    ['http://github.example.com/api/v3', /must use https/],
+    ['github.example.com', /is not a URL/],
+    ['https://github.com', /web site, not the API.*https:\/\/api\.github\.com/],
+    ['https://github.example.com', /https:\/\/github\.example\.com\/api\/v3/],
+    ['https://github.example.com/api/graphql', /GitHub Enterprise Server API is at/],
+    ['https://api.github.com/v3', /has no path/],
+    ['https://octo:s3cr3tw0rd@github.example.com/api/v3', /user name or password/],
+    ['http://octo:s3cr3tw0rd@github.example.com/api/v3', /user name or password/],
+    ['https://github.example.com/api/v3?x=1', /query or fragment/],
+    ['', /is not a URL/],
+  ])('refuses the GitHub API URL %j, naming the key', (given, reason) => {
+    const error = errorOf(() =>
+      parse({ 'cm01:stage': 'production', 'cm01:org': 'acme', 'cm01:githubApiUrl': given }),
+    );
+    expect(error.field).toBe('cm01:githubApiUrl');
+    expect(error.message).toMatch(reason);
+    expect(error.message).not.toContain('s3cr3tw0rd');
   });
 
   it('accepts -c strings for numbers and booleans', () => {
@@ -82,6 +116,14 @@ describe('deployment context', () => {
     expect(
       parse({ 'cm01:stage': 'p', 'cm01:org': 'acme', 'cm01:githubSecretArn': arn }).githubSecretArn,
     ).toBe(arn);
+  });
+});
+
+describe('the context keys tables', () => {
+  it.each(['README.md', 'docs/deploy.md'])('of %s list exactly the keys the app reads', (file) => {
+    const text = readFileSync(join(PROJECT_ROOT, file), 'utf8');
+    const rows = [...text.matchAll(/^\| `(cm01:\w+)`/gm)].map((match) => match[1]);
+    expect([...rows].sort()).toEqual(Object.values(CONTEXT_KEYS).sort());
   });
 });
 

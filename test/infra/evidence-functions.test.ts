@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFunctionConfig } from '../../lambdas/runtime/config.ts';
 import { EvidenceFunction, PROJECT_ROOT } from '../../lib/constructs/evidence-function.ts';
 import { parseScheduleExpression } from '../../lib/constructs/scheduled-job.ts';
 import { JOB_ENVIRONMENT_KEYS } from '../../lib/evidence-stack.ts';
@@ -29,14 +30,23 @@ function invokeBundledHandler(directory: string, event: unknown): unknown {
   return JSON.parse(output);
 }
 
+function environmentOf(
+  fn: NonNullable<SynthesizedEvidenceApp['resources'][string]>,
+): Record<string, unknown> {
+  return (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
 /** The asset folder of a function's code: CDK names it after the zip's content hash. */
 function bundleDirectoryOf(fn: NonNullable<SynthesizedEvidenceApp['resources'][string]>): string {
   const s3Key = (fn.Properties.Code as { S3Key: string }).S3Key;
   return join(synthesized.assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
 }
 
+/** A GitHub Enterprise Server, as an operator would write it (trailing slash included). */
+const GHES_API_URL = 'https://github.example.com/api/v3';
+
 beforeAll(() => {
-  synthesized = synthesizeEvidenceApp();
+  synthesized = synthesizeEvidenceApp({ context: { 'cm01:githubApiUrl': `${GHES_API_URL}/` } });
   functions = resourcesOfType(synthesized.resources, 'AWS::Lambda::Function');
 });
 
@@ -83,14 +93,44 @@ describe('every function built by the shared wrapper', () => {
   it('receives the store, organisation and credential location, never a secret value', () => {
     const secretId = resourcesOfType(synthesized.resources, 'AWS::SecretsManager::Secret')[0]?.[0];
     for (const [id, fn] of functions) {
-      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      for (const key of JOB_ENVIRONMENT_KEYS) expect(variables, `${id} ${key}`).toHaveProperty(key);
+      const variables = environmentOf(fn);
+      const keys = id.startsWith('ReportStatusJob') ? JOB_ENVIRONMENT_KEYS.slice(0, 3) : JOB_ENVIRONMENT_KEYS;
+      for (const key of keys) expect(variables, `${id} ${key}`).toHaveProperty(key);
       expect(variables.CM01_ORG).toBe('acme');
-      expect(variables.CM01_OBJECT_LOCK_MODE).toBe('COMPLIANCE');
-      expect(variables.CM01_RETENTION_DAYS).toBe('365');
-      expect(variables.CM01_GITHUB_SECRET_ARN).toEqual({ Ref: secretId });
+      if (id.startsWith('ReportStatusJob')) {
+        // A read-only job never talks to GitHub: it is not told where the credential is.
+        expect(variables.CM01_GITHUB_SECRET_ARN, id).toBeUndefined();
+        expect(variables.CM01_GITHUB_API_URL, id).toBeUndefined();
+      } else {
+        expect(variables.CM01_GITHUB_SECRET_ARN, id).toEqual({ Ref: secretId });
+        // The stack's setting (cm01:githubApiUrl), normalised; read by the runtime config.
+        expect(variables.CM01_GITHUB_API_URL, id).toBe(GHES_API_URL);
+      }
       const serialized = JSON.stringify(variables);
       expect(serialized).not.toMatch(/resolve:secretsmanager|SecretString|GITHUB_TOKEN|ghp_/i);
+    }
+  });
+
+  it('holds no environment variable the runtime does not read', () => {
+    // Which variables the runtime configuration really reads, observed rather than listed.
+    const read = new Set<string>();
+    const recording = new Proxy(
+      { CM01_BUCKET: 'b', CM01_TABLE: 't', CM01_ORG: 'o', CM01_GITHUB_API_URL: 'https://api.github.com' },
+      {
+        get(target, key) {
+          if (typeof key === 'string') read.add(key);
+          return Reflect.get(target, key);
+        },
+      },
+    ) as NodeJS.ProcessEnv;
+    readFunctionConfig(recording);
+    expect(read.size).toBeGreaterThanOrEqual(5);
+    for (const [id, fn] of functions) {
+      for (const variable of Object.keys(environmentOf(fn))) {
+        // NODE_OPTIONS is read by Node itself (source maps in stack traces).
+        if (variable === 'NODE_OPTIONS') continue;
+        expect(read, `${id} ${variable}`).toContain(variable);
+      }
     }
   });
 

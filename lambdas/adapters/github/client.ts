@@ -94,13 +94,20 @@ export interface GitHubClient {
 }
 
 /** GitHub refused the credential (bad, revoked or expired). */
-export class GitHubAuthError extends SourceError {}
+export class GitHubAuthError extends SourceError {
+  override name = 'GitHubAuthError';
+}
 /** The repository, team, branch or object does not exist (or the credential cannot see it). */
-export class GitHubNotFoundError extends SourceError {}
+export class GitHubNotFoundError extends SourceError {
+  override name = 'GitHubNotFoundError';
+}
 /** 403 that is not a rate limit: a plan without the feature, or a missing permission. Collectors record a gap. */
-export class GitHubForbiddenError extends SourceError {}
+export class GitHubForbiddenError extends SourceError {
+  override name = 'GitHubForbiddenError';
+}
 /** A primary or secondary rate limit outlasted the bounded retries. */
 export class GitHubRateLimitError extends SourceError {
+  override name = 'GitHubRateLimitError';
   /** Seconds until GitHub said the limit resets, where it said. */
   readonly retryAfterSeconds: number | undefined;
   constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
@@ -109,7 +116,9 @@ export class GitHubRateLimitError extends SourceError {
   }
 }
 /** A GraphQL query GitHub rejected (a schema error, a field it will not serve). */
-export class GitHubQueryError extends SourceError {}
+export class GitHubQueryError extends SourceError {
+  override name = 'GitHubQueryError';
+}
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledOctokitInstance = InstanceType<typeof ThrottledOctokit>;

@@ -2,6 +2,7 @@ import { Cm01Error, InputError } from '../../errors.ts';
 
 /** The renderer could not produce a pack (a pdfkit failure or the two layout passes disagreeing). */
 export class PackRenderError extends Cm01Error {
+  override name = 'PackRenderError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PACK_RENDER', message, options);
   }
@@ -12,6 +13,7 @@ export class PackRenderError extends Cm01Error {
  * input, naming the file the user gave (`PACK.pdf`), never a crash.
  */
 export class PackFormatError extends InputError {
+  override name = 'PackFormatError';
   constructor(message: string, options?: { cause?: unknown }) {
     super('PACK.pdf', message, options);
   }
