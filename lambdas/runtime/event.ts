@@ -119,17 +119,13 @@ export function parseCollectorEvent(event: unknown, now: Date, options: JobEvent
   }
   const item = strictParse(fanOutItemSchema, event, '');
   if (options.org) assertInOrg(item.repo, options.org, 'repo');
-  let request: JobRequest;
-  try {
-    request = parseJobEvent(item.input ?? {}, now, options);
-  } catch (error: unknown) {
-    throw prefixField(error, 'input');
-  }
+  // Errors in the input name its fields as the person who started the execution wrote them.
+  const request = parseJobEvent(item.input ?? {}, now, options);
   // The execution input an on-demand fan-out started with may name its repositories (the lister
   // took its items from them); an item outside that list contradicts it.
   const bare = (repo: string) => repo.slice(repo.indexOf('/') + 1).toLowerCase();
   if (request.repos && !request.repos.some((repo) => bare(repo) === bare(item.repo))) {
-    throw malformedInput('input.repos', `does not name "${item.repo}", the repository of this fan-out item`);
+    throw malformedInput('repos', `does not name "${item.repo}", the repository of this fan-out item`);
   }
   return { ...request, repos: [item.repo] };
 }
@@ -159,12 +155,6 @@ function strictParse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T
   }
   const field = [prefix, ...path].filter(Boolean).join('.') || 'event';
   throw malformedInput(field, issue?.message ?? 'not a valid event');
-}
-
-function prefixField(error: unknown, prefix: string): unknown {
-  if (!(error instanceof InputError)) return error;
-  const message = error.message.slice(error.field.length + 2);
-  return new InputError(`${prefix}.${error.field}`, message, { cause: error, malformed: error.malformed });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
