@@ -14,25 +14,32 @@ export class Cm01Error extends Error {
   }
 }
 
-/** Bad input from a person, an event or a file: exit 2 on the command line (usage) or 1 (data). */
+/**
+ * Bad input from a person, an event or a file. `malformed` marks input wrong on its face —
+ * malformed, impossible, unknown, out of range, or in conflict with another field — found without
+ * reading a file or asking a server: the command line exits 2 for it (a usage error, cli.md), and
+ * 1 for any other bad input (a file that cannot be read, a window the source has not reached).
+ * Both keep the one name `InputError`, which a Lambda's alarms and catches match.
+ */
 export class InputError extends Cm01Error {
   override name = 'InputError';
   /** Path of the bad field, e.g. `repos[2].pullRequests[5].mergedAt` or `--period`. */
   readonly field: string;
-  constructor(field: string, message: string, options?: { cause?: unknown }) {
+  readonly malformed: boolean;
+  constructor(field: string, message: string, options?: { cause?: unknown; malformed?: boolean }) {
     super('INPUT', `${field}: ${message}`, options);
     this.field = field;
+    this.malformed = options?.malformed === true;
   }
 }
 
-/**
- * Input wrong on its face — malformed, impossible, unknown, out of range, or in conflict with
- * another field — found without reading a file or asking a server. The command line exits 2 (a
- * usage error, cli.md); anything else an `InputError` names (a file that cannot be read, a
- * window the source has not reached) is a failure and exits 1.
- */
-export class MalformedInputError extends InputError {
-  override name = 'MalformedInputError';
+/** An `InputError` for input wrong on its face (see above): exit 2 on the command line. */
+export function malformedInput(field: string, message: string, options?: { cause?: unknown }): InputError {
+  return new InputError(field, message, { ...options, malformed: true });
+}
+
+export function isMalformedInput(error: unknown): error is InputError {
+  return error instanceof InputError && error.malformed;
 }
 
 /** The evidence store or index is missing, misconfigured or unreachable. */

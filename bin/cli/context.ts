@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from './options.ts';
 import { Reporter } from './output.ts';
 
 /** What a command returns: its exit status (0 done, 1 failed; usage errors are thrown). */
@@ -24,10 +25,20 @@ export class CliContext {
       const options = command.opts() as O;
       const positionals = args.slice(0, -2) as A;
       this.reporter = new Reporter(Boolean(options.json));
-      const names: string[] = [];
-      for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
-      this.commandPath = names.length ? `${names.join(' ')} ` : '';
+      this.commandPath = `${commandPathOf(command)} `;
+      // An argument the command does not take is named, not just counted (cli.md: exit 2).
+      const stray = command.args[command.registeredArguments.length];
+      if (stray !== undefined)
+        throw new UsageError(stray, `unexpected argument to \`cm01 ${commandPathOf(command)}\``);
+
       this.exitStatus = await run(options, this.reporter, ...positionals);
     };
   }
+}
+
+/** `packs download`: the command's words after `cm01`. */
+function commandPathOf(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }

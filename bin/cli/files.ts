@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { describeError, InputError } from '../../lambdas/errors.ts';
+import { assertWritableFolder as assertWritableFolderAdapter } from '../../lambdas/adapters/writable-folder.ts';
+import { describeError, InputError, malformedInput } from '../../lambdas/errors.ts';
 
 /**
  * The command line's own files: the output folder checked writable before any work, pack files
@@ -63,33 +64,13 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Check before any work that files can be written into `dir` (a folder, or the nearest existing
- * folder it would be created in), without creating anything.
+ * folder it would be created in), without creating anything; the folder, resolved.
  */
 export async function assertWritableFolder(dir: string, field: string): Promise<string> {
+  if (dir.trim() === '') throw malformedInput(field, 'is empty: name a folder');
   const target = resolve(dir);
-  let current = target;
-  for (;;) {
-    const info = await stat(current).catch(() => undefined);
-    if (info) {
-      if (!info.isDirectory()) {
-        throw new InputError(
-          field,
-          current === target ? `${target} is not a folder` : `${current} is a file, not a folder`,
-        );
-      }
-      try {
-        await access(current, constants.W_OK | constants.X_OK);
-      } catch (error: unknown) {
-        throw new InputError(field, `cannot write into ${current}: ${describeError(error)}`, {
-          cause: error,
-        });
-      }
-      return target;
-    }
-    const parent = dirname(current);
-    if (parent === current) throw new InputError(field, `no folder to create ${target} in`);
-    current = parent;
-  }
+  await assertWritableFolderAdapter(target, field);
+  return target;
 }
 
 /** Write every file under a temporary name first, then rename: nothing half-written on failure. */

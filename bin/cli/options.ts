@@ -4,7 +4,7 @@ import { COLLECT_KINDS, type CollectKind } from '../../lambdas/collect/context.t
 import { resolveProfile } from '../../lambdas/core/profile-files.ts';
 import { DEFAULT_PROFILE_ID, type LoadedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow, rangeWindow, type Window } from '../../lambdas/core/window.ts';
-import { InputError, MalformedInputError } from '../../lambdas/errors.ts';
+import { InputError } from '../../lambdas/errors.ts';
 
 /**
  * The options commands share (cli.md), declared once, and the checks that turn their values
@@ -13,8 +13,11 @@ import { InputError, MalformedInputError } from '../../lambdas/errors.ts';
  */
 
 /** A usage error: exit status 2 (cli.md). */
-export class UsageError extends MalformedInputError {
+export class UsageError extends InputError {
   override name = 'UsageError';
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super(field, message, { ...options, malformed: true });
+  }
 }
 
 /** Run `make`; an `InputError` it throws about a value the user typed becomes a usage error. */

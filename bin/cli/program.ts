@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { Cm01Error, MalformedInputError } from '../../lambdas/errors.ts';
+import { Cm01Error, isMalformedInput } from '../../lambdas/errors.ts';
 import { describeCauses, redactSecrets } from '../../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../../lambdas/version.ts';
 import { collectCommand } from './commands/collect.ts';
@@ -55,6 +55,8 @@ export function buildProgram(cli: CliContext, write: CliOutput) {
   const configure = (command: Command): void => {
     command
       .exitOverride()
+      // Excess arguments reach the action, which names the first one.
+      .allowExcessArguments(true)
       .configureOutput({
         writeOut: write.out,
         writeErr: write.err,
@@ -110,7 +112,7 @@ function report(cli: CliContext, error: unknown): number {
   }
   const reporter = cli.reporter;
   // A malformed value is a usage error wherever it was found (cli.md: exit 2).
-  if (error instanceof MalformedInputError) {
+  if (isMalformedInput(error)) {
     reporter.error(`${redactSecrets(error.message)}\nRun \`cm01 ${cli.commandPath}--help\` for usage.`);
     return 2;
   }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { describeError, MalformedInputError, StoreError } from '../errors.ts';
+import { describeError, malformedInput, StoreError } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore } from '../evidence/ports.ts';
 import { DynamoEvidenceIndex } from './dynamo-index.ts';
 import { LocalEvidenceIndex } from './local-index.ts';
@@ -35,8 +35,8 @@ export type StoreLocation =
 export function parseStoreUrl(url: string): StoreLocation {
   if (url.startsWith('local:')) {
     const dir = url.slice('local:'.length);
-    if (!dir.trim()) throw new MalformedInputError(STORE_FIELD, `"${url}" names no directory: ${URL_FORMS}`);
-    if (dir.includes('\0')) throw new MalformedInputError(STORE_FIELD, 'the directory name holds a NUL byte');
+    if (!dir.trim()) throw malformedInput(STORE_FIELD, `"${url}" names no directory: ${URL_FORMS}`);
+    if (dir.includes('\0')) throw malformedInput(STORE_FIELD, 'the directory name holds a NUL byte');
     return { kind: 'local', dir: resolve(dir) };
   }
   if (url.startsWith('s3://')) {
@@ -44,13 +44,13 @@ export function parseStoreUrl(url: string): StoreLocation {
     try {
       parsed = new URL(url);
     } catch (error: unknown) {
-      throw new MalformedInputError(STORE_FIELD, `"${url}" is not a valid URL: ${URL_FORMS}`, {
+      throw malformedInput(STORE_FIELD, `"${url}" is not a valid URL: ${URL_FORMS}`, {
         cause: error,
       });
     }
     const bucket = parsed.hostname;
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
-      throw new MalformedInputError(
+      throw malformedInput(
         STORE_FIELD,
         `"${bucket}" is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
       );
@@ -58,33 +58,30 @@ export function parseStoreUrl(url: string): StoreLocation {
     // Endpoints come from AWS_ENDPOINT_URL_S3, credentials from the AWS chain: a URL that
     // carries either would be silently ignored, so it is refused.
     if (parsed.username || parsed.password || parsed.port) {
-      throw new MalformedInputError(
+      throw malformedInput(
         STORE_FIELD,
         `"${url}" names a user, password or port: set the endpoint with AWS_ENDPOINT_URL_S3 and credentials the AWS way`,
       );
     }
     if (parsed.pathname && parsed.pathname !== '/') {
-      throw new MalformedInputError(STORE_FIELD, `"${url}" has a path; ${URL_FORMS}`);
+      throw malformedInput(STORE_FIELD, `"${url}" has a path; ${URL_FORMS}`);
     }
-    if (parsed.hash) throw new MalformedInputError(STORE_FIELD, `"${url}" has a #fragment; ${URL_FORMS}`);
+    if (parsed.hash) throw malformedInput(STORE_FIELD, `"${url}" has a #fragment; ${URL_FORMS}`);
     const unknown = [...parsed.searchParams.keys()].find((key) => key !== 'table');
     if (unknown !== undefined) {
-      throw new MalformedInputError(
-        STORE_FIELD,
-        `"${url}": unknown parameter "${unknown}" (only ?table=TABLE)`,
-      );
+      throw malformedInput(STORE_FIELD, `"${url}": unknown parameter "${unknown}" (only ?table=TABLE)`);
     }
     const tables = parsed.searchParams.getAll('table');
-    if (tables.length > 1) throw new MalformedInputError(STORE_FIELD, `"${url}" names the table twice`);
+    if (tables.length > 1) throw malformedInput(STORE_FIELD, `"${url}" names the table twice`);
     const table = tables[0];
     if (!table) {
-      throw new MalformedInputError(
+      throw malformedInput(
         STORE_FIELD,
         `"${url}" names no index table: add ?table=TABLE (s3://${bucket}?table=TABLE)`,
       );
     }
     if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
-      throw new MalformedInputError(
+      throw malformedInput(
         STORE_FIELD,
         `"${table}" is not a valid DynamoDB table name (3-255 letters, digits, "_", "-", ".")`,
       );
@@ -92,7 +89,7 @@ export function parseStoreUrl(url: string): StoreLocation {
     return { kind: 's3', bucket, table };
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
-  throw new MalformedInputError(
+  throw malformedInput(
     STORE_FIELD,
     scheme
       ? `unknown store scheme "${scheme}:" in "${url}": ${URL_FORMS}`

@@ -1,4 +1,4 @@
-import { MalformedInputError } from '../errors.ts';
+import { malformedInput } from '../errors.ts';
 
 /**
  * Make a store ready for evidence, or check that it is (`cm01 store init`): the bucket with
@@ -33,10 +33,10 @@ export async function initStore(
   const lockMode = request.lockMode ?? DEFAULT_INIT_REQUEST.lockMode;
   const retentionDays = request.retentionDays ?? DEFAULT_INIT_REQUEST.retentionDays;
   if (!(LOCK_MODES as readonly string[]).includes(lockMode)) {
-    throw new MalformedInputError('--lock-mode', `"${String(lockMode)}" is not COMPLIANCE or GOVERNANCE`);
+    throw malformedInput('--lock-mode', `"${String(lockMode)}" is not COMPLIANCE or GOVERNANCE`);
   }
   if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36_500) {
-    throw new MalformedInputError(
+    throw malformedInput(
       '--retention-days',
       `${retentionDays} is not a whole number of days between 1 and 36500`,
     );

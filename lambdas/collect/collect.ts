@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
-import { describeError, InputError, MalformedInputError, StoreError } from '../errors.ts';
+import { describeError, InputError, malformedInput, StoreError } from '../errors.ts';
 import type { DocumentKind, Gap } from '../evidence/documents.ts';
 import { WITHHELD_BY_KIND } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
@@ -389,11 +389,11 @@ function validateKinds(kinds: readonly string[] | undefined): CollectKind[] {
   if (kinds === undefined) return [...COLLECT_KINDS];
   const unknown = kinds.filter((kind) => !(COLLECT_KINDS as readonly string[]).includes(kind));
   if (unknown.length > 0) {
-    throw new MalformedInputError(
+    throw malformedInput(
       'kinds',
       `unknown kind(s) ${unknown.join(', ')}; expected some of ${COLLECT_KINDS.join(', ')}`,
     );
   }
-  if (kinds.length === 0) throw new MalformedInputError('kinds', 'no kind to collect');
+  if (kinds.length === 0) throw malformedInput('kinds', 'no kind to collect');
   return [...new Set(kinds)] as CollectKind[];
 }

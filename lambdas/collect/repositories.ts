@@ -1,6 +1,6 @@
 import { type GitHubClient, GitHubNotFoundError } from '../adapters/github/client.ts';
 import { parseRepositories, parseRepository } from '../adapters/github/parse-repositories.ts';
-import { InputError, MalformedInputError } from '../errors.ts';
+import { InputError, malformedInput } from '../errors.ts';
 import type { RepoRef } from './context.ts';
 
 /**
@@ -39,16 +39,16 @@ export async function resolveRepositories(
       }))
       .sort((a, b) => a.fullName.localeCompare(b.fullName));
   }
-  if (names.length === 0) throw new MalformedInputError('repos', 'no repository named');
+  if (names.length === 0) throw malformedInput('repos', 'no repository named');
   const repos: RepoRef[] = [];
   for (const input of names) {
     const parts = input.split('/');
     const [owner, name] = parts.length === 2 ? parts : [org, parts[0]];
     if (parts.length > 2 || !owner || !name || !REPO_NAME.test(name)) {
-      throw new MalformedInputError('repos', `"${input}" is not a repository name (name or ${org}/name)`);
+      throw malformedInput('repos', `"${input}" is not a repository name (name or ${org}/name)`);
     }
     if (owner.toLowerCase() !== org.toLowerCase()) {
-      throw new MalformedInputError('repos', `"${input}" is not in the organisation ${org}`);
+      throw malformedInput('repos', `"${input}" is not in the organisation ${org}`);
     }
     try {
       const answer = parseRepository(

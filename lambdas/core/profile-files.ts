@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { describeError, InputError, MalformedInputError } from '../errors.ts';
+import { describeError, InputError, malformedInput } from '../errors.ts';
 import { parseProfile } from './profile.ts';
 import {
   isShippedProfileId,
@@ -19,8 +19,7 @@ export const MAX_PROFILE_FILE_BYTES = 1 << 20;
  * names a shipped profile id wins over a file of the same name in the working directory.
  */
 export async function resolveProfile(idOrPath: string, field = '--profile'): Promise<LoadedProfile> {
-  if (idOrPath.trim() === '')
-    throw new MalformedInputError(field, 'is empty: name a shipped profile or a file');
+  if (idOrPath.trim() === '') throw malformedInput(field, 'is empty: name a shipped profile or a file');
   if (isShippedProfileId(idOrPath)) return shippedProfile(idOrPath, field);
   if (!/[/\\.]/.test(idOrPath)) {
     // A bare word that is no shipped id is most likely a typo of one, not a file name.

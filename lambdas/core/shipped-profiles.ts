@@ -1,4 +1,4 @@
-import { MalformedInputError } from '../errors.ts';
+import { malformedInput } from '../errors.ts';
 import { type Profile, parseProfile } from './profile.ts';
 import clerkCm01 from './profiles/clerk-cm01.json' with { type: 'json' };
 import clicki from './profiles/clicki.json' with { type: 'json' };
@@ -30,7 +30,7 @@ export function isShippedProfileId(id: string): boolean {
 export function shippedProfile(id: string, field = '--profile'): LoadedProfile {
   const json = SHIPPED_SOURCES[id];
   if (json === undefined) {
-    throw new MalformedInputError(
+    throw malformedInput(
       field,
       `"${id}" is not a shipped profile (shipped: ${SHIPPED_PROFILE_IDS.join(', ')})`,
     );

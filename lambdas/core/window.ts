@@ -1,4 +1,4 @@
-import { InputError, MalformedInputError } from '../errors.ts';
+import { InputError, malformedInput } from '../errors.ts';
 
 /** A half-open time window `[from, to)` in UTC, with the label used in file names. */
 export interface Window {
@@ -23,13 +23,11 @@ const FIRST_YEAR = 1970;
 
 export function monthWindow(period: string, field = '--period'): Window {
   const match = PERIOD.exec(period);
-  if (!match) throw new MalformedInputError(field, `"${period}" is not a month in the form YYYY-MM`);
+  if (!match) throw malformedInput(field, `"${period}" is not a month in the form YYYY-MM`);
   const year = Number(match[1]);
   const month = Number(match[2]);
-  if (year < FIRST_YEAR)
-    throw new MalformedInputError(field, `"${period}": no evidence exists before ${FIRST_YEAR}`);
-  if (month < 1 || month > 12)
-    throw new MalformedInputError(field, `"${period}" has no month ${match[2]} (01-12)`);
+  if (year < FIRST_YEAR) throw malformedInput(field, `"${period}": no evidence exists before ${FIRST_YEAR}`);
+  if (month < 1 || month > 12) throw malformedInput(field, `"${period}" has no month ${match[2]} (01-12)`);
   const from = new Date(Date.UTC(year, month - 1, 1));
   const to = new Date(Date.UTC(year, month, 1));
   return { from: from.toISOString(), to: to.toISOString(), label: period, isMonth: true };
@@ -39,7 +37,7 @@ export function rangeWindow(from: string, to: string, fields = { from: '--from',
   const start = parseTime(from, fields.from);
   const end = parseTime(to, fields.to);
   if (end.getTime() <= start.getTime()) {
-    throw new MalformedInputError(fields.to, `${to} does not come after ${fields.from} ${from}`);
+    throw malformedInput(fields.to, `${to} does not come after ${fields.from} ${from}`);
   }
   const label = `${start.toISOString().slice(0, 10)}_${end.toISOString().slice(0, 10)}`;
   return { from: start.toISOString(), to: end.toISOString(), label, isMonth: false };
@@ -83,7 +81,7 @@ export function inWindow(isoTime: string, window: Pick<Window, 'from' | 'to'>): 
 export function parseTime(value: string, field: string): Date {
   const match = TIME.exec(value);
   if (!match) {
-    throw new MalformedInputError(
+    throw malformedInput(
       field,
       `"${value}" is not an ISO-8601 date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]; UTC when no offset is given)`,
     );
@@ -92,8 +90,7 @@ export function parseTime(value: string, field: string): Date {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  const impossible = (what: string) =>
-    new MalformedInputError(field, `"${value}" is not a real time: ${what}`);
+  const impossible = (what: string) => malformedInput(field, `"${value}" is not a real time: ${what}`);
   if (year < FIRST_YEAR) throw impossible(`no evidence exists before ${FIRST_YEAR}`);
   if (month < 1 || month > 12) throw impossible(`there is no month ${mo} (01-12)`);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SHIPPED_PROFILE_IDS } from '../core/shipped-profiles.ts';
 import { monthWindow, previousMonth, rangeWindow, type Window } from '../core/window.ts';
-import { InputError, MalformedInputError } from '../errors.ts';
+import { InputError, malformedInput } from '../errors.ts';
 
 /**
  * The events a job accepts: an EventBridge schedule (whose input the stack fixes), or an
@@ -78,10 +78,10 @@ export function parseJobEvent(event: unknown, now: Date, options: JobEventOption
     '',
   );
   if (period !== undefined && (from !== undefined || to !== undefined)) {
-    throw new MalformedInputError('period', 'give either "period" or "from"/"to", not both');
+    throw malformedInput('period', 'give either "period" or "from"/"to", not both');
   }
   if (schedule !== undefined && (period !== undefined || from !== undefined || to !== undefined)) {
-    throw new MalformedInputError(
+    throw malformedInput(
       'schedule',
       'a scheduled event takes its window from the schedule: leave out "period"/"from"/"to", or "schedule"',
     );
@@ -89,8 +89,8 @@ export function parseJobEvent(event: unknown, now: Date, options: JobEventOption
   let window: Window;
   if (period !== undefined) window = monthWindow(period, 'period');
   else if (from !== undefined || to !== undefined) {
-    if (from === undefined) throw new MalformedInputError('from', 'missing: "to" needs "from"');
-    if (to === undefined) throw new MalformedInputError('to', 'missing: "from" needs "to"');
+    if (from === undefined) throw malformedInput('from', 'missing: "to" needs "from"');
+    if (to === undefined) throw malformedInput('to', 'missing: "from" needs "to"');
     window = rangeWindow(from, to, { from: 'from', to: 'to' });
   } else if (schedule === 'daily') {
     const yesterday = new Date(now.getTime() - 86_400_000);
@@ -120,7 +120,8 @@ export function parseJobEvent(event: unknown, now: Date, options: JobEventOption
 /**
  * A collector's event: a fan-out item `{ "repo": "org/name", "input": {…} }` collects that one
  * repository for the input's window; anything else is a plain job event. A fan-out item with a
- * window or a repository list beside `input` (or inside it) contradicts itself and is refused.
+ * window or a repository list beside `input`, or an input whose `repos` leave out the item's
+ * `repo`, contradicts itself and is refused.
  */
 export function parseCollectorEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
   if (!isRecord(event) || !('repo' in event || 'input' in event)) {
@@ -128,24 +129,20 @@ export function parseCollectorEvent(event: unknown, now: Date, options: JobEvent
   }
   const conflicting = Object.keys(onDemandSchema.shape).find((key) => key in event);
   if (conflicting !== undefined) {
-    throw new MalformedInputError(
+    throw malformedInput(
       'repo',
       `a fan-out item { "repo", "input" } carries its window and options in "input", not "${conflicting}" beside "repo"`,
     );
   }
   const item = strictParse(fanOutItemSchema, event, '');
-  if (item.input && 'repos' in item.input) {
-    throw new MalformedInputError(
-      'input.repos',
-      'a fan-out item collects its own "repo" only: leave out "repos"',
-    );
-  }
   if (options.org) assertInOrg(item.repo, options.org, 'repo');
-  let request: JobRequest;
-  try {
-    request = parseJobEvent(item.input ?? {}, now, options);
-  } catch (error: unknown) {
-    throw prefixField(error, 'input');
+  // Errors in the input name its fields as the person who started the execution wrote them.
+  const request = parseJobEvent(item.input ?? {}, now, options);
+  // The execution input an on-demand fan-out started with may name its repositories (the lister
+  // took its items from them); an item outside that list contradicts it.
+  const bare = (repo: string) => repo.slice(repo.indexOf('/') + 1).toLowerCase();
+  if (request.repos && !request.repos.some((repo) => bare(repo) === bare(item.repo))) {
+    throw malformedInput('repos', `does not name "${item.repo}", the repository of this fan-out item`);
   }
   return { ...request, repos: [item.repo] };
 }
@@ -153,14 +150,14 @@ export function parseCollectorEvent(event: unknown, now: Date, options: JobEvent
 function assertInOrg(repo: string, org: string, field: string): void {
   const owner = repo.includes('/') ? repo.slice(0, repo.indexOf('/')) : org;
   if (owner.toLowerCase() !== org.toLowerCase()) {
-    throw new MalformedInputError(field, `"${repo}" is not a repository of ${org}`);
+    throw malformedInput(field, `"${repo}" is not a repository of ${org}`);
   }
 }
 
 /** Parse with a strict zod schema, naming the first bad field (an unknown key by its own name). */
 function strictParse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T {
   if (!isRecord(value)) {
-    throw new MalformedInputError(prefix || 'event', 'must be a JSON object');
+    throw malformedInput(prefix || 'event', 'must be a JSON object');
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
@@ -168,20 +165,13 @@ function strictParse<T>(schema: z.ZodType<T>, value: unknown, prefix: string): T
   const path = issue?.path.map(String) ?? [];
   if (issue?.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    throw new MalformedInputError(
+    throw malformedInput(
       [prefix, ...path, key].filter(Boolean).join('.'),
       'is not a field of this event (unknown fields are refused, not ignored)',
     );
   }
   const field = [prefix, ...path].filter(Boolean).join('.') || 'event';
-  throw new MalformedInputError(field, issue?.message ?? 'not a valid event');
-}
-
-function prefixField(error: unknown, prefix: string): unknown {
-  if (!(error instanceof InputError)) return error;
-  const Kind = error instanceof MalformedInputError ? MalformedInputError : InputError;
-  const message = error.message.slice(error.field.length + 2);
-  return new Kind(`${prefix}.${error.field}`, message, { cause: error });
+  throw malformedInput(field, issue?.message ?? 'not a valid event');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

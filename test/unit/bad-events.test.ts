@@ -109,7 +109,7 @@ const fanOut: BadEvent[] = [
   {
     name: 'a fan-out item with "repos" in its input',
     event: { repo: 'acme/web-app', input: { period: '2026-10', repos: ['infra'] } },
-    field: 'input.repos',
+    field: 'repos',
     handlers: ['collect'],
   },
   {
@@ -145,13 +145,13 @@ const fanOut: BadEvent[] = [
   {
     name: 'a fan-out item whose input has an impossible date',
     event: { repo: 'acme/web-app', input: { from: '2026-02-30', to: '2026-03-02' } },
-    field: 'input.from',
+    field: 'from',
     handlers: ['collect'],
   },
   {
     name: 'a fan-out item whose input has an unknown field',
     event: { repo: 'acme/web-app', input: { period: '2026-10', kinds: ['teams'] } },
-    field: 'input.kinds',
+    field: 'kinds',
     handlers: ['collect'],
   },
   {

@@ -7,7 +7,7 @@ import { githubAuthFromEnv, parseAppPrivateKey } from '../../lambdas/adapters/gi
 import { PackFormatError } from '../../lambdas/adapters/pdf/errors.ts';
 import { readPackAttachments, readPackFile } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { MAX_PROFILE_FILE_BYTES, resolveProfile } from '../../lambdas/core/profile-files.ts';
-import { InputError, MalformedInputError } from '../../lambdas/errors.ts';
+import { InputError } from '../../lambdas/errors.ts';
 
 /** Files a person names — a profile, a GitHub App key, a pack — read with bounds, refused by name. */
 let dir: string;
@@ -52,8 +52,9 @@ describe('resolveProfile', () => {
   });
 
   it('refuses an unknown shipped id and an empty value as usage errors', async () => {
-    expect(await refusal(resolveProfile('sox'))).toBeInstanceOf(MalformedInputError);
-    expect(await refusal(resolveProfile(''))).toBeInstanceOf(MalformedInputError);
+    expect(await refusal(resolveProfile('sox'))).toMatchObject({ malformed: true, field: '--profile' });
+    expect(await refusal(resolveProfile(''))).toMatchObject({ malformed: true, field: '--profile' });
+    expect(await refusal(resolveProfile('./nowhere.json'))).toMatchObject({ malformed: false });
   });
 });
 

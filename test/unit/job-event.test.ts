@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../lambdas/errors.ts';
-import { parseJobEvent } from '../../lambdas/runtime/event.ts';
+import { parseCollectorEvent, parseJobEvent } from '../../lambdas/runtime/event.ts';
 
 const now = new Date('2026-11-01T06:00:00Z');
 
@@ -52,5 +52,31 @@ describe('parseJobEvent', () => {
       expect(error).toBeInstanceOf(InputError);
       expect((error as InputError).field).toBe(field);
     }
+  });
+});
+
+describe('parseCollectorEvent', () => {
+  it('collects a fan-out item’s one repository, for its input’s window', () => {
+    const request = parseCollectorEvent({ repo: 'acme/web-app', input: { period: '2026-10' } }, now, {
+      org: 'acme',
+    });
+    expect(request.repos).toEqual(['acme/web-app']);
+    expect(request.window.label).toBe('2026-10');
+  });
+
+  it('takes an on-demand fan-out whose input names the repositories, the item’s among them', () => {
+    const request = parseCollectorEvent(
+      { repo: 'acme/web-app', input: { period: '2026-10', repos: ['infra', 'web-app'] } },
+      now,
+      { org: 'acme' },
+    );
+    expect(request.repos).toEqual(['acme/web-app']);
+  });
+
+  it('takes a scheduled fan-out item, and a plain event', () => {
+    expect(parseCollectorEvent({ repo: 'acme/infra', input: { schedule: 'daily' } }, now).scheduled).toBe(
+      true,
+    );
+    expect(parseCollectorEvent({ period: '2026-10', repos: ['infra'] }, now).repos).toEqual(['infra']);
   });
 });

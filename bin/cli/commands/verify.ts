@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { readPackFile } from '../../../lambdas/adapters/pdf/read-attachments.ts';
+import { readPackAttachments, readPackFile } from '../../../lambdas/adapters/pdf/read-attachments.ts';
 import { verifyChain, verifyPack } from '../../../lambdas/app/verify-pack.ts';
 import { DEFAULT_PROFILE_ID } from '../../../lambdas/core/shipped-profiles.ts';
 import { InputError } from '../../../lambdas/errors.ts';
@@ -72,6 +72,9 @@ async function verify(options: VerifyOptions, reporter: Reporter, file?: string)
     throw new UsageError('PACK.pdf', 'missing: name the pack to verify (cm01 verify PACK.pdf)');
   if (options.offline && options.store) throw new UsageError('--store', '--offline reads no store');
   const pdf = await readPackFile(file);
+  // Not a pack (not a PDF, damaged, no manifest): said before any store is opened.
+  if (!readPackAttachments(pdf).has('manifest.json'))
+    throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
   // The detached signature of the PDF travels beside it as <pack>.pdf.sig.
   const pdfSignature = options.signature
     ? await readInput(options.signature, '--signature')
