@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { assertWritableFolder as assertWritableFolderAdapter } from '../../lambdas/adapters/writable-folder.ts';
 import { describeError, InputError, malformedInput } from '../../lambdas/errors.ts';

@@ -472,7 +472,7 @@ export function explainChanges(
   input: PeriodEvaluationInput,
   select: (change: { repo: string; commitSha: string; prNumber: number | null; type: string }) => boolean,
 ): ExplainedChange[] {
-  const { evidence, window, profile } = input;
+  const { profile } = input;
   const parameters = profile.parameters;
   const { facts, changes, controlIds, periodVerdicts } = judgingBasis(input);
   return changes.filter(select).map((change): ExplainedChange => {
