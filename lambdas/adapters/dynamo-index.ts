@@ -14,6 +14,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { describeError, StoreError } from '../errors.ts';
 import { indexEntryFields, indexEntrySchema } from '../evidence/index-entry.ts';
@@ -171,16 +172,12 @@ export class DynamoEvidenceIndex implements EvidenceIndex {
       unchanged += before - rounds[0].length;
     }
     let written = 0;
+    const limit = pLimit(this.writeConcurrency);
     for (const round of rounds) {
-      let next = 0;
-      const worker = async () => {
-        while (next < round.length) {
-          const entry = round[next++]!;
-          if (await this.putOne(entry)) written++;
-          else unchanged++;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.writeConcurrency, round.length) }, worker));
+      await limit.map(round, async (entry) => {
+        if (await this.putOne(entry)) written++;
+        else unchanged++;
+      });
     }
     return { written, unchanged };
   }

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { manifestDigest } from '../core/evaluate-period.ts';
 import type { ManifestEntry } from '../core/pack-model.ts';
 import { describeError } from '../errors.ts';
@@ -32,16 +33,11 @@ export async function verifyManifest(
   const findings: VerifyFinding[] = [];
   const entries = manifest.entries;
   let done = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const entry = entries[next++] as ManifestEntry;
-      const problem = await checkEntry(store, entry);
-      if (problem) findings.push({ key: entry.key, versionId: entry.versionId, problem });
-      options.onProgress?.(++done, entries.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 16, entries.length) }, worker));
+  await pLimit(options.concurrency ?? 16).map(entries, async (entry) => {
+    const problem = await checkEntry(store, entry);
+    if (problem) findings.push({ key: entry.key, versionId: entry.versionId, problem });
+    options.onProgress?.(++done, entries.length);
+  });
   findings.sort((a, b) => a.key.localeCompare(b.key) || a.versionId.localeCompare(b.versionId));
   return { checked: entries.length, findings, digestMatches: manifestDigest(entries) === manifest.digest };
 }
