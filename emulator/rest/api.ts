@@ -336,6 +336,7 @@ export class RestApi {
   private branch(repo: RepoView, branch: string): RestResponse {
     const sha = repo.repo.branches[branch];
     if (sha === undefined) return notFound('Branch not found');
+    const head = repo.commitsBySha.get(sha);
     const classic = repo.repo.protection !== null && branch === repo.repo.defaultBranch;
     const ruled = repo.repo.rulesets.some(
       (ruleset) => ruleset.enforcement === 'active' && this.rulesetApplies(repo, ruleset, branch),
@@ -345,7 +346,10 @@ export class RestApi {
       status: 200,
       body: {
         name: branch,
-        commit: { sha, url: `${this.baseUrl}/repos/${repo.fullName}/commits/${sha}` },
+        // GitHub gives the branch head as a full commit, as `GET /repos/{o}/{r}/commits/{ref}` does.
+        commit: head
+          ? this.shapes.commit(repo, head)
+          : { sha, url: `${this.baseUrl}/repos/${repo.fullName}/commits/${sha}` },
         _links: { self: url, html: `https://github.com/${repo.fullName}/tree/${branch}` },
         protected: classic || ruled,
         protection: {

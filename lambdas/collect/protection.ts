@@ -23,7 +23,7 @@ export const BRANCH_RULES_ROUTE = 'GET /repos/{owner}/{repo}/rules/branches/{bra
 export const RULESET_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/{ruleset_id}';
 export const BRANCH_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}';
 
-/** The part of `GET /repos/{o}/{r}/branches/{b}` that tells protection hidden from the token apart from none. */
+/** The part of `GET /repos/{owner}/{repo}/branches/{branch}` that tells protection hidden from the token apart from none. */
 const branchSchema = z.object({ name: z.string(), protected: z.boolean() });
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

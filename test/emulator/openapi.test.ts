@@ -113,7 +113,11 @@ function buildWorld() {
       reasons: [{ code: 'review_policy_not_satisfied', message: 'At least 1 approving review is required' }],
     });
   }
-  return { world: world.build(), mergeCommit: merged.mergeCommit as string };
+  const built = world.build();
+  // A file on the default branch, for the contents route (CODEOWNERS, cdk.json).
+  const payments = built.repos.find((r) => r.name === 'payments-api');
+  if (payments) payments.files = { '.github/CODEOWNERS': '* @acme/sre\n' };
+  return { world: built, mergeCommit: merged.mergeCommit as string };
 }
 
 interface Case {
@@ -159,6 +163,8 @@ const CASES: Case[] = [
     path: `${REPO}/branches/main/protection`,
   },
   { template: '/repos/{owner}/{repo}/rules/branches/{branch}', path: `${REPO}/rules/branches/main` },
+  { template: '/repos/{owner}/{repo}/branches/{branch}', path: `${REPO}/branches/main` },
+  { template: '/repos/{owner}/{repo}/contents/{path}', path: `${REPO}/contents/.github/CODEOWNERS` },
   { template: '/repos/{owner}/{repo}/rulesets', path: `${REPO}/rulesets` },
   { template: '/repos/{owner}/{repo}/rulesets/{ruleset_id}', path: `${REPO}/rulesets/7` },
   {
