@@ -718,10 +718,11 @@ const downloads: BadInput[] = [
     field: '--period',
   },
   {
-    name: 'packs download a period without a pack',
+    // Read-only commands refuse a local store that is not there rather than create one.
+    name: 'packs download from a store that does not exist',
     args: (p) => download(p, '--period', '2026-10'),
     status: 1,
-    field: '--period',
+    field: '--store',
   },
   ...['0', '-1', '604801', 'abc', '3600.5', '1e3', ''].map((seconds) => ({
     name: `packs download --url-only --expires "${seconds}"`,

@@ -81,7 +81,7 @@ async function listCommand(options: ListOptions, reporter: Reporter): Promise<Ex
               `${i.supersedes ? `; supersedes ${i.supersedes.sealSha256} (${i.supersedes.reason})` : ''}${n === p.issues.length - 1 ? ' [current]' : ''}`,
           ),
         ]);
-  reporter.result(lines, { packs: packs.map((p) => p.key), listing: packs });
+  reporter.result(lines, { packs });
   return 0;
 }
 

@@ -73,8 +73,7 @@ async function verify(options: VerifyOptions, reporter: Reporter, file?: string)
   if (options.offline && options.store) throw new UsageError('--store', '--offline reads no store');
   const pdf = await readPackFile(file);
   // Not a pack (not a PDF, damaged, no manifest): said before any store is opened.
-  if (!readPackAttachments(pdf).has('manifest.json'))
-    throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
+  assertPackManifest(readPackAttachments(pdf).get('manifest.json'), file);
   // The detached signature of the PDF travels beside it as <pack>.pdf.sig.
   const pdfSignature = options.signature
     ? await readInput(options.signature, '--signature')
@@ -161,4 +160,21 @@ async function readInput(path: string, field: string): Promise<Uint8Array> {
   } catch (error: unknown) {
     throw new InputError(field, `cannot read ${path}`, { cause: error });
   }
+}
+
+/** A pack's manifest.json: present, JSON, with entries and their digest; else not a cm01 pack. */
+function assertPackManifest(bytes: Uint8Array | undefined, file: string): void {
+  if (!bytes) throw new InputError('PACK.pdf', `${file} carries no manifest.json: not a cm01 pack`);
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error: unknown) {
+    throw new InputError('PACK.pdf', `the manifest.json of ${file} is not JSON`, { cause: error });
+  }
+  const shaped =
+    typeof manifest === 'object' &&
+    manifest !== null &&
+    Array.isArray((manifest as { entries?: unknown }).entries) &&
+    typeof (manifest as { manifestDigest?: unknown }).manifestDigest === 'string';
+  if (!shaped) throw new InputError('PACK.pdf', `the manifest.json of ${file} is not a cm01 pack manifest`);
 }
