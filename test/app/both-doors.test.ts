@@ -7,6 +7,7 @@ import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/serv
 import { loadWorld, type World } from '../../emulator/world.ts';
 import { DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
 import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/local-signer.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import { manifestDigest } from '../../lambdas/core/evaluate-period.ts';
 import type { ManifestEntry } from '../../lambdas/core/pack-model.ts';
@@ -80,12 +81,14 @@ describe('the command line and the Lambda on the same window', { timeout: 300_00
       baseUrl: emulator.url,
       auth: { kind: 'token', token: DEFAULT_TOKEN },
     });
+    const signer = await LocalPackSigner.open(localSigningKeyPath(join(work, 'lambda-store')));
     const lambda = await buildPackHandler(async () => ({
       org: world.org,
       store,
       index,
       github,
       clock: () => new Date(world.now),
+      signer,
     }))({ period: '2026-10', profile: 'clicki' });
     const lambdaFile = async (suffix: string) => {
       const key = lambda.files.find((f) => f.key.endsWith(suffix))?.key as string;

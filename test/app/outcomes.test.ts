@@ -6,9 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TOKEN, type Emulator, startEmulator } from '../../emulator/server.ts';
 import type { World } from '../../emulator/world.ts';
 import { createGitHubClient } from '../../lambdas/adapters/github/client.ts';
+import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/local-signer.ts';
 import { openStore } from '../../lambdas/adapters/open-store.ts';
+import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
+import { runPeriod } from '../../lambdas/app/run-period.ts';
+import { resolveProfile } from '../../lambdas/core/profile-files.ts';
 import clerkCm01 from '../../lambdas/core/profiles/clerk-cm01.json' with { type: 'json' };
-import type { EvidenceIndex, EvidenceStore } from '../../lambdas/evidence/ports.ts';
+import { monthWindow } from '../../lambdas/core/window.ts';
+import type { EvidenceIndex, EvidenceStore, PackSigner } from '../../lambdas/evidence/ports.ts';
 import {
   buildPackHandler,
   collectorHandler,
@@ -109,7 +114,8 @@ function cli(args: string[]) {
 async function lambdaPorts(name: string): Promise<JobDeps & { store: EvidenceStore; index: EvidenceIndex }> {
   const { store, index } = await openStore(`local:${join(work, name)}`);
   const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
-  return { org: 'acme', store, index, github, clock: () => new Date('2026-11-01T06:00:00Z') };
+  const signer = await LocalPackSigner.open(localSigningKeyPath(join(work, name)));
+  return { org: 'acme', store, index, github, clock: () => new Date('2026-11-01T06:00:00Z'), signer };
 }
 
 function failOneKindOfOneRepository(): void {
@@ -130,12 +136,17 @@ function populationRows(csv: string): Map<string, Record<string, string>> {
 }
 
 describe('the collection plan comes from the profile', { timeout: 180_000 }, () => {
-  it('snapshots the team a profile names as its Security Champs, so its verdicts are decided (Lambda door)', async () => {
+  // A Lambda event names shipped profiles only (a path would make a function read its own file
+  // system), so a custom profile reaches the use-case both doors call, as a deployment's own code would.
+  it('snapshots the team a profile names as its Security Champs, so its verdicts are decided (the use-case behind both doors)', async () => {
     const ports = await lambdaPorts('plan-lambda');
-    const result = await buildPackHandler(async () => ports)({ period: PERIOD, profile: profileFile });
+    const run = await runPeriod(
+      { ...ports, render: renderPack, signer: ports.signer as PackSigner },
+      { window: monthWindow(PERIOD), profile: await resolveProfile(profileFile) },
+    );
     const teams = await ports.index.queryPeriod('team-membership', '2026-11');
     expect(teams.map((t) => t.attributes?.team)).toContain('appsec-guild');
-    const csvKey = result.files.find((f) => f.key.endsWith('.population.csv'))?.key as string;
+    const csvKey = run.pack.files.find((f) => f.stored.key.endsWith('.population.csv'))?.stored.key as string;
     const rows = populationRows(new TextDecoder().decode((await ports.store.get(csvKey)).body));
     expect(rows.get('acme/api#1')?.['SECURITY-REVIEW']).toBe('pass');
     // Approved only by someone outside the team: a decided failure, not "unknown".
