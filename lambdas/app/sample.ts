@@ -66,6 +66,7 @@ export interface SampleResult {
 
 /** The stored pack fails its own seal: sampling it would sample a population nobody signed. */
 export class UnsealedPackError extends Cm01Error {
+  override name = 'UnsealedPackError';
   constructor(message: string) {
     super('PACK_UNSEALED', message);
   }

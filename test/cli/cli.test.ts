@@ -112,8 +112,8 @@ describe('cm01 refuses bad input', { timeout: 120_000 }, () => {
     // A malformed value is a usage error (exit 2), whatever the option.
     [['run', '--store', 'ftp://x'], 2, /unknown store scheme "ftp:"/],
     [['run', '--profile', 'sox'], 2, /"sox" is not a shipped profile/],
-    [['verify'], 2, /missing required argument 'PACK.pdf'/],
-    [['run', 'stray'], 2, /too many arguments for 'run'/],
+    [['verify'], 2, /PACK.pdf: missing: name the pack to verify/],
+    [['run', 'stray'], 2, /stray: unexpected argument to `cm01 run`/],
   ])('cm01 %j exits %i', async (args, status, message) => {
     const cwd = mkdtempSync(join(work, 'refused-'));
     const result = await cm01(args, { cwd });
