@@ -29,6 +29,7 @@ import {
   stateMachineDefinition,
   synthesizeWithCdkCli,
 } from './lambda/deployed-stack.ts';
+import { type KmsStandIn, startKmsStandIn } from './lambda/kms-stand-in.ts';
 
 /**
  * The deployed code, run as Lambda runs it: the stack is synthesised once by the CDK command
@@ -59,6 +60,8 @@ const TOKEN = `github_pat_11CM01${randomBytes(24).toString('hex')}`;
 let work: string;
 let emulator: Emulator;
 let secrets: SecretsManagerStandIn;
+let kms: KmsStandIn;
+const SIGNING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/5e1f0c2a-0000-4000-8000-000000000001';
 let stack: SynthesizedStack;
 let functions: Map<string, DeployedFunction>;
 let platform: Record<string, string>;
@@ -220,6 +223,7 @@ beforeAll(async () => {
   secrets = new SecretsManagerStandIn();
   await secrets.start();
   secrets.put(SECRET_ARN, TOKEN);
+  kms = await startKmsStandIn(SIGNING_KEY_ARN);
 
   stack = synthesizeWithCdkCli(join(work, 'cdk.out'), {
     'cm01:org': 'acme',
@@ -234,6 +238,7 @@ beforeAll(async () => {
     'AWS::S3::Bucket': BUCKET,
     'AWS::DynamoDB::Table': TABLE,
     'AWS::SecretsManager::Secret': SECRET_ARN,
+    'AWS::KMS::Key': SIGNING_KEY_ARN,
   });
   schedules = resourcesOfType(stack.template, 'AWS::Events::Rule').map(([ruleId, rule]) => {
     const [target] = rule.Properties.Targets as {
@@ -269,6 +274,8 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_S3: variable('AWS_ENDPOINT_URL_S3'),
     AWS_ENDPOINT_URL_DYNAMODB: variable('AWS_ENDPOINT_URL_DYNAMODB'),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    // The pack job signs its seal with the stack's KMS key, through the SDK as on AWS.
+    AWS_ENDPOINT_URL_KMS: kms.url,
     // Trust for the emulator's self-signed certificate (a real GHES has a public one).
     NODE_EXTRA_CA_CERTS: tls.certFile,
   };
@@ -279,6 +286,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(containers.map((c) => c.close()));
   await secrets?.stop();
+  await kms?.close();
   await emulator?.close();
   s3?.destroy();
   dynamo?.destroy();

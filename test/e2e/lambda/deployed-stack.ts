@@ -69,11 +69,17 @@ export function resourcesOfType(template: CfnTemplate, type: string): [string, C
  * new kind of reference is noticed rather than guessed.
  */
 export type PhysicalIds = Readonly<
-  Record<'AWS::S3::Bucket' | 'AWS::DynamoDB::Table' | 'AWS::SecretsManager::Secret', string>
+  Record<'AWS::S3::Bucket' | 'AWS::DynamoDB::Table' | 'AWS::SecretsManager::Secret' | 'AWS::KMS::Key', string>
 >;
 
 export function resolveValue(template: CfnTemplate, value: unknown, physical: PhysicalIds): string {
   if (typeof value === 'string') return value;
+  // `Fn::Join` of resolvable parts, and `Fn::GetAtt [id, Arn]` of a key (the pack job's `kms:<arn>`).
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | null)?.['Fn::Join'];
+  if (join) return join[1].map((part) => resolveValue(template, part, physical)).join(join[0]);
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+  if (getAtt?.[1] === 'Arn' && template.Resources[getAtt[0]]?.Type === 'AWS::KMS::Key')
+    return physical['AWS::KMS::Key'];
   const ref = (value as { Ref?: string } | null)?.Ref;
   const type = ref === undefined ? undefined : template.Resources[ref]?.Type;
   if (type !== undefined && type in physical) return physical[type as keyof PhysicalIds];
