@@ -114,6 +114,7 @@ describe('cm01 refuses bad input', { timeout: 120_000 }, () => {
     [['run', '--profile', 'sox'], 2, /"sox" is not a shipped profile/],
     [['verify'], 2, /PACK.pdf: missing: name the pack to verify/],
     [['run', 'stray'], 2, /stray: unexpected argument to `cm01 run`/],
+    [['verify', 'a.pdf', 'b.pdf'], 2, /b\.pdf: unexpected argument to `cm01 verify`/],
   ])('cm01 %j exits %i', async (args, status, message) => {
     const cwd = mkdtempSync(join(work, 'refused-'));
     const result = await cm01(args, { cwd });
