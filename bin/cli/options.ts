@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { DEFAULT_STORE_URL, parseStoreUrl } from '../../lambdas/adapters/open-store.ts';
-import { COLLECT_KINDS, type CollectKind } from '../../lambdas/collect/context.ts';
+import { COLLECT_KINDS, type CollectKind } from '../../lambdas/app/collect-window.ts';
 import { resolveProfile } from '../../lambdas/core/profile-files.ts';
 import { DEFAULT_PROFILE_ID, type LoadedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow, rangeWindow, type Window } from '../../lambdas/core/window.ts';

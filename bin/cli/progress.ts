@@ -1,4 +1,4 @@
-import type { CollectKind, CollectProgress } from '../../lambdas/collect/context.ts';
+import type { CollectKind, CollectProgress } from '../../lambdas/app/collect-window.ts';
 import type { Reporter } from './output.ts';
 
 /**

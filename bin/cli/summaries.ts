@@ -1,6 +1,6 @@
 import type { BuiltPack } from '../../lambdas/app/build-pack.ts';
+import type { CollectionSummary } from '../../lambdas/app/collect-window.ts';
 import { describeMissingSource } from '../../lambdas/app/collection-failure.ts';
-import type { CollectionSummary } from '../../lambdas/collect/collect.ts';
 import type { MissingSource } from '../../lambdas/core/pack-model.ts';
 
 /** How results read on the command line: the lines on a terminal, the one-line brief, the JSON. */

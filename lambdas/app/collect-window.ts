@@ -47,3 +47,7 @@ export async function collectWindow(
 export function requireCompleteCollection(outcome: CollectionOutcome): void {
   if (outcome.missing.length > 0) throw new CollectionFailedError(outcome.summary);
 }
+
+export type { CollectionSummary } from '../collect/collect.ts';
+/** The collection vocabulary the doors speak (kinds, progress events, the run's summary). */
+export { COLLECT_KINDS, type CollectKind, type CollectProgress } from '../collect/context.ts';

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { collectWindow } from '../../../lambdas/app/collect-window.ts';
-import { COLLECT_KINDS } from '../../../lambdas/collect/context.ts';
+import { COLLECT_KINDS, collectWindow } from '../../../lambdas/app/collect-window.ts';
 import { assertNotFuture, previousMonth } from '../../../lambdas/core/window.ts';
 import { openWritableStore } from '../compose.ts';
 import type { CliContext, ExitStatus } from '../context.ts';

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { openPackSigner } from '../../../lambdas/adapters/open-signer.ts';
 import { renderPack } from '../../../lambdas/adapters/pdf/render-pack.ts';
+import { COLLECT_KINDS } from '../../../lambdas/app/collect-window.ts';
 import { runPeriod } from '../../../lambdas/app/run-period.ts';
-import { COLLECT_KINDS } from '../../../lambdas/collect/context.ts';
 import { assertNotFuture, previousMonth } from '../../../lambdas/core/window.ts';
 import { openWritableStore } from '../compose.ts';
 import type { CliContext, ExitStatus } from '../context.ts';
