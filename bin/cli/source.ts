@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
 import { loadWorld } from '../../emulator/world.ts';
-import { createGitHubClient, type GitHubClient } from '../../lambdas/adapters/github/client.ts';
-import { githubAuthFromEnv } from '../../lambdas/adapters/github/credentials.ts';
+import { connectGitHub, type GitHubClient } from '../../lambdas/app/connect-github.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import { UsageError } from './options.ts';
 
@@ -48,13 +47,10 @@ export async function openSource(
     );
   }
   const baseUrl = (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, '');
-  const github = createGitHubClient({
+  const github = await connectGitHub({
     baseUrl,
-    auth: await githubAuthFromEnv(env),
-    onProgress: (event) => {
-      if (event.type !== 'retry')
-        options.onRetry?.(`GitHub ${event.type}: waiting ${event.retryAfterSeconds}s`);
-    },
+    env,
+    ...(options.onRetry ? { onWait: options.onRetry } : {}),
   });
   return {
     org: options.org,
@@ -69,7 +65,7 @@ async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source
   if (!existsSync(file)) throw new InputError('--github-world', `no such file: ${file}`);
   const world = await loadWorld(file);
   const emulator = await startEmulator({ world, port: 0 });
-  const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
+  const github = await connectGitHub({ baseUrl: emulator.url, token: DEFAULT_TOKEN });
   return {
     org: world.org,
     now: new Date(world.now),
@@ -80,4 +76,4 @@ async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source
 }
 
 /** A token (`GITHUB_TOKEN`) or a GitHub App, read and checked where the runtime can use it too. */
-export { githubAuthFromEnv } from '../../lambdas/adapters/github/credentials.ts';
+export { githubAuthFromEnv } from '../../lambdas/app/connect-github.ts';
