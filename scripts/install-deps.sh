@@ -2,9 +2,10 @@
 # Install what the tests and the demo need on a fresh Debian machine, and nothing that is
 # already there. Idempotent and quiet when there is nothing to do.
 #
-#   scripts/install-deps.sh             Debian packages (Ceph RGW, qpdf, poppler, fonts, Java) + npm ci
-#   scripts/install-deps.sh --no-servers  without Ceph and Java, which only the test servers
-#                                         need (the demo needs neither); alias --no-ceph
+#   scripts/install-deps.sh             Debian packages (Ceph RGW, qpdf, poppler, fonts, Java,
+#                                       Chromium) + npm ci
+#   scripts/install-deps.sh --no-servers  without Ceph, Java and Chromium, which only the tests
+#                                         need (the demo needs none of them); alias --no-ceph
 #
 # Debian packages need root (or sudo); npm ci runs when node_modules is missing or older than
 # package-lock.json.
@@ -15,7 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-ceph | --no-servers) with_ceph=0 ;;
     -h | --help)
-      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -38,6 +39,9 @@ if [ "$with_ceph" = 1 ]; then
   wanted[ceph-mon]=ceph-mon
   wanted[ceph-osd]=ceph-osd
   wanted[radosgw]=radosgw
+  # The evidence room's browser tests drive Debian's Chromium (Playwright's download does not
+  # reach every network).
+  wanted[chromium]=chromium
 fi
 
 missing=()
