@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { BETTER_STACK_EMULATOR_TOKEN, BetterStackApi } from './better-stack/api.ts';
 import { GraphQlEndpoint, type GraphQlRequestBody } from './graphql/endpoint.ts';
 import type { GraphQlContext } from './graphql/models.ts';
 import {
@@ -18,6 +19,7 @@ import {
   type RateLimits,
   type RateResource,
 } from './limits.ts';
+import { LINEAR_EMULATOR_KEY, LinearApi } from './linear/api.ts';
 import { RestApi } from './rest/api.ts';
 import { AppAuthority, type EmulatedApp, looksLikeJwt } from './rest/app-auth.ts';
 import { isNotModified, validatorsFor } from './rest/etag.ts';
@@ -97,6 +99,10 @@ export interface Emulator {
   failNext(count: number, kind: FaultKind): void;
   /** Every installation token issued so far stops working (401), as a revoked token does. */
   expireInstallationTokens(): void;
+  /** Linear's GraphQL API, when the world has a `linear` section. */
+  readonly linear?: { readonly endpoint: string; readonly apiKey: string };
+  /** Better Stack's Uptime API v2, when the world has a `betterStack` section. */
+  readonly betterStack?: { readonly baseUrl: string; readonly token: string };
   close(): Promise<void>;
 }
 
@@ -130,6 +136,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const logSize = options.requestLogSize ?? 10_000;
   const counters = { requests: 0, graphqlRequests: 0, restRequests: 0, graphqlPoints: 0, faults: 0 };
   let rest: RestApi | undefined;
+  // Linear and Better Stack are other services: their own paths, credentials and error shapes.
+  const worldInfo = { org: options.world.org, now: options.world.now };
+  const linearApi = options.world.linear ? new LinearApi(options.world.linear, worldInfo) : undefined;
+  const betterStackApi = options.world.betterStack
+    ? new BetterStackApi(options.world.betterStack, {
+        ...worldInfo,
+        emails: new Map(
+          options.world.users
+            .filter((user) => typeof user.email === 'string' && user.email !== '')
+            .map((user) => [user.login.toLowerCase(), user.email as string]),
+        ),
+      })
+    : undefined;
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const started = performance.now();
@@ -165,6 +184,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   async function answer(request: IncomingMessage): Promise<Answer> {
     const url = new URL(request.url ?? '/', 'http://emulator');
+    // Linear and Better Stack are served on their own paths, before GitHub's routing.
+    if (url.pathname.startsWith('/linear/') || url.pathname.startsWith('/better-stack/')) {
+      return serviceAnswer(request, url);
+    }
     if (options.enterpriseServerPaths) {
       const routed = enterprisePath(url.pathname);
       if (routed === undefined) return json(404, { message: 'Not Found' });
@@ -342,10 +365,36 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     return { status: 200, body, headers: headers(), cost };
   }
 
-  function baseUrl(): string {
+  async function serviceAnswer(request: IncomingMessage, url: URL): Promise<Answer> {
+    const authorization = request.headers.authorization;
+    const method = request.method ?? 'GET';
+    const notConfigured = (service: string): Answer =>
+      json(404, { errors: `${service} is not configured in this world` });
+    if (url.pathname.startsWith('/linear/')) {
+      if (!linearApi) return notConfigured('Linear');
+      const body = method === 'POST' ? await readBody(request) : '';
+      return { ...(await linearApi.handle({ method, path: url.pathname, authorization, body })), cost: 0 };
+    }
+    if (!betterStackApi) return notConfigured('Better Stack');
+    return {
+      ...betterStackApi.handle({
+        method,
+        path: url.pathname,
+        query: url.searchParams,
+        authorization,
+        baseUrl: originUrl(),
+      }),
+      cost: 0,
+    };
+  }
+
+  function originUrl(): string {
     const address = server.address() as AddressInfo;
-    const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
-    return options.enterpriseServerPaths ? `${origin}/api/v3` : origin;
+    return `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
+  }
+
+  function baseUrl(): string {
+    return options.enterpriseServerPaths ? `${originUrl()}/api/v3` : originUrl();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -361,6 +410,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     url,
     port: (server.address() as AddressInfo).port,
     token: tokens.keys().next().value ?? DEFAULT_TOKEN,
+    // Other services: at the origin, whatever GitHub's path prefix.
+    ...(linearApi
+      ? { linear: { endpoint: `${originUrl()}/linear/graphql`, apiKey: LINEAR_EMULATOR_KEY } }
+      : {}),
+    ...(betterStackApi
+      ? {
+          betterStack: {
+            baseUrl: `${originUrl()}/better-stack/api/v2`,
+            token: BETTER_STACK_EMULATOR_TOKEN,
+          },
+        }
+      : {}),
     requestLog: log,
     stats: () => ({ ...counters }),
     injectFaults: (plan) => faults.inject(plan),

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../lambdas/errors.ts';
+import { betterStackSectionSchema, checkServiceSections, linearSectionSchema } from './service-sections.ts';
 
 export const WORLD_FORMAT = 'github-world/1';
 
@@ -398,6 +399,10 @@ export const worldSchema = z.object({
   teams: z.record(z.string(), z.array(login)).default({}),
   repos: z.array(repoSchema),
   auditLog: z.array(auditEventSchema).default([]),
+  /** Served as Linear's GraphQL API at `/linear/graphql`; absent = not configured. */
+  linear: linearSectionSchema.optional(),
+  /** Served as Better Stack's Uptime API v2 at `/better-stack/api/v2`; absent = not configured. */
+  betterStack: betterStackSectionSchema.optional(),
 });
 
 /** A parsed, cross-checked world: every default filled in. */
@@ -444,6 +449,8 @@ export function parseWorld(json: unknown): World {
     });
   }
   checkCrossReferences(parsed.data);
+  const sectionProblem = checkServiceSections(parsed.data);
+  if (sectionProblem) fail(sectionProblem.path, sectionProblem.message);
   return parsed.data;
 }
 

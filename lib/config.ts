@@ -28,6 +28,10 @@ export interface DeploymentConfig {
    * `https://HOST/api/v3`. Given to every function that talks to GitHub.
    */
   readonly githubApiUrl: string;
+  /** Complete ARN of an existing secret `{"apiKey"}` for Linear; absent = Linear not configured. */
+  readonly linearSecretArn?: string;
+  /** Complete ARN of an existing secret `{"token"}` for Better Stack; absent = not configured. */
+  readonly betterStackSecretArn?: string;
   /** Who may assume the auditor role: a 12-digit account id or an IAM principal ARN. */
   readonly auditorPrincipal?: string;
   /** E-mail address subscribed to job-failure alarms. */
@@ -45,6 +49,8 @@ export const CONTEXT_KEYS = {
   nonProduction: 'cm01:nonProduction',
   githubSecretArn: 'cm01:githubSecretArn',
   githubApiUrl: 'cm01:githubApiUrl',
+  linearSecretArn: 'cm01:linearSecretArn',
+  betterStackSecretArn: 'cm01:betterStackSecretArn',
   auditorPrincipal: 'cm01:auditorPrincipal',
   alarmEmail: 'cm01:alarmEmail',
   logRetentionDays: 'cm01:logRetentionDays',
@@ -67,6 +73,13 @@ const optionalText = z
   .transform((text) => (text === '' ? undefined : text))
   .optional();
 
+const secretArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+    'the complete secret ARN (ending in the 6-character suffix Secrets Manager adds)',
+  );
+
 const fieldSchemas = {
   stage: z
     .string()
@@ -80,15 +93,9 @@ const fieldSchemas = {
   // S3 Object Lock accepts 1..36500 days.
   retentionDays: integerFromContext.pipe(z.number().min(1).max(36_500)),
   nonProduction: booleanFromContext,
-  githubSecretArn: optionalText.pipe(
-    z
-      .string()
-      .regex(
-        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
-        'the complete secret ARN (ending in the 6-character suffix Secrets Manager adds)',
-      )
-      .optional(),
-  ),
+  githubSecretArn: optionalText.pipe(secretArn.optional()),
+  linearSecretArn: optionalText.pipe(secretArn.optional()),
+  betterStackSecretArn: optionalText.pipe(secretArn.optional()),
   githubApiUrl: z.string().transform((text, context) => {
     try {
       return parseGitHubApiUrl(text, CONTEXT_KEYS.githubApiUrl);

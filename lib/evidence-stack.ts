@@ -15,6 +15,7 @@ import { GitHubCredential } from './constructs/github-credential.ts';
 import { PackSigningKey } from './constructs/pack-signing-key.ts';
 import { RepositoryFanOut } from './constructs/repository-fan-out.ts';
 import { ScheduledJob } from './constructs/scheduled-job.ts';
+import { SourceCredentials } from './constructs/source-credentials.ts';
 
 /**
  * What a job may touch:
@@ -121,6 +122,8 @@ export class EvidenceStack extends Stack {
   readonly storage: EvidenceStorage;
   readonly auditor: AuditorAccess;
   readonly githubCredential: GitHubCredential;
+  /** Linear and Better Stack credentials, where the deployment names them. */
+  readonly sourceCredentials: SourceCredentials;
   readonly alarmTopic: sns.Topic;
   readonly jobs: ReadonlyMap<string, ScheduledJob | RepositoryFanOut>;
   /** Signs pack seals; made with the first `build-pack` job, whose role alone may sign. */
@@ -138,6 +141,10 @@ export class EvidenceStack extends Stack {
     this.githubCredential = new GitHubCredential(this, 'GitHubCredential', {
       existingSecretArn: config.githubSecretArn,
     });
+    this.sourceCredentials = new SourceCredentials(this, 'SourceCredentials', {
+      ...(config.linearSecretArn ? { linearSecretArn: config.linearSecretArn } : {}),
+      ...(config.betterStackSecretArn ? { betterStackSecretArn: config.betterStackSecretArn } : {}),
+    });
     this.auditor = new AuditorAccess(this, 'Auditor', {
       storage: this.storage,
       assumedBy: props.auditorPrincipal ?? auditorPrincipalFrom(config.auditorPrincipal),
@@ -150,10 +157,12 @@ export class EvidenceStack extends Stack {
       [FUNCTION_ENVIRONMENT.table]: this.storage.table.tableName,
       [FUNCTION_ENVIRONMENT.org]: config.org,
     };
-    const environment: Record<(typeof JOB_ENVIRONMENT_KEYS)[number], string> = {
+    const environment: Record<(typeof JOB_ENVIRONMENT_KEYS)[number], string> & Record<string, string> = {
       ...storeEnvironment,
       [FUNCTION_ENVIRONMENT.githubSecretArn]: this.githubCredential.secret.secretArn,
       [FUNCTION_ENVIRONMENT.githubApiUrl]: config.githubApiUrl,
+      // Where the Linear / Better Stack secrets are, only for the sources configured.
+      ...this.sourceCredentials.environment,
     };
 
     const settleCron = settleScheduleExpression(props.packSettleTime ?? DEFAULT_SETTLE);
@@ -299,10 +308,12 @@ export class EvidenceStack extends Stack {
       case 'collect':
         this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX] });
         this.githubCredential.grantRead(job.function);
+        this.sourceCredentials.grantRead(job.function);
         return;
       case 'build-pack':
         this.storage.grantWriteEvidence(job.function, { prefixes: [EVIDENCE_PREFIX, PACKS_PREFIX] });
         this.githubCredential.grantRead(job.function);
+        this.sourceCredentials.grantRead(job.function);
         if (this.packSigningKey) throw new Error('one build-pack job signs pack seals; define only one');
         if (!job.function.role) throw new Error(`${job.node.path} has no role to sign with`);
         this.packSigningKey = new PackSigningKey(this, 'PackSigningKey', {

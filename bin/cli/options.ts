@@ -110,6 +110,8 @@ export async function profileOf(options: ProfileOptions): Promise<LoadedProfile>
 export interface SourceOptions {
   readonly githubWorld?: string;
   readonly org?: string;
+  readonly linearUrl?: string;
+  readonly betterStackUrl?: string;
 }
 
 export function addSourceOptions(command: Command): Command {
@@ -118,7 +120,15 @@ export function addSourceOptions(command: Command): Command {
       '--github-world <FILE>',
       'collect from the local GitHub emulator serving this github-world/1 file',
     )
-    .option('--org <ORG>', 'collect from github.com (token in GITHUB_TOKEN, or GitHub App settings)');
+    .option('--org <ORG>', 'collect from github.com (token in GITHUB_TOKEN, or GitHub App settings)')
+    .option(
+      '--linear-url <URL>',
+      "Linear's GraphQL endpoint, with --org (key in LINEAR_API_KEY; default https://api.linear.app/graphql)",
+    )
+    .option(
+      '--better-stack-url <URL>',
+      "Better Stack's Uptime API, with --org (token in BETTER_STACK_API_TOKEN; default https://uptime.betterstack.com/api/v2)",
+    );
 }
 
 export interface CollectScopeOptions {

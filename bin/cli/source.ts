@@ -3,8 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
 import { loadWorld } from '../../emulator/world.ts';
 import { connectGitHub, type GitHubClient } from '../../lambdas/app/connect-github.ts';
+import {
+  connectEmulatedSources,
+  connectSourcesFromEnv,
+  type EnrichmentSources,
+} from '../../lambdas/app/connect-sources.ts';
 import { InputError } from '../../lambdas/errors.ts';
-import { UsageError } from './options.ts';
+import { asUsage, UsageError } from './options.ts';
 
 /** The bundled demo organisation, used by `cm01 run` when no source is named. */
 export const DEMO_WORLD = fileURLToPath(new URL('../../emulator/worlds/demo.world.json', import.meta.url));
@@ -17,6 +22,8 @@ export interface Source {
   readonly github: GitHubClient;
   /** e.g. `GitHub emulator on demo.world.json (acme)` or `https://api.github.com (acme)`. */
   readonly description: string;
+  /** Linear and Better Stack, where configured (a world's sections, or the environment); absent = not configured. */
+  readonly sources: EnrichmentSources;
   close(): Promise<void>;
 }
 
@@ -25,6 +32,10 @@ export interface SourceOptions {
   readonly org?: string;
   /** Use the bundled demo organisation when no source is named (`cm01 run`). */
   readonly demoByDefault: boolean;
+  /** Linear's GraphQL endpoint (`--linear-url`); the key is always `LINEAR_API_KEY`. */
+  readonly linearUrl?: string | undefined;
+  /** Better Stack's Uptime API base (`--better-stack-url`); the token is always `BETTER_STACK_API_TOKEN`. */
+  readonly betterStackUrl?: string | undefined;
   readonly onRetry?: (text: string) => void;
 }
 
@@ -39,7 +50,15 @@ export async function openSource(
     throw new UsageError('--org', `"${options.org}" is not a GitHub organisation name`);
   const worldFile =
     options.world ?? (options.org === undefined && options.demoByDefault ? DEMO_WORLD : undefined);
-  if (worldFile !== undefined) return openEmulatorSource(worldFile, options.world === undefined);
+  if (worldFile !== undefined) {
+    if (options.linearUrl !== undefined || options.betterStackUrl !== undefined) {
+      throw new UsageError(
+        options.linearUrl !== undefined ? '--linear-url' : '--better-stack-url',
+        "a world file's own linear and betterStack sections are its Linear and Better Stack; give this with --org",
+      );
+    }
+    return openEmulatorSource(worldFile, options.world === undefined);
+  }
   if (options.org === undefined) {
     throw new UsageError(
       'source',
@@ -47,6 +66,10 @@ export async function openSource(
     );
   }
   const baseUrl = (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, '');
+  // Checked before GitHub is asked anything: a bad source URL is a usage error.
+  const sources = asUsage(() =>
+    connectSourcesFromEnv(env, { linearUrl: options.linearUrl, betterStackUrl: options.betterStackUrl }),
+  );
   const github = await connectGitHub({
     baseUrl,
     env,
@@ -57,6 +80,7 @@ export async function openSource(
     now: new Date(),
     github,
     description: `${baseUrl} (${options.org})`,
+    sources,
     close: async () => {},
   };
 }
@@ -71,6 +95,9 @@ async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source
     now: new Date(world.now),
     github,
     description: `${isDemo ? 'bundled demo organisation' : file} (${world.org}) on the local GitHub emulator`,
+    // A world's `linear` / `betterStack` section is collected from the emulated service as is. A
+    // world is self-contained: credentials in the environment never send it to the real services.
+    sources: connectEmulatedSources(emulator),
     close: () => emulator.close(),
   };
 }

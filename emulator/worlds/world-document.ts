@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { betterStackSectionSchema, linearSectionSchema } from '../service-sections.ts';
+
 /**
  * A `github-world/1` document exactly as the builders in this folder write it: every field the
  * world specification names, with no defaults left for the parser to fill in. These are plain
@@ -204,4 +207,11 @@ export interface WorldDocument {
   readonly teams: Record<string, string[]>;
   readonly repos: WorldRepoDoc[];
   readonly auditLog: WorldAuditEventDoc[];
+  /** Linear's tickets (github-world.md `linear`); absent = Linear not configured. */
+  readonly linear?: LinearSectionInput;
+  /** Better Stack's incidents and on-call calendars (github-world.md `betterStack`). */
+  readonly betterStack?: BetterStackSectionInput;
 }
+
+export type LinearSectionInput = z.input<typeof linearSectionSchema>;
+export type BetterStackSectionInput = z.input<typeof betterStackSectionSchema>;

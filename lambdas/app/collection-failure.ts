@@ -73,7 +73,8 @@ function repairs(
   const kinds = kindsOf(later);
   const readIt =
     failure.repo === null
-      ? kinds.includes('teams')
+      ? // Organisation-wide: the teams, the audit log (overrides), Linear (tickets), Better Stack (incidents).
+        kinds.includes(failure.source === 'repository' ? 'teams' : failure.source)
       : later.data.repos.includes(failure.repo) &&
         (failure.source === 'repository'
           ? kinds.some((k) => k !== 'teams')

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, malformedInput, StoreError } from '../errors.ts';
-import type { DocumentKind, Gap } from '../evidence/documents.ts';
+import type { DocumentKind, EnricherRun, Gap } from '../evidence/documents.ts';
 import { WITHHELD_BY_KIND } from '../evidence/gaps.ts';
 import type { EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
+import type { EnrichmentSources } from '../evidence/source-ports.ts';
 import { TOOL_ID } from '../version.ts';
 import { collectBranchCommits } from './branch-commits.ts';
 import {
@@ -20,6 +21,7 @@ import {
 import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
+import { collectEnrichments } from './enrichments.ts';
 import { collectOverrides, type OrganisationAuditLog, readOrganisationAuditLog } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
@@ -41,6 +43,8 @@ export interface CollectDeps {
   /** The source's clock (the world's `now` on the emulator). */
   readonly clock: () => Date;
   readonly progress?: (event: CollectProgress) => void;
+  /** Linear and Better Stack, where configured; absent = not configured. */
+  readonly sources?: EnrichmentSources;
 }
 
 export interface CollectRequest {
@@ -96,6 +100,9 @@ export interface CollectionSummary {
 }
 
 const PULL_REQUEST_CURSOR = 'pull-requests';
+
+/** Kinds read once for the organisation, not per repository. */
+const ORGANISATION_KINDS: ReadonlySet<CollectKind> = new Set(['teams', 'tickets', 'incidents']);
 
 export async function collect(deps: CollectDeps, request: CollectRequest): Promise<CollectionSummary> {
   const startedAt = deps.clock().toISOString();
@@ -162,6 +169,11 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       recordCollectorFailure(ctx, 'teams', null, request.window, error);
     }
   }
+  const enrichments = await collectEnrichments(ctx, deps.sources ?? {}, request.window, kinds);
+  const enrichers: EnricherRun[] = enrichments.runs;
+  for (const failure of enrichments.failures) {
+    errors.push({ repo: null, source: failure.kind, message: failure.message });
+  }
 
   const finishedAt = deps.clock().toISOString();
   const cost = deps.github.cost;
@@ -211,6 +223,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
       errors: errors.map(({ repo, message }) => ({ repo, message })),
       ...(keptRicher.length > 0 ? { keptRicher } : {}),
       apiCost,
+      ...(enrichers.length > 0 ? { enrichers } : {}),
     },
   });
   const written: Record<string, number> = {};
@@ -365,7 +378,7 @@ function recordCollectorFailure(
   window: Pick<Window, 'from' | 'to'>,
   error: unknown,
 ): void {
-  if (kind === 'teams' && repo !== null) return;
+  if (ORGANISATION_KINDS.has(kind) && repo !== null) return;
   for (const withholds of WITHHELD_BY_KIND[kind]) {
     ctx.recordGap({
       withholds,

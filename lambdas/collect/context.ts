@@ -19,6 +19,10 @@ export const COLLECT_KINDS = [
   'overrides',
   'protection',
   'teams',
+  /** Linear: the ticket keys the window's PRs name (when a Linear source is configured). */
+  'tickets',
+  /** Better Stack: incidents and on-call calendars (when a Better Stack source is configured). */
+  'incidents',
 ] as const;
 export type CollectKind = (typeof COLLECT_KINDS)[number];
 

@@ -10,6 +10,7 @@ import { judgeOverride } from './controls/override.ts';
 import type { EvaluationContext, PeriodVerdicts, RuleResult } from './controls/rule.ts';
 import { labelsOf, result } from './controls/rule.ts';
 import { buildPeriodFacts } from './facts.ts';
+import { measureIncidentFailureRate } from './incidents.ts';
 import {
   type ControlSummary,
   EMPTY_INDEX_CROSS_CHECK,
@@ -38,6 +39,7 @@ import {
   requirementOf,
   versionsInForce,
 } from './profile.ts';
+import type { SourceFacts } from './source-facts.ts';
 import { inWindow, type Window } from './window.ts';
 
 export interface PeriodEvaluationInput {
@@ -63,12 +65,14 @@ const PRODUCTION_DEPLOY_CONTROLS: ReadonlySet<ControlId> = new Set([
   'SEGREGATION',
 ]);
 
-/** Sources that enter only through enrichers, none of which is configured in this version. */
-const ENRICHERS_NOT_CONFIGURED = [
-  'Linear (ticket existence and status)',
-  'Better Stack (incidents and Incident Commander rota)',
-  'a CD system other than GitHub Deployments',
-];
+/** Sources that enter only through enrichers, and are listed when no collector run read them. */
+function enrichersNotConfigured(sources: SourceFacts): string[] {
+  return [
+    ...(sources.linear.configured ? [] : ['Linear (ticket existence and status)']),
+    ...(sources.betterStack.configured ? [] : ['Better Stack (incidents and Incident Commander rota)']),
+    'a CD system other than GitHub Deployments',
+  ];
+}
 
 /**
  * Judge a period: build the population from the stored evidence, judge every change against
@@ -91,7 +95,10 @@ function judgingBasis(input: PeriodEvaluationInput) {
     ...productionDeployChanges(evidence, window, facts, parameters),
   ].sort(compareChanges);
   const retention = judgeRetention(input.retention, input.manifest, parameters, fetchTimesByKey(evidence));
-  const failureRate = measureChangeFailureRate(evidence, facts, parameters);
+  // With an incident source, the rate is of changes that caused incidents; without, the deployment proxy.
+  const failureRate = facts.sources.betterStack.configured
+    ? measureIncidentFailureRate(changes, facts, parameters)
+    : measureChangeFailureRate(evidence, facts, parameters);
   const periodVerdicts: PeriodVerdicts = {
     RETENTION: retention.verdict,
     'CHANGE-FAILURE-RATE': failureRate.verdict,
@@ -252,7 +259,7 @@ export function evaluatePeriod(input: PeriodEvaluationInput): PackModel {
     gaps,
     unknowns: unknownTally.summary(gaps),
     sourcesConsulted: sourcesConsulted(evidence),
-    sourcesNotConfigured: [...ENRICHERS_NOT_CONFIGURED],
+    sourcesNotConfigured: enrichersNotConfigured(facts.sources),
     retention: retention.summary,
     population,
     exceptions,
@@ -336,6 +343,9 @@ function allDocuments(evidence: PeriodEvidence) {
     ...evidence.overrides,
     ...evidence.branchProtection,
     ...evidence.teams,
+    ...(evidence.linearTickets ?? []),
+    ...(evidence.incidents ?? []),
+    ...(evidence.onCall ?? []),
     ...evidence.runs,
   ];
 }
@@ -361,6 +371,9 @@ function evidenceCounts(evidence: PeriodEvidence): Record<string, number> {
     override: evidence.overrides.length,
     'branch-protection': evidence.branchProtection.length,
     'team-membership': evidence.teams.length,
+    ...(evidence.linearTickets ? { 'linear-ticket': evidence.linearTickets.length } : {}),
+    ...(evidence.incidents ? { incident: evidence.incidents.length } : {}),
+    ...(evidence.onCall ? { 'on-call': evidence.onCall.length } : {}),
     'collection-run': evidence.runs.length,
   };
 }
@@ -372,6 +385,9 @@ const KIND_TITLES: Readonly<Record<string, string>> = {
   override: 'overrides',
   'branch-protection': 'branch protection',
   'team-membership': 'team membership',
+  'linear-ticket': 'Linear tickets',
+  incident: 'Better Stack incidents',
+  'on-call': 'Better Stack on-call calendars',
   'collection-run': 'collector runs',
 };
 
@@ -381,8 +397,19 @@ function sourcesConsulted(evidence: PeriodEvidence): string[] {
   for (const item of allDocuments(evidence)) {
     const title = KIND_TITLES[item.doc.kind] ?? item.doc.kind;
     const set = requests.get(title) ?? new Set<string>();
-    set.add(`${item.doc.provenance.source} ${item.doc.provenance.request}`);
+    set.add(
+      `${item.doc.provenance.source} ${item.doc.provenance.request}${enricherOrigin(item.doc.provenance)}`,
+    );
     requests.set(title, set);
+  }
+  // A configured source is named even when it had nothing to give (no ticket key, no incident).
+  for (const run of evidence.runs) {
+    for (const enricher of run.doc.data.enrichers ?? []) {
+      const title = enricher.source === 'linear' ? 'Linear' : 'Better Stack';
+      const set = requests.get(title) ?? new Set<string>();
+      set.add(`${enricher.endpoint} (${enricher.status})`);
+      requests.set(title, set);
+    }
   }
   for (const item of evidence.overrides) {
     const set = requests.get(KIND_TITLES.override!)!;
@@ -391,6 +418,13 @@ function sourcesConsulted(evidence: PeriodEvidence): string[] {
   return [...requests.entries()]
     .sort(([a], [b]) => compareText(a, b))
     .map(([title, set]) => `${title}: ${[...set].sort().join('; ')}`);
+}
+
+/** For Linear and Better Stack documents: the endpoint asked and the identity of the credential. */
+function enricherOrigin(provenance: PeriodEvidence['runs'][number]['doc']['provenance']): string {
+  if (provenance.source !== 'linear-graphql' && provenance.source !== 'better-stack-rest') return '';
+  const endpoint = provenance.parameters.endpoint;
+  return ` (${typeof endpoint === 'string' ? `${endpoint}, ` : ''}as ${provenance.tokenIdentity})`;
 }
 
 function overrideRegister(

@@ -6,6 +6,7 @@ import type { EvidenceItem, PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 import type { ProfileParameters, TeamReference } from './profile.ts';
 import { settleTimeOf } from './settle.ts';
+import { buildSourceFacts, type SourceFacts } from './source-facts.ts';
 import type { Window } from './window.ts';
 import { inWindow } from './window.ts';
 
@@ -45,6 +46,8 @@ export interface PeriodFacts {
     repo: string,
     atIso: string,
   ): { path: string; text: string; ref: EvidenceRef } | null | undefined;
+  /** Linear and Better Stack: configured or not, and what they answered. */
+  readonly sources: SourceFacts;
 }
 
 export interface TeamMembers {
@@ -126,6 +129,7 @@ export function buildPeriodFacts(
   return {
     window,
     settleAt,
+    sources: buildSourceFacts(evidence, gaps),
     teamAt(reference, atIso) {
       if (typeof reference !== 'string') {
         return { members: new Set(reference.logins), description: 'the list in the profile' };

@@ -20,6 +20,12 @@ export interface PeriodEvidence {
   readonly branchProtection: readonly EvidenceItem<'branch-protection'>[];
   /** Team-membership snapshots around the window; the one nearest each merge is used. */
   readonly teams: readonly EvidenceItem<'team-membership'>[];
+  /** Linear's answer for each ticket key the period's PRs name (absent when Linear was never read). */
+  readonly linearTickets?: readonly EvidenceItem<'linear-ticket'>[];
+  /** Better Stack incidents that started in the window. */
+  readonly incidents?: readonly EvidenceItem<'incident'>[];
+  /** Better Stack on-call calendars around the window. */
+  readonly onCall?: readonly EvidenceItem<'on-call'>[];
   /** Collector runs whose window overlaps this one: gaps, errors, sources consulted. */
   readonly runs: readonly EvidenceItem<'collection-run'>[];
 }

@@ -136,6 +136,17 @@ const parametersSchema = z.strictObject({
   cdkRepositories: z.array(nonEmpty),
   iacLabel: nonEmpty,
   emergencyLabel: nonEmpty,
+  /**
+   * Better Stack's on-call calendar of the Incident Commanders, matched by name in any case and
+   * spacing (`Incident Commanders` = `incident-commanders`). Read only when Better Stack is
+   * configured: then whoever was on call in it when the emergency label was added may grant it.
+   */
+  incidentCommanderCalendar: nonEmpty.default('Incident Commanders'),
+  /**
+   * Better Stack user e-mail -> GitHub login. An address not listed matches the GitHub login
+   * equal to its local part (`erin@acme.com` = `erin`), which the verdict's reason says.
+   */
+  onCallLogins: z.record(z.string(), nonEmpty).default({}),
   standardChangeLabel: nonEmpty,
   /** Case-insensitive; a PR comment matching it within `retrospectiveHours` of merge. */
   retrospectivePattern: regexSource,

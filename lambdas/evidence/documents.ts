@@ -13,8 +13,11 @@ const isoTime = z.iso.datetime({ offset: true });
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character lowercase hex SHA');
 
 export const provenanceSchema = z.object({
-  /** `github-graphql`, `github-rest`, or `cm01` for records the tool makes itself. */
-  source: z.enum(['github-graphql', 'github-rest', 'cm01']),
+  /**
+   * `github-graphql`, `github-rest`, `linear-graphql`, `better-stack-rest`, or `cm01` for
+   * records the tool makes itself.
+   */
+  source: z.enum(['github-graphql', 'github-rest', 'linear-graphql', 'better-stack-rest', 'cm01']),
   /** GraphQL operation name + query SHA-256, or `GET /repos/{owner}/{repo}/deployments`. */
   request: z.string(),
   parameters: z.record(z.string(), z.unknown()),
@@ -289,6 +292,74 @@ export const teamMembershipDataSchema = z.object({
 });
 export type TeamMembershipData = z.infer<typeof teamMembershipDataSchema>;
 
+/**
+ * One ticket key looked up in Linear: the issue as Linear answered it, or `exists: false` when
+ * Linear knows no issue of that key (evidence of absence, with the query that asked).
+ */
+export const linearTicketDataSchema = z.object({
+  key: z.string(),
+  exists: z.boolean(),
+  issue: z
+    .object({
+      id: z.string(),
+      identifier: z.string(),
+      title: z.string(),
+      url: z.string(),
+      team: z.object({ key: z.string(), name: z.string() }),
+      state: z.object({ name: z.string(), type: z.string() }),
+      createdAt: isoTime,
+      archivedAt: isoTime.nullable(),
+    })
+    .nullable(),
+});
+export type LinearTicketData = z.infer<typeof linearTicketDataSchema>;
+
+/** A Better Stack incident as its Uptime API describes it, with what it names as its cause. */
+export const incidentDataSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  cause: z.string().nullable(),
+  status: z.string().nullable(),
+  startedAt: isoTime,
+  acknowledgedAt: isoTime.nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: isoTime.nullable(),
+  resolvedBy: z.string().nullable(),
+  teamName: z.string().nullable(),
+  /** Better Stack's free-form `metadata` (key -> text): where references to a change are written. */
+  metadata: z.record(z.string(), z.string()),
+});
+export type IncidentData = z.infer<typeof incidentDataSchema>;
+
+/** One Better Stack on-call calendar and its events that overlap the collection window. */
+export const onCallDataSchema = z.object({
+  calendarId: z.string(),
+  calendarName: z.string().nullable(),
+  teamName: z.string().nullable(),
+  defaultCalendar: z.boolean(),
+  window: z.object({ from: isoTime, to: isoTime }),
+  events: z.array(
+    z.object({
+      id: z.string(),
+      /** E-mail addresses of the Better Stack users on call. */
+      users: z.array(z.string()),
+      startsAt: isoTime,
+      endsAt: isoTime,
+      override: z.boolean(),
+    }),
+  ),
+});
+export type OnCallData = z.infer<typeof onCallDataSchema>;
+
+/** A source beyond GitHub that a collection run was configured to read, and whether it answered. */
+export const enricherRunSchema = z.object({
+  source: z.enum(['linear', 'better-stack']),
+  /** The API endpoint asked (never a credential). */
+  endpoint: z.string(),
+  status: z.enum(['consulted', 'unreachable']),
+});
+export type EnricherRun = z.infer<typeof enricherRunSchema>;
+
 export { type Gap, gapSchema } from './gaps.ts';
 
 export const collectionRunDataSchema = z.object({
@@ -312,6 +383,8 @@ export const collectionRunDataSchema = z.object({
     requests: z.number().int().nonnegative(),
     graphqlPoints: z.number().int().nonnegative(),
   }),
+  /** Linear / Better Stack, when the run was configured to read them; absent = not configured. */
+  enrichers: z.array(enricherRunSchema).optional(),
 });
 export type CollectionRunData = z.infer<typeof collectionRunDataSchema>;
 
@@ -322,6 +395,9 @@ export const dataSchemas = {
   override: overrideDataSchema,
   'branch-protection': branchProtectionDataSchema,
   'team-membership': teamMembershipDataSchema,
+  'linear-ticket': linearTicketDataSchema,
+  incident: incidentDataSchema,
+  'on-call': onCallDataSchema,
   'collection-run': collectionRunDataSchema,
 } as const;
 export type DocumentKind = keyof typeof dataSchemas;

@@ -30,6 +30,12 @@ export const WITHHELD_EVIDENCE = [
   'team-membership',
   /** CODEOWNERS and `cdk.json` of the default branch (SECURITY-REVIEW and IAC-SIGNOFF paths). */
   'default-branch-files',
+  /** Linear's answer for the ticket keys the period's PRs name (TICKET-LINKED, when Linear is configured). */
+  'linear-tickets',
+  /** Better Stack incidents of the period (CHANGE-FAILURE-RATE, when Better Stack is configured). */
+  'better-stack-incidents',
+  /** Better Stack on-call calendars: who was Incident Commander when (EMERGENCY). */
+  'better-stack-on-call',
 ] as const;
 export type WithheldEvidence = (typeof WITHHELD_EVIDENCE)[number];
 
@@ -82,6 +88,8 @@ export const WITHHELD_BY_KIND = {
   overrides: ['audit-log', 'rule-suites'],
   protection: ['branch-protection', 'rulesets'],
   teams: ['team-membership'],
+  tickets: ['linear-tickets'],
+  incidents: ['better-stack-incidents', 'better-stack-on-call'],
 } as const satisfies Record<string, readonly WithheldEvidence[]>;
 
 /** Plain words for each type, used in reasons and on the pack's cover. */
@@ -97,6 +105,9 @@ export const WITHHELD_TITLES: Readonly<Record<WithheldEvidence, string>> = {
   rulesets: 'rulesets of the default branch',
   'team-membership': 'team membership',
   'default-branch-files': 'CODEOWNERS and cdk.json of the default branch',
+  'linear-tickets': 'Linear tickets named by pull requests',
+  'better-stack-incidents': 'Better Stack incidents',
+  'better-stack-on-call': 'Better Stack on-call calendars (who was Incident Commander when)',
 };
 
 /** What a user does to close a gap of each type (the pack's cover and docs/gaps.md). */
@@ -115,6 +126,12 @@ export const GAP_FIXES: Readonly<Record<WithheldEvidence, string>> = {
   rulesets: 'give the token administration: read so every ruleset that applies to the branch can be read',
   'team-membership': 'create the team the profile names, or give the token members: read on the organisation',
   'default-branch-files': 'give the token contents: read on the repository',
+  'linear-tickets':
+    'check that Linear answers and that the API key (LINEAR_API_KEY or the secret named by cm01:linearSecretArn) is valid and reads the teams the tickets are in, then collect tickets again',
+  'better-stack-incidents':
+    'check that Better Stack answers and that the Uptime API token (BETTER_STACK_API_TOKEN or the secret named by cm01:betterStackSecretArn) is valid, then collect incidents again',
+  'better-stack-on-call':
+    'as for incidents: a valid Better Stack Uptime API token of the team whose on-call calendars hold the Incident Commanders, then collect incidents again',
 };
 
 /** Whether a gap covers some of `span` (half-open); a gap without a window covers all of it. */

@@ -10,6 +10,9 @@ export const EVIDENCE_KINDS = [
   'override',
   'branch-protection',
   'team-membership',
+  'linear-ticket',
+  'incident',
+  'on-call',
   'collection-run',
   'pack',
 ] as const;

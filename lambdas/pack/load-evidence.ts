@@ -82,6 +82,9 @@ export async function loadPeriodEvidence(
     { kind: 'override', span: window, keep: within(window) },
     { kind: 'branch-protection', span: snapshotSpan, keep: within(snapshotSpan) },
     { kind: 'team-membership', span: snapshotSpan, keep: within(snapshotSpan) },
+    { kind: 'linear-ticket', span: snapshotSpan, keep: within(snapshotSpan) },
+    { kind: 'incident', span: window, keep: within(window) },
+    { kind: 'on-call', span: snapshotSpan, keep: within(snapshotSpan) },
     { kind: 'collection-run', span: runSpan, keep: within(runSpan) },
   ];
 
@@ -189,6 +192,9 @@ export async function loadPeriodEvidence(
     overrides: itemsOf('override'),
     branchProtection: itemsOf('branch-protection'),
     teams: itemsOf('team-membership'),
+    linearTickets: itemsOf('linear-ticket'),
+    incidents: itemsOf('incident'),
+    onCall: itemsOf('on-call'),
     runs,
   };
   const usedRuns = new Set(runs.map((run) => run.ref.key));

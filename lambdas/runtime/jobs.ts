@@ -10,7 +10,9 @@ import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
+import type { EnrichmentSources } from '../evidence/source-ports.ts';
 import { FUNCTION_ENVIRONMENT, functionConfig } from './config.ts';
+import { loadEnrichmentSources } from './enrichment-sources.ts';
 import { parseCollectorEvent, parseJobEvent } from './event.ts';
 import { loadGitHubCredential } from './github-secret.ts';
 
@@ -32,6 +34,11 @@ export interface JobDeps {
    * @default - from the environment, when a pack is built
    */
   readonly signer?: PackSigner;
+  /**
+   * Linear and Better Stack, read from the secrets the stack names (cm01:linearSecretArn,
+   * cm01:betterStackSecretArn). @default - not configured
+   */
+  readonly sources?: EnrichmentSources;
 }
 
 /** What the repository lister needs: GitHub only, no store (its role has no store access). */
@@ -48,11 +55,12 @@ async function awsGitHubDeps(): Promise<GitHubDeps> {
 /** Production adapters, from the function's environment and Secrets Manager. */
 async function awsDeps(): Promise<JobDeps> {
   const config = functionConfig();
-  const [{ store, index }, github] = await Promise.all([
+  const [{ store, index }, github, sources] = await Promise.all([
     openStore(config.storeUrl, { requireImmutable: true }),
     awsGitHubDeps(),
+    loadEnrichmentSources(),
   ]);
-  return { ...github, store, index };
+  return { ...github, store, index, sources };
 }
 
 /** Build the adapters once per cold start; a failed cold start is retried on the next invocation. */

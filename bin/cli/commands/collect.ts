@@ -61,7 +61,13 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
   const repos = reposOf(options);
   const profile = await profileOf(options);
   const created = new CreatedFolders();
-  const source = await openSource({ world: options.githubWorld, org: options.org, demoByDefault: false });
+  const source = await openSource({
+    world: options.githubWorld,
+    org: options.org,
+    linearUrl: options.linearUrl,
+    betterStackUrl: options.betterStackUrl,
+    demoByDefault: false,
+  });
   try {
     const window = requested ?? previousMonth(source.now);
     assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
@@ -70,6 +76,7 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
       {
         ...ports,
         github: source.github,
+        sources: source.sources,
         org: source.org,
         clock: () => source.now,
         progress: collectionProgress(reporter, window.label, kinds ?? COLLECT_KINDS),

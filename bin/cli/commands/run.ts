@@ -77,7 +77,13 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
   const repos = reposOf(options);
   const profile = await profileOf(options);
   const created = new CreatedFolders();
-  const source = await openSource({ world: options.githubWorld, org: options.org, demoByDefault: true });
+  const source = await openSource({
+    world: options.githubWorld,
+    org: options.org,
+    linearUrl: options.linearUrl,
+    betterStackUrl: options.betterStackUrl,
+    demoByDefault: true,
+  });
   try {
     const window = requested ?? previousMonth(source.now);
     assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
@@ -88,6 +94,7 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
       {
         ...ports,
         github: source.github,
+        sources: source.sources,
         org: source.org,
         clock: () => source.now,
         render: renderPack,

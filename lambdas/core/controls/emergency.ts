@@ -1,5 +1,6 @@
 import type { Change } from '../change.ts';
 import { shortSha } from '../change.ts';
+import { onCallGrant } from '../on-call.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import {
   type ControlRule,
@@ -11,6 +12,7 @@ import {
   pullRequestEvidenceMissing,
   type RuleResult,
   result,
+  withheld,
 } from './rule.ts';
 
 /** Clerk §4/§4.1: emergency label granted by an Incident Commander, record in 24 h, post-mortem in 5 days. */
@@ -19,7 +21,8 @@ export const emergency: ControlRule = {
   title: 'Emergency changes are documented and reviewed after the fact',
   howDecided:
     'Applies to a PR that ever carried the emergency label and to any change covered by an override. The label must ' +
-    'have been added by a member of the Incident Commanders team (as snapshotted nearest the merge); a PR comment ' +
+    'have been added by a member of the Incident Commanders team (as snapshotted nearest the merge) or, with Better Stack ' +
+    "configured, by whoever was on call in the profile's Incident Commanders calendar when it was added; a PR comment " +
     "matching the retrospective pattern must be created within the profile's retrospective hours (24) after the merge; " +
     'and a PR comment created within the post-mortem hours (120) after the merge, or the PR body, must hold a post-mortem ' +
     'link (the body counts only if it was last edited within those hours). A direct push has no PR to carry these records and fails them. While a deadline had not passed when the PR ' +
@@ -117,6 +120,8 @@ function judgeLabelGrant(
   if (grants.length === 0) {
     return result('unknown', [`who added the ${label} label is not in the evidence`], [pr.ref]);
   }
+  const onCall = onCallGrant(grants, pr, { facts, parameters });
+  if (onCall.granted) return onCall.granted;
   const commanders = facts.teamAt(parameters.teams.incidentCommanders, pr.doc.data.mergedAt);
   if (!commanders) {
     return result(
@@ -127,7 +132,7 @@ function judgeLabelGrant(
       [pr.ref],
     );
   }
-  const evidence = commanders.ref ? [pr.ref, commanders.ref] : [pr.ref];
+  const evidence = [pr.ref, ...(commanders.ref ? [commanders.ref] : []), ...onCall.evidence];
   const valid = grants.find((grant) => grant.actor !== null && commanders.members.has(grant.actor));
   if (valid) {
     return result(
@@ -136,14 +141,20 @@ function judgeLabelGrant(
       evidence,
     );
   }
-  return result(
-    'fail',
-    [
-      `the ${label} label was added by ${grants.map((g) => `${g.actor ?? 'an unknown user'} at ${g.at}`).join(', ')}, ` +
-        `not by an Incident Commander (${commanders.description})`,
-    ],
-    evidence,
-  );
+  const notByCommander =
+    `the ${label} label was added by ${grants.map((g) => `${g.actor ?? 'an unknown user'} at ${g.at}`).join(', ')}, ` +
+    `not by an Incident Commander (${commanders.description})${onCall.note ? `, ${onCall.note}` : ''}`;
+  if (onCall.unreadable) {
+    const { gaps, reason } = onCall.unreadable;
+    return gaps.length > 0
+      ? withheld(gaps, evidence, [notByCommander])
+      : result(
+          'unknown',
+          [notByCommander, reason ?? "Better Stack's on-call calendar was not read"],
+          evidence,
+        );
+  }
+  return result('fail', [notByCommander], evidence);
 }
 
 function judgeRecord(

@@ -118,6 +118,12 @@ const AFFECTED: Record<WithheldEvidence, string[]> = {
   'workflow-runs': [],
   'team-membership': [],
   'default-branch-files': [],
+  // A Linear gap says Linear is configured: no named ticket was looked up, so none is known to exist.
+  'linear-tickets': ['101', '102', '103'].map((id) => `${id} TICKET-LINKED: pass → unknown`),
+  // With Better Stack configured, the period's rate is of changes named by incidents.
+  'better-stack-incidents': EVERY_CHANGE.map((id) => `${id} CHANGE-FAILURE-RATE: pass → unknown`),
+  // No emergency change here: see "an on-call gap over the moment an emergency label was added" below.
+  'better-stack-on-call': [],
 };
 
 describe('typed gaps: each turns exactly the verdicts that rest on what it withholds unknown', () => {
@@ -155,6 +161,71 @@ describe('typed gaps: each turns exactly the verdicts that rest on what it withh
     expect(failure.reason).toMatch(
       /the organisation audit log \(override events\) of acme\/payments-api .* HTTP 502/,
     );
+  });
+
+  it('an on-call gap over the moment an emergency label was added makes a non-member grant unknown, not fail', () => {
+    const emergencyPr = (actor: string) =>
+      pullRequest(105, '2026-10-10T12:00:00.000Z', {
+        labels: ['emergency-change'],
+        labelEvents: [{ name: 'emergency-change', action: 'added', actor, at: '2026-10-10T10:00:00.000Z' }],
+        // The records are in order: only who granted the label is in question.
+        comments: [
+          { author: 'alice', createdAt: '2026-10-10T13:00:00.000Z', body: 'Retrospective: done', url: null },
+          {
+            author: 'alice',
+            createdAt: '2026-10-11T12:00:00.000Z',
+            body: 'Post-mortem: https://docs.example/pm/105',
+            url: null,
+          },
+        ],
+      });
+    const judgeWith = (actor: string, gapWindow: { from: string; to: string }) => {
+      const base = period();
+      const pr = emergencyPr(actor);
+      const evidence = {
+        ...base,
+        pullRequests: [...base.pullRequests, pr],
+        branchCommits: [...base.branchCommits, mergeOf(pr)],
+        // Better Stack's Incident Commanders calendar, read outside the gap: Ivan on call all month.
+        onCall: [
+          doc('on-call', 'ic@2026-10', OCTOBER.from, {
+            calendarId: 'ic',
+            calendarName: 'Incident Commanders',
+            teamName: null,
+            defaultCalendar: false,
+            window: { from: OCTOBER.from, to: OCTOBER.to },
+            events: [
+              {
+                id: '1',
+                users: ['ivan@acme.example'],
+                startsAt: OCTOBER.from,
+                endsAt: OCTOBER.to,
+                override: false,
+              },
+            ],
+          }),
+        ],
+      };
+      const gap = { withholds: 'better-stack-on-call' as const, repo: null, window: gapWindow };
+      const withGapRun = { ...evidence, runs: [collectionRun([{ ...gap, reason: 'HTTP 503' }], 'collect')] };
+      const verdictOf = (model: PackModel) => model.population.find((row) => row.prNumber === 105)!.verdicts;
+      return { clean: verdictOf(model(evidence)), gapped: verdictOf(model(withGapRun)) };
+    };
+    // Mallory is no Incident Commander in GitHub's team; Better Stack could have said she was on call.
+    const overLabel = judgeWith('mallory', {
+      from: '2026-10-10T00:00:00.000Z',
+      to: '2026-10-11T00:00:00.000Z',
+    });
+    expect(overLabel.clean.EMERGENCY).toBe('fail');
+    expect(overLabel.gapped.EMERGENCY).toBe('unknown');
+    // A gap on other days leaves the label's moment readable: the fail stands.
+    const otherDays = judgeWith('mallory', {
+      from: '2026-10-20T00:00:00.000Z',
+      to: '2026-10-21T00:00:00.000Z',
+    });
+    expect(otherDays.gapped.EMERGENCY).toBe('fail');
+    // Erin is in the GitHub team: the grant stands whatever Better Stack could not say.
+    expect(judgeWith('erin', { from: OCTOBER.from, to: OCTOBER.to }).gapped.EMERGENCY).not.toBe('unknown');
   });
 
   it('applies a gap only to its repository and its stretch of time', () => {
