@@ -529,7 +529,7 @@ export function buildDemoWorld(): WorldDocument {
     }),
   );
 
-  // Emergency done right: labelled by an Incident Commander, retrospective within 24 h,
+  // Emergency done right: labelled by the on-call Incident Commander, retrospective within 24 h,
   // post-mortem exactly four days after the merge (inside the five-day limit).
   payments.ship(
     payments.pr({
@@ -547,7 +547,9 @@ export function buildDemoWorld(): WorldDocument {
       createdAt: t('10-16 02:20'),
       commits: [{ at: t('10-16 02:15') }, { at: t('10-16 02:35') }],
       files: [modified('src/captures/retry.ts', 12, 5), modified('test/captures/retry.test.ts', 30, 0)],
-      labels: [{ name: 'emergency-change', addedBy: 'erin', addedAt: t('10-16 02:25') }],
+      // ivan is not in the GitHub team: the label is valid because he was the Incident
+      // Commander on call in Better Stack at the time (see withDemoServices).
+      labels: [{ name: 'emergency-change', addedBy: 'ivan', addedAt: t('10-16 02:25') }],
       reviews: [approval('bob', t('10-16 03:00'))],
       comments: [
         {
@@ -1205,15 +1207,134 @@ export function buildDemoWorld(): WorldDocument {
     files: [file('src/components/Wishlist.tsx', 60)],
   });
 
-  return worldDocument({
-    org: DEMO_ORG,
-    plan: 'enterprise',
-    now: DEMO_NOW,
-    users: USERS,
-    teams: TEAMS,
-    repos: [p, inf, w],
-    auditLog,
-  });
+  return withDemoServices(
+    worldDocument({
+      org: DEMO_ORG,
+      plan: 'enterprise',
+      now: DEMO_NOW,
+      users: USERS,
+      teams: TEAMS,
+      repos: [p, inf, w],
+      auditLog,
+    }),
+  );
+}
+
+// ── Linear and Better Stack (issue 11): kept apart from the GitHub scenarios above ────────
+
+/** The one ticket key a demo PR names that Linear does not know (TICKET-LINKED fails on it). */
+export const DEMO_MISSING_TICKET = { repo: 'payments-api', pr: 122, key: 'ENG-252' } as const;
+
+/** Better Stack incidents of October and the change each names as its cause (null: none). */
+export const DEMO_INCIDENTS: readonly { id: string; causedBy: { repo: string; pr: number } | null }[] = [
+  { id: '9031', causedBy: { repo: 'payments-api', pr: 112 } },
+  { id: '9032', causedBy: null },
+  { id: '9033', causedBy: null },
+  { id: '9034', causedBy: { repo: 'payments-api', pr: 123 } },
+  { id: '9035', causedBy: { repo: 'web-app', pr: 318 } },
+];
+
+/**
+ * Linear knows every ticket the demo's PRs name but ENG-252; Better Stack holds October's
+ * incidents (three caused by changes, named by PR URL, `org/repo#n` and merge SHA; two not)
+ * and the Incident Commanders' rota. ivan, an SRE outside the GitHub `incident-commanders`
+ * team, is on call from 15 to 19 October and grants the emergency label of payments-api#119.
+ */
+function withDemoServices(world: WorldDocument): WorldDocument {
+  const keys = new Map<string, { title: string; createdAt: string; open: boolean }>();
+  const keyPattern = /\b[A-Z][A-Z0-9]{1,9}-[0-9]+\b/g;
+  for (const repo of world.repos) {
+    for (const pr of repo.pullRequests) {
+      const named = [
+        ...pr.title.matchAll(keyPattern),
+        ...pr.headRef.matchAll(keyPattern),
+        ...pr.body.matchAll(/linear\.app\/[^/\s]+\/issue\/([A-Z][A-Z0-9]{1,9}-[0-9]+)/g),
+      ].map((match) => match[1] ?? match[0]);
+      for (const key of named) {
+        if (keys.has(key)) continue;
+        const title =
+          pr.title
+            .replace(keyPattern, '')
+            .replace(/\(.*\)/g, '')
+            .trim() || pr.title;
+        keys.set(key, {
+          title,
+          createdAt: plusMinutes(pr.createdAt, -2 * 24 * 60),
+          open: pr.mergedAt === null,
+        });
+      }
+    }
+  }
+  keys.delete(DEMO_MISSING_TICKET.key);
+  const merge = (repo: string, pr: number) => demoMergeSha(repo, pr);
+  return {
+    ...world,
+    linear: {
+      issues: [...keys.entries()]
+        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+        .map(([identifier, issue]) => ({
+          identifier,
+          title: issue.title,
+          state: issue.open ? 'In Progress' : 'Done',
+          createdAt: issue.createdAt,
+          team: identifier.startsWith('ENG') ? 'Payments' : identifier.startsWith('OPS') ? 'Platform' : 'Web',
+        })),
+    },
+    betterStack: {
+      incidents: [
+        {
+          id: '9031',
+          name: 'INC-31 Double charge on retried captures',
+          startedAt: t('10-16 01:50'),
+          resolvedAt: t('10-16 03:30'),
+          cause: 'Webhook retries re-sent capture requests',
+          commander: 'ivan',
+          references: ['https://github.com/acme/payments-api/pull/112'],
+        },
+        {
+          id: '9032',
+          name: 'INC-32 3-D Secure challenge loop',
+          startedAt: t('10-19 21:20'),
+          resolvedAt: t('10-19 23:00'),
+          cause: 'The card network changed its challenge flow',
+          commander: 'dave',
+          references: [],
+        },
+        {
+          id: '9033',
+          name: 'Blank checkout on Safari',
+          startedAt: t('10-12 02:50'),
+          resolvedAt: t('10-12 04:30'),
+          cause: 'Safari 18 release',
+          commander: 'erin',
+          references: [],
+        },
+        {
+          id: '9034',
+          name: 'Stale FX rates at checkout',
+          startedAt: t('10-23 10:40'),
+          resolvedAt: t('10-23 11:20'),
+          cause: 'FX provider switch',
+          commander: 'dave',
+          references: [merge('payments-api', 123)],
+        },
+        {
+          id: '9035',
+          name: 'Recommendations widget 500s',
+          startedAt: t('10-19 14:45'),
+          resolvedAt: null,
+          cause: 'New recommendations service',
+          commander: 'dave',
+          references: ['acme/web-app#318'],
+        },
+      ],
+      onCall: [
+        { calendar: 'Incident Commanders', login: 'erin', from: t('10-01 00:00'), to: t('10-15 00:00') },
+        { calendar: 'Incident Commanders', login: 'ivan', from: t('10-15 00:00'), to: t('10-19 00:00') },
+        { calendar: 'Incident Commanders', login: 'dave', from: t('10-19 00:00'), to: t('11-01 06:00') },
+      ],
+    },
+  };
 }
 
 function isMain(): boolean {

@@ -11,6 +11,7 @@ import { LocalPackSigner, localSigningKeyPath } from '../../lambdas/adapters/loc
 import { openStore } from '../../lambdas/adapters/open-store.ts';
 import { readPackAttachments } from '../../lambdas/adapters/pdf/read-attachments.ts';
 import { renderPack } from '../../lambdas/adapters/pdf/render-pack.ts';
+import { connectEmulatedSources } from '../../lambdas/app/connect-sources.ts';
 import { collect } from '../../lambdas/collect/collect.ts';
 import { shippedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
@@ -20,6 +21,7 @@ import {
   DEMO_CONTROL_IDS,
   DEMO_PERIOD,
   type DemoProfileId,
+  demoChangeFailureRate,
   demoExpectations,
 } from '../fixtures/demo-expectations.ts';
 
@@ -43,7 +45,12 @@ beforeAll(async () => {
   signer = await LocalPackSigner.open(localSigningKeyPath(dir));
   const github = createGitHubClient({ baseUrl: emulator.url, auth: { kind: 'token', token: DEFAULT_TOKEN } });
   const window = monthWindow(DEMO_PERIOD);
-  await collect({ store, index, github, org: world.org, clock: () => new Date(world.now) }, { window });
+  // As `cm01 run` does: the world's Linear and Better Stack sections are collected too.
+  const sources = connectEmulatedSources(emulator);
+  await collect(
+    { store, index, github, org: world.org, clock: () => new Date(world.now), sources },
+    { window },
+  );
   for (const id of ['clerk-cm01', 'clicki'] as const) {
     packs.set(
       id,
@@ -78,6 +85,28 @@ describe.each(['clerk-cm01', 'clicki'] as const)('the demo pack under %s', (prof
       expect(actual, change.why).toEqual(change.verdicts);
     },
   );
+
+  it('measures the change-failure rate from the Better Stack incidents, and names both extra sources', () => {
+    const metric = pack().model.metrics.find((m) => m.id === 'CHANGE-FAILURE-RATE');
+    expect(metric).toMatchObject({
+      numerator: demoChangeFailureRate.numerator,
+      denominator: demoChangeFailureRate.denominator,
+      verdict: demoChangeFailureRate.verdict,
+    });
+    // Each incident is listed with the change it names, or says it names none.
+    const detail = metric!.detail.join('\n');
+    expect(detail).toMatch(/incident 9031 .*caused by acme\/payments-api PR #112/);
+    expect(detail).toMatch(
+      /incident 9034 .*caused by acme\/payments-api PR #123 \(named as .*production deployment|commit/,
+    );
+    expect(detail).toMatch(/incident 9035 .*caused by acme\/web-app PR #318/);
+    expect(detail).toMatch(/incident 9032 .*names no change as its cause \(not counted\)/);
+    const consulted = pack().model.sourcesConsulted.join('\n');
+    expect(consulted).toMatch(/^Linear tickets: linear-graphql .*linear\/graphql, as /m);
+    expect(consulted).toMatch(/^Better Stack incidents: better-stack-rest /m);
+    expect(consulted).toMatch(/^Better Stack on-call calendars: better-stack-rest /m);
+    expect(pack().model.sourcesNotConfigured.join(' ')).not.toMatch(/Linear|Better Stack/);
+  });
 
   it('lists every required per-change failure as an exception', () => {
     const exceptions = new Set(pack().model.exceptions.map((e) => `${keyOf(e)} ${e.control}`));

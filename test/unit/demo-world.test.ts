@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateWorld, OUTLIER_SIZES, TYPICAL_PR_LIMITS } from '../../emulator/generate-world.ts';
 import { parseWorld } from '../../emulator/world.ts';
-import { buildDemoWorld, DEMO_NOW, DEMO_WORLD_FILE } from '../../emulator/worlds/build-demo.ts';
+import {
+  buildDemoWorld,
+  DEMO_INCIDENTS,
+  DEMO_MISSING_TICKET,
+  DEMO_NOW,
+  DEMO_WORLD_FILE,
+} from '../../emulator/worlds/build-demo.ts';
 import { serializeWorld } from '../../emulator/worlds/history-builder.ts';
 import type {
   WorldCheckDoc,
@@ -16,6 +22,7 @@ import {
   DEMO_OUTSIDE_PERIOD,
   DEMO_WINDOW,
   demoChangeFailureRate,
+  demoDeploymentFailureRate,
   demoDeploymentsByEnvironment,
   demoDirectPushes,
   demoEmergencies,
@@ -312,11 +319,18 @@ describe('the demo scenarios', () => {
     expect(unsignedMerge.commits.every((sha) => signatureOf(sha) !== null)).toBe(true);
   });
 
-  it('has an emergency done right, with the post-mortem four days after the merge', () => {
+  it('has an emergency done right, labelled by the on-call commander outside the GitHub team, post-mortem four days after the merge', () => {
     const commanders = team('incident-commanders');
     const p = pr('payments-api', 119);
     const label = p.labels.find((l) => l.name === 'emergency-change')!;
-    expect(commanders).toContain(label.addedBy);
+    expect(commanders).not.toContain(label.addedBy);
+    const onCall = (demo.betterStack?.onCall ?? []).filter(
+      (shift) =>
+        shift.calendar === 'Incident Commanders' &&
+        Date.parse(shift.from) <= Date.parse(label.addedAt) &&
+        Date.parse(label.addedAt) < Date.parse(shift.to),
+    );
+    expect(onCall.map((shift) => shift.login)).toEqual([label.addedBy]);
     const merged = Date.parse(p.mergedAt!);
     const retrospective = p.comments.find((c) => /retrospective/i.test(c.body))!;
     expect(Date.parse(retrospective.createdAt) - merged).toBeLessThanOrEqual(24 * HOUR_MS);
@@ -495,9 +509,42 @@ describe('the expected October verdicts agree with the world', () => {
     expect(count('production')).toBe(demoDeploymentsByEnvironment.production);
     const production = october.filter((d) => d.productionEnvironment);
     const failed = production.filter((d) => ['failure', 'error'].includes(finalState(d) ?? ''));
-    expect(failed.length).toBe(demoChangeFailureRate.numerator);
-    expect(production.length).toBe(demoChangeFailureRate.denominator);
-    expect(demoChangeFailureRate.rate).toBeGreaterThan(demoChangeFailureRate.threshold);
+    expect(failed.length).toBe(demoDeploymentFailureRate.numerator);
+    expect(production.length).toBe(demoDeploymentFailureRate.denominator);
+    expect(demoDeploymentFailureRate.rate).toBeGreaterThan(demoDeploymentFailureRate.threshold);
+  });
+
+  it('has Better Stack incidents caused by changes (by PR URL, org/repo#n and merge SHA) and incidents caused by none', () => {
+    const incidents = demo.betterStack?.incidents ?? [];
+    expect(incidents.map((incident) => incident.id).sort()).toEqual(DEMO_INCIDENTS.map((i) => i.id).sort());
+    for (const expected of DEMO_INCIDENTS) {
+      const refs = (incidents.find((incident) => incident.id === expected.id)?.references ?? []).join(' ');
+      if (expected.causedBy === null) {
+        expect(refs).toBe('');
+        continue;
+      }
+      const { repo: name, pr: number } = expected.causedBy;
+      const named =
+        refs.includes(`acme/${name}#${number}`) ||
+        refs.includes(`github.com/acme/${name}/pull/${number}`) ||
+        refs.includes(pr(name, number).mergeCommit!);
+      expect(named, `${expected.id} names ${name}#${number}`).toBe(true);
+    }
+    expect(DEMO_INCIDENTS.filter((i) => i.causedBy !== null)).toHaveLength(demoChangeFailureRate.numerator);
+  });
+
+  it('has every ticket its PRs name in Linear, but the one missing ticket', () => {
+    const known = new Set((demo.linear?.issues ?? []).map((issue) => issue.identifier));
+    expect(known.has(DEMO_MISSING_TICKET.key)).toBe(false);
+    expect(pr(DEMO_MISSING_TICKET.repo, DEMO_MISSING_TICKET.pr).title).toContain(DEMO_MISSING_TICKET.key);
+    for (const r of demo.repos) {
+      for (const p of r.pullRequests) {
+        for (const key of p.title.match(/\b[A-Z][A-Z0-9]{1,9}-[0-9]+\b/g) ?? []) {
+          if (key !== DEMO_MISSING_TICKET.key)
+            expect(known.has(key), `${r.name}#${p.number} ${key}`).toBe(true);
+        }
+      }
+    }
   });
 
   it('names overrides, emergencies and direct pushes that exist in the world', () => {
