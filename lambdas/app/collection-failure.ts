@@ -80,6 +80,13 @@ function repairs(
           ? kinds.some((k) => k !== 'teams')
           : kinds.includes(failure.source as CollectKind));
   if (!readIt) return false;
+  // Linear and Better Stack are read again only by a run configured to read them.
+  const enricher = ENRICHER_OF_KIND[failure.source];
+  if (
+    enricher &&
+    !(later.data.enrichers ?? []).some((run) => run.source === enricher && run.status === 'consulted')
+  )
+    return false;
   return !later.data.errors.some(
     (error) =>
       error.repo === failure.repo &&
@@ -88,6 +95,11 @@ function repairs(
         sourceOf(error) === 'repository'),
   );
 }
+
+const ENRICHER_OF_KIND: Readonly<Record<string, 'linear' | 'better-stack'>> = {
+  tickets: 'linear',
+  incidents: 'better-stack',
+};
 
 /** The kinds a run was asked for, as its provenance records them (every kind when unrecorded). */
 function kindsOf(run: EvidenceDocument<'collection-run'>): readonly string[] {

@@ -59,10 +59,26 @@ function gapsOfRun(run: CollectionRunData): Gap[] {
   return gaps;
 }
 
+/**
+ * The source a gap of Linear or Better Stack evidence needs read again: a later run asked for the
+ * kind but without the source configured read nothing, and heals nothing.
+ */
+const ENRICHER_OF: Partial<Record<WithheldEvidence, 'linear' | 'better-stack'>> = {
+  'linear-tickets': 'linear',
+  'better-stack-incidents': 'better-stack',
+  'better-stack-on-call': 'better-stack',
+};
+
 /** Whether a later run read the gap's evidence again, whole, over the gap's window. */
 function heals(later: CollectionRunData, gap: Gap): boolean {
   const kinds = later.kinds;
   if (kinds === undefined || later.status === 'failed') return false;
+  const enricher = ENRICHER_OF[gap.withholds];
+  if (
+    enricher &&
+    !(later.enrichers ?? []).some((run) => run.source === enricher && run.status === 'consulted')
+  )
+    return false;
   const asked = kinds.some((kind) =>
     (WITHHELD_BY_KIND[kind as keyof typeof WITHHELD_BY_KIND] as readonly string[] | undefined)?.includes(
       gap.withholds,

@@ -10,6 +10,7 @@ function run(options: {
   repos?: string[];
   kinds?: string[];
   errors?: { repo: string | null; message: string }[];
+  enrichers?: { source: 'linear' | 'better-stack'; endpoint: string; status: 'consulted' | 'unreachable' }[];
 }): EvidenceDocument<'collection-run'> {
   const window = options.window ?? OCTOBER;
   return {
@@ -40,6 +41,7 @@ function run(options: {
       gaps: [],
       errors: options.errors ?? [],
       apiCost: { requests: 0, graphqlPoints: 0 },
+      ...(options.enrichers ? { enrichers: options.enrichers } : {}),
     },
   };
 }
@@ -101,5 +103,26 @@ describe('collection failures a later run did not repair', () => {
       { repo: null, source: 'teams', reason: '502' },
     ]);
     expect(unresolvedFailures([teams, noTeams, withTeams], OCTOBER)).toEqual([]);
+  });
+
+  it('repairs an unreachable Linear only by a later run that read Linear, not by one without it configured', () => {
+    const linear = 'https://api.linear.app/graphql';
+    const refused = run({
+      startedAt: '2026-11-01T06:00:00.000Z',
+      kinds: ['tickets'],
+      errors: [{ repo: null, message: `tickets: Linear (${linear}): the credential was refused (HTTP 401)` }],
+      enrichers: [{ source: 'linear', endpoint: linear, status: 'unreachable' }],
+    });
+    const missing = [{ repo: null, source: 'tickets', reason: expect.stringMatching(/refused/) }];
+    expect(unresolvedFailures([refused], OCTOBER)).toEqual(missing);
+    // LINEAR_API_KEY unset: the run asks for tickets, reads nothing and records no error.
+    const unconfigured = run({ startedAt: '2026-11-02T06:00:00.000Z', kinds: ['tickets'] });
+    expect(unresolvedFailures([refused, unconfigured], OCTOBER)).toEqual(missing);
+    const readAgain = run({
+      startedAt: '2026-11-03T06:00:00.000Z',
+      kinds: ['tickets'],
+      enrichers: [{ source: 'linear', endpoint: linear, status: 'consulted' }],
+    });
+    expect(unresolvedFailures([refused, unconfigured, readAgain], OCTOBER)).toEqual([]);
   });
 });

@@ -300,6 +300,48 @@ describe('collector failures and healed gaps', () => {
   });
 });
 
+describe('gaps of Linear and Better Stack heal only when the source is read again', () => {
+  const linear = 'https://api.linear.app/graphql';
+  const runAt = (id: string, finishedAt: string, data: Record<string, unknown>) =>
+    doc('collection-run', id, finishedAt, {
+      runId: id,
+      collector: 'collect',
+      window: { from: OCTOBER.from, to: OCTOBER.to },
+      repos: [REPO],
+      status: 'succeeded',
+      kinds: ['tickets'],
+      startedAt: finishedAt,
+      finishedAt,
+      counts: {},
+      gaps: [],
+      errors: [],
+      apiCost: { requests: 0, graphqlPoints: 0 },
+      ...data,
+    });
+  const refused = runAt('refused', '2026-11-01T06:00:00.000Z', {
+    status: 'partial',
+    gaps: [{ withholds: 'linear-tickets', repo: null, window: null, reason: 'Linear refused the key' }],
+    enrichers: [{ source: 'linear', endpoint: linear, status: 'unreachable' }],
+  });
+
+  it('stands after a run asked for tickets without Linear configured', () => {
+    const unconfigured = runAt('unconfigured', '2026-11-02T06:00:00.000Z', {});
+    expect(standingGaps({ runs: [refused, unconfigured] }).map((gap) => gap.withholds)).toEqual([
+      'linear-tickets',
+    ]);
+    // And the PRs' tickets stay unknown, never pass.
+    const judged = model({ ...period(), runs: [refused, unconfigured] });
+    expect(judged.population.find((row) => row.prNumber === 101)!.verdicts['TICKET-LINKED']).toBe('unknown');
+  });
+
+  it('is healed by a later run that consulted Linear', () => {
+    const readAgain = runAt('again', '2026-11-03T06:00:00.000Z', {
+      enrichers: [{ source: 'linear', endpoint: linear, status: 'consulted' }],
+    });
+    expect(standingGaps({ runs: [refused, readAgain] })).toEqual([]);
+  });
+});
+
 describe('the pack counts unknown verdicts per cause and per control', () => {
   it('names the cause, the controls and the fix, and says the population is not fully evidenced', () => {
     const gapped = model(withGap({ withholds: 'deployments' }));
