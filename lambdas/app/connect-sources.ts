@@ -74,6 +74,9 @@ export function connectSourcesFromEnv(
       `Better Stack needs its Uptime API token in ${SOURCE_ENV.betterStackToken}`,
     );
   }
+  // Checked here so that the error names the option the user typed, not the variable.
+  if (urls.linearUrl !== undefined) endpointFrom(urls.linearUrl, '--linear-url');
+  if (urls.betterStackUrl !== undefined) endpointFrom(urls.betterStackUrl, '--better-stack-url');
   return connectSources({
     linearApiKey: env[SOURCE_ENV.linearApiKey],
     betterStackToken: env[SOURCE_ENV.betterStackToken],

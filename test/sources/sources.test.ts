@@ -313,4 +313,55 @@ describe('the command line', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('never sends a credential from the environment to a world’s services, nor reads them for a world without sections', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cm01-sources-cli-'));
+    try {
+      const file = join(dir, 'world.json');
+      const {
+        linear: _linear,
+        betterStack: _betterStack,
+        ...githubOnly
+      } = scenario().input as Record<string, unknown>;
+      await writeFile(file, JSON.stringify(githubOnly));
+      // Credentials pointing at a port nothing listens on: were they used, the run would fail.
+      const result = cm01(
+        ['collect', '--github-world', file, '--period', '2026-10', '--store', `local:${dir}/store`, '--json'],
+        {
+          env: {
+            LINEAR_API_KEY: 'lin_api_real',
+            LINEAR_API_URL: 'http://127.0.0.1:9/graphql',
+            BETTER_STACK_API_TOKEN: 'real-token',
+            BETTER_STACK_API_URL: 'http://127.0.0.1:9/api/v2',
+          },
+        },
+      );
+      expect(result.status).toBe(0);
+      const summary = JSON.parse(result.stdout) as { counts: Record<string, number> };
+      expect(summary.counts['linear-ticket']).toBeUndefined();
+      expect(summary.counts.incident).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a source URL without its credential, with a world, or not https, as usage errors naming the option', () => {
+    const base = ['collect', '--org', 'acme', '--period', '2026-10', '--store', 'local:/nonexistent/never'];
+    const env = { GITHUB_TOKEN: 'ghp_x', LINEAR_API_KEY: '', BETTER_STACK_API_TOKEN: '' };
+    const noKey = cm01([...base, '--linear-url', 'https://linear.example/graphql'], { env });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toMatch(/--linear-url: .*LINEAR_API_KEY/);
+    const plain = cm01([...base, '--better-stack-url', 'http://uptime.example/api/v2'], {
+      env: { ...env, BETTER_STACK_API_TOKEN: 'token' },
+    });
+    expect(plain.status).toBe(2);
+    expect(plain.stderr).toMatch(/--better-stack-url: must be an https:\/\/ URL/);
+    const withWorld = cm01(
+      ['collect', '--github-world', 'x.json', '--linear-url', 'https://linear.example/graphql'],
+      { env },
+    );
+    expect(withWorld.status).toBe(2);
+    expect(withWorld.stderr).toMatch(/--linear-url/);
+    for (const result of [noKey, plain, withWorld]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
