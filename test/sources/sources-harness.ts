@@ -33,7 +33,15 @@ export interface SourcesRun {
   close(): Promise<void>;
 }
 
-export type SourceChoice = 'emulated' | 'none' | { linearKey?: string; betterStackToken?: string };
+export type SourceChoice =
+  | 'emulated'
+  | 'none'
+  | {
+      linearKey?: string;
+      betterStackToken?: string;
+      /** Reach Better Stack through another server (given the emulated base URL, returns its own). */
+      betterStackThrough?: (baseUrl: string) => string;
+    };
 
 export async function runOnWorld(
   input: WorldInput,
@@ -68,7 +76,10 @@ export async function runOnWorld(
             ...(emulator.betterStack
               ? {
                   betterStack: createBetterStackClient({
-                    baseUrl: emulator.betterStack.baseUrl,
+                    baseUrl:
+                      typeof choice === 'object' && choice.betterStackThrough
+                        ? choice.betterStackThrough(emulator.betterStack.baseUrl)
+                        : emulator.betterStack.baseUrl,
                     token:
                       typeof choice === 'object' && choice.betterStackToken
                         ? choice.betterStackToken

@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,6 +294,53 @@ describe('Linear and Better Stack configured but unreachable', () => {
     expect(run.verdict(4, 'EMERGENCY')).toBe('unknown');
     const metric = run.model.metrics.find((m) => m.id === 'CHANGE-FAILURE-RATE');
     expect(metric?.verdict).toBe('unknown');
+  });
+});
+
+describe('Better Stack whose on-call calendars fail after its incidents were read', () => {
+  // A real server in front of the emulated Better Stack that answers 503 to every on-call request.
+  let target = '';
+  const proxy = createServer((request, response) => {
+    const path = request.url ?? '/';
+    if (path.includes('/on-calls')) {
+      response.writeHead(503, { 'content-type': 'application/json' }).end('{"errors":"maintenance"}');
+      return;
+    }
+    fetch(`${target}${path}`, { headers: { authorization: request.headers.authorization ?? '' } })
+      .then(async (answer) => {
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+      })
+      .catch(() => response.writeHead(502).end());
+  });
+  let run: SourcesRun;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as AddressInfo).port;
+    run = await runOnWorld(scenario().input, {
+      betterStackThrough: (baseUrl) => {
+        target = new URL(baseUrl).origin;
+        return `http://127.0.0.1:${port}${new URL(baseUrl).pathname}`;
+      },
+    });
+  });
+  afterAll(async () => {
+    await run?.close();
+    proxy.close();
+  });
+
+  it('keeps the incidents and records only the on-call gap', () => {
+    expect(run.summary.counts.incident).toBe(4);
+    expect(run.summary.gaps.map((gap) => gap.withholds).filter((type) => SOURCE_GAPS.includes(type))).toEqual(
+      ['better-stack-on-call'],
+    );
+    expect(run.summary.errors.map((error) => `${error.repo} ${error.source}`)).toEqual(['null incidents']);
+  });
+
+  it('judges the rate from the incidents, and leaves a label the GitHub team does not cover unknown', () => {
+    const metric = run.model.metrics.find((m) => m.id === 'CHANGE-FAILURE-RATE');
+    expect(metric).toMatchObject({ numerator: 2, denominator: 6, verdict: 'fail' });
+    expect(run.verdict(4, 'EMERGENCY')).toBe('unknown');
+    expect(run.verdict(5, 'EMERGENCY')).toBe('unknown');
   });
 });
 
