@@ -1,6 +1,9 @@
 import type { CollectKind, CollectProgress } from '../../lambdas/app/collect-window.ts';
 import type { Reporter } from './output.ts';
 
+/** Kinds read once for the organisation, not per repository. */
+const ORGANISATION_KINDS: ReadonlySet<CollectKind> = new Set(['teams', 'tickets', 'incidents']);
+
 /**
  * The progress bar of a collection, driven by the collectors' own progress events: one step per
  * kind of each repository (plus the organisation's teams), items counted as they are stored.
@@ -10,7 +13,7 @@ export function collectionProgress(
   label: string,
   kinds: readonly CollectKind[],
 ): (event: CollectProgress) => void {
-  const perRepository = kinds.filter((kind) => kind !== 'teams').length;
+  const perRepository = kinds.filter((kind) => !ORGANISATION_KINDS.has(kind)).length;
   const organisationSteps = kinds.includes('teams') ? 1 : 0;
   let started = false;
   return (event) => {
@@ -34,7 +37,8 @@ export function collectionProgress(
         reporter.progress({ items: 1 });
         return;
       case 'kind-finished':
-        reporter.progress({ advance: 1 });
+        // Linear and Better Stack run only where configured: shown, not counted in the total.
+        if (event.kind !== 'tickets' && event.kind !== 'incidents') reporter.progress({ advance: 1 });
         return;
       case 'repo-failed':
         reporter.progress({ detail: `${event.repo} failed` });
