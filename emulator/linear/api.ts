@@ -197,7 +197,8 @@ function matches(issue: IssueNode, filter: IssueFilter | undefined): boolean {
     if (condition === undefined || condition === null) continue;
     if (field === 'and' && !(condition as IssueFilter[]).every((part) => matches(issue, part))) return false;
     if (field === 'or' && !(condition as IssueFilter[]).some((part) => matches(issue, part))) return false;
-    if (field === 'id' && !compare([issue.id, issue.identifier], condition as Comparator, true)) return false;
+    // As on Linear, the id comparator compares the issue's UUID; an identifier (ENG-12) matches nothing.
+    if (field === 'id' && !compare([issue.id], condition as Comparator, false)) return false;
     if (field === 'number' && !compare([issue.number], condition as Comparator, false)) return false;
     if (field === 'team') {
       const key = (condition as { key?: Comparator }).key;

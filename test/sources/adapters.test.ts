@@ -8,6 +8,7 @@ import { createBetterStackClient } from '../../lambdas/adapters/better-stack/cli
 import { SourceAuthError } from '../../lambdas/adapters/http-json.ts';
 import {
   createLinearClient,
+  filterOfKeys,
   TICKETS_BY_KEY_QUERY,
   VIEWER_QUERY,
 } from '../../lambdas/adapters/linear/client.ts';
@@ -85,6 +86,24 @@ describe('Linear adapter', () => {
     });
     expect(lookup.provenance.requests).toBe(3);
     expect(emulator.requestLog.slice(before).filter((e) => e.path === '/linear/graphql')).toHaveLength(3);
+  });
+
+  it('asks by team key and number, since Linear compares the id filter with UUIDs, not identifiers', async () => {
+    expect(filterOfKeys(['ENG-12', 'OPS-3', 'ENG-252'])).toEqual({
+      or: [
+        { team: { key: { eq: 'ENG' } }, number: { in: [12, 252] } },
+        { team: { key: { eq: 'OPS' } }, number: { in: [3] } },
+      ],
+    });
+    const byIdentifier = await fetch(emulator.linear!.endpoint, {
+      method: 'POST',
+      headers: { authorization: emulator.linear!.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: '{ issues(filter: { id: { in: ["ENG-1"] } }) { nodes { identifier } } }',
+      }),
+    });
+    const answer = (await byIdentifier.json()) as { data: { issues: { nodes: unknown[] } } };
+    expect(answer.data.issues.nodes).toEqual([]);
   });
 
   it('is refused by the emulator, as by Linear, for a field Linear does not have', async () => {

@@ -7,8 +7,10 @@ import { type JsonRequest, requestJson, SourceAuthError } from '../http-json.ts'
 
 /**
  * Linear's GraphQL API (`https://api.linear.app/graphql`) as a `TicketSource`. Keys are looked
- * up many at a time with one `issues(filter: { id: { in: [...] } })` query per batch (Linear's
- * issue id comparator accepts identifiers such as `ENG-12`), archived issues included: an
+ * up many at a time, one `issues` query per batch of 50 keys: a key `ENG-12` is the issue
+ * numbered 12 of the team whose key is `ENG`, so the filter is, per team of the batch,
+ * `{ team: { key: { eq: "ENG" } }, number: { in: [12, …] } }`, joined by `or` (the `id`
+ * comparator compares Linear's UUIDs, not identifiers). Archived issues are included: an
  * archived ticket still exists. A key Linear does not return is recorded as not existing.
  */
 
@@ -16,8 +18,8 @@ export const LINEAR_API_URL = 'https://api.linear.app/graphql';
 /** Keys per query: one page of Linear's default page size. */
 const KEYS_PER_QUERY = 50;
 
-export const TICKETS_BY_KEY_QUERY = `query TicketsByKey($keys: [ID!]!, $first: Int!, $after: String) {
-  issues(filter: { id: { in: $keys } }, first: $first, after: $after, includeArchived: true) {
+export const TICKETS_BY_KEY_QUERY = `query TicketsByKey($filter: IssueFilter!, $first: Int!, $after: String) {
+  issues(filter: $filter, first: $first, after: $after, includeArchived: true) {
     nodes {
       id
       identifier
@@ -131,7 +133,7 @@ export function createLinearClient(options: LinearClientOptions): TicketSource {
         do {
           const answer: z.infer<typeof issuesAnswerSchema> = await query(
             TICKETS_BY_KEY_QUERY,
-            { keys: batch, first: KEYS_PER_QUERY, after },
+            { filter: filterOfKeys(batch), first: KEYS_PER_QUERY, after },
             issuesAnswerSchema,
           );
           requests += 1;
@@ -151,5 +153,20 @@ export function createLinearClient(options: LinearClientOptions): TicketSource {
         },
       };
     },
+  };
+}
+
+/** `{ or: [{ team: { key: { eq: "ENG" } }, number: { in: [12, 252] } }, …] }` for `ENG-12`, `ENG-252`, …. */
+export function filterOfKeys(keys: readonly string[]): Record<string, unknown> {
+  const byTeam = new Map<string, number[]>();
+  for (const key of keys) {
+    const match = /^([A-Z][A-Z0-9]*)-([0-9]+)$/.exec(key);
+    if (!match) continue;
+    byTeam.set(match[1]!, [...(byTeam.get(match[1]!) ?? []), Number(match[2])]);
+  }
+  return {
+    or: [...byTeam.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([team, numbers]) => ({ team: { key: { eq: team } }, number: { in: numbers } })),
   };
 }
