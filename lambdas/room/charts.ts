@@ -1,0 +1,114 @@
+import * as echarts from 'echarts';
+import { type Html, html, trustedHtml } from './html.ts';
+
+/**
+ * Trend charts drawn on the server as SVG by Apache ECharts (its server-side renderer): a chart is
+ * part of the page, needs no script, prints, and is read out by a screen reader through its title
+ * and description. Each chart comes with the same figures as a table, for those who cannot see it
+ * and for the auditor who wants the numbers.
+ */
+export interface ChartSeries {
+  readonly name: string;
+  /** One value per category; null where the period has no figure. */
+  readonly values: readonly (number | null)[];
+  readonly kind: 'bar' | 'line';
+  /** Bars of the same stack are stacked. */
+  readonly stack?: string;
+}
+
+export interface ChartSpec {
+  /** Unique in the page: ids of the title and description derive from it. */
+  readonly id: string;
+  readonly title: string;
+  /** One or two sentences saying what the chart shows, for screen readers and the caption. */
+  readonly description: string;
+  readonly categories: readonly string[];
+  readonly series: readonly ChartSeries[];
+  /** A horizontal line the values should stay below (a policy threshold). */
+  readonly threshold?: { readonly name: string; readonly value: number };
+  readonly unit: 'count' | 'percent';
+}
+
+/** Colours that keep their contrast on white and in greyscale print (Okabe–Ito, colour-blind safe). */
+const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+const WIDTH = 720;
+const HEIGHT = 320;
+
+function formatValue(value: number | null, unit: ChartSpec['unit']): string {
+  if (value === null) return '—';
+  return unit === 'percent' ? `${(value * 100).toFixed(1)} %` : String(value);
+}
+
+export function renderChartSvg(spec: ChartSpec): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    const percent = spec.unit === 'percent';
+    chart.setOption({
+      animation: false,
+      color: PALETTE,
+      textStyle: { fontFamily: 'system-ui, sans-serif', fontSize: 12, color: '#1f2328' },
+      grid: { left: 56, right: 24, top: 24, bottom: 72 },
+      legend: { bottom: 0, type: 'plain', textStyle: { color: '#1f2328' } },
+      xAxis: { type: 'category', data: [...spec.categories], axisLabel: { color: '#1f2328' } },
+      yAxis: {
+        type: 'value',
+        minInterval: percent ? 0 : 1,
+        axisLabel: {
+          color: '#1f2328',
+          formatter: percent ? (v: number) => `${Math.round(v * 1000) / 10} %` : '{value}',
+        },
+      },
+      series: spec.series.map((s, i) => ({
+        type: s.kind,
+        name: s.name,
+        data: [...s.values],
+        ...(s.stack ? { stack: s.stack } : {}),
+        ...(s.kind === 'line' ? { symbolSize: 8, lineStyle: { width: 2 }, connectNulls: false } : {}),
+        ...(i === 0 && spec.threshold
+          ? {
+              markLine: {
+                symbol: 'none',
+                silent: true,
+                lineStyle: { color: '#B00020', type: 'dashed', width: 2 },
+                label: {
+                  formatter: `${spec.threshold.name}: ${formatValue(spec.threshold.value, spec.unit)}`,
+                  color: '#B00020',
+                },
+                data: [{ yAxis: spec.threshold.value }],
+              },
+            }
+          : {}),
+      })),
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+/** The chart as a figure: SVG with its title and description, a caption, and the data table. */
+export function chartFigure(spec: ChartSpec): Html {
+  const titleId = `${spec.id}-title`;
+  const descId = `${spec.id}-desc`;
+  const svg = renderChartSvg(spec).replace(
+    /^<svg /,
+    `<svg role="img" aria-labelledby="${titleId} ${descId}" focusable="false" class="chart-svg" `,
+  );
+  return html`<figure class="chart" id="${spec.id}" aria-labelledby="${titleId}">
+<h3 id="${titleId}">${spec.title}</h3>
+<p id="${descId}" class="chart-desc">${spec.description}</p>
+${trustedHtml(svg)}
+<table class="chart-data">
+<caption>${spec.title}: the figures</caption>
+<thead><tr><th scope="col">Period</th>${spec.series.map((s) => html`<th scope="col">${s.name}</th>`)}${
+    spec.threshold ? html`<th scope="col">${spec.threshold.name}</th>` : ''
+  }</tr></thead>
+<tbody>${spec.categories.map(
+    (category, i) =>
+      html`<tr><th scope="row">${category}</th>${spec.series.map(
+        (s) => html`<td>${formatValue(s.values[i] ?? null, spec.unit)}</td>`,
+      )}${spec.threshold ? html`<td>${formatValue(spec.threshold.value, spec.unit)}</td>` : ''}</tr>`,
+  )}</tbody>
+</table>
+</figure>`;
+}
