@@ -100,7 +100,13 @@ export async function publishRoom(
   deps: { readonly store: EvidenceStore },
   options: { readonly now?: () => Date } = {},
 ): Promise<PublishedRoom> {
-  const room = await readRoom(deps, options.now ? { now: options.now } : {});
+  const read = await readRoom(deps, options.now ? { now: options.now } : {});
+  // Dated by the newest pack rather than the clock: a run that changed no pack rewrites no page.
+  const newest = read.packs
+    .map((p) => p.lastModified)
+    .sort()
+    .at(-1);
+  const room: Room = newest ? { ...read, readAt: newest } : read;
   let pages = 0;
   let written = 0;
   for await (const file of staticRoomFiles(deps, room)) {

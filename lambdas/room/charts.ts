@@ -1,4 +1,7 @@
-import * as echarts from 'echarts';
+import { BarChart, LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, MarkLineComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { SVGRenderer } from 'echarts/renderers';
 import { type Html, html, trustedHtml } from './html.ts';
 
 /**
@@ -7,6 +10,9 @@ import { type Html, html, trustedHtml } from './html.ts';
  * and description. Each chart comes with the same figures as a table, for those who cannot see it
  * and for the auditor who wants the numbers.
  */
+// Only what the room draws, so the pack job's bundle stays small.
+echarts.use([BarChart, LineChart, GridComponent, LegendComponent, MarkLineComponent, SVGRenderer]);
+
 export interface ChartSeries {
   readonly name: string;
   /** One value per category; null where the period has no figure. */
@@ -30,9 +36,29 @@ export interface ChartSpec {
 }
 
 /** Colours that keep their contrast on white and in greyscale print (Okabe–Ito, colour-blind safe). */
-const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+const PALETTE = [
+  '#0072B2',
+  '#D55E00',
+  '#009E73',
+  '#CC79A7',
+  '#E69F00',
+  '#56B4E9',
+  '#000000',
+  '#882255',
+  '#44AA99',
+  '#999933',
+  '#332288',
+  '#AA4499',
+  '#117733',
+  '#DDCC77',
+  '#88CCEE',
+  '#661100',
+];
 const WIDTH = 720;
-const HEIGHT = 320;
+const PLOT_HEIGHT = 260;
+/** Legend entries per row at this width (control ids are the longest names). */
+const LEGEND_PER_ROW = 4;
+const LEGEND_ROW_HEIGHT = 22;
 
 function formatValue(value: number | null, unit: ChartSpec['unit']): string {
   if (value === null) return '—';
@@ -40,15 +66,22 @@ function formatValue(value: number | null, unit: ChartSpec['unit']): string {
 }
 
 export function renderChartSvg(spec: ChartSpec): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  const legendRows = Math.max(1, Math.ceil(spec.series.length / LEGEND_PER_ROW));
+  const legendHeight = legendRows * LEGEND_ROW_HEIGHT + 8;
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: WIDTH,
+    height: PLOT_HEIGHT + legendHeight + 40,
+  });
   try {
     const percent = spec.unit === 'percent';
     chart.setOption({
       animation: false,
       color: PALETTE,
       textStyle: { fontFamily: 'system-ui, sans-serif', fontSize: 12, color: '#1f2328' },
-      grid: { left: 56, right: 24, top: 24, bottom: 72 },
-      legend: { bottom: 0, type: 'plain', textStyle: { color: '#1f2328' } },
+      grid: { left: 64, right: 32, top: legendHeight + 16, bottom: 32 },
+      legend: { top: 0, left: 8, right: 8, type: 'plain', textStyle: { color: '#1f2328' } },
       xAxis: { type: 'category', data: [...spec.categories], axisLabel: { color: '#1f2328' } },
       yAxis: {
         type: 'value',
@@ -86,11 +119,31 @@ export function renderChartSvg(spec: ChartSpec): string {
   }
 }
 
+/**
+ * The renderer numbers its instances and their style classes process-wide (`zr3-cls-41`): each id
+ * is renamed after the chart and renumbered in order of appearance, so ids stay unique in the page
+ * and the same chart renders to the same bytes in any process.
+ */
+function renumberIds(svg: string, chartId: string): string {
+  const renamed = new Map<string, string>();
+  const counts = new Map<string, number>();
+  return svg.replace(/\bzr\d+-([a-z]+-?)(\d+)/g, (token, kind: string) => {
+    let name = renamed.get(token);
+    if (!name) {
+      const n = counts.get(kind) ?? 0;
+      counts.set(kind, n + 1);
+      name = `${chartId}-${kind}${n}`;
+      renamed.set(token, name);
+    }
+    return name;
+  });
+}
+
 /** The chart as a figure: SVG with its title and description, a caption, and the data table. */
 export function chartFigure(spec: ChartSpec): Html {
   const titleId = `${spec.id}-title`;
   const descId = `${spec.id}-desc`;
-  const svg = renderChartSvg(spec).replace(
+  const svg = renumberIds(renderChartSvg(spec), spec.id).replace(
     /^<svg /,
     `<svg role="img" aria-labelledby="${titleId} ${descId}" focusable="false" class="chart-svg" `,
   );

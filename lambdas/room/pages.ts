@@ -76,7 +76,7 @@ ${body}
 <p>${
     page.mode === 'served'
       ? html`Read-only view of ${page.room.location}, read at ${page.room.readAt}: seals were checked as this page was made.`
-      : html`Static copy written beside the packs of ${page.room.location} at ${page.room.readAt}: seals were checked then. Check a pack again with <code>cm01 verify PACK.pdf --store URL</code>.`
+      : html`Static copy written beside the packs of ${page.room.location} by the pack job, as of the pack stored at ${page.room.readAt}: seals were checked then. Check a pack again with <code>cm01 verify PACK.pdf --store URL</code>.`
   }</p>
 </footer>
 ${options.script && page.mode === 'static' ? trustedHtml(`<script>${ROOM_FILTER_SCRIPT}</script>`) : ''}
