@@ -153,15 +153,19 @@ export function chartFigure(spec: ChartSpec): Html {
 ${trustedHtml(svg)}
 <table class="chart-data">
 <caption>${spec.title}: the figures</caption>
-<thead><tr><th scope="col">Period</th>${spec.series.map((s) => html`<th scope="col">${s.name}</th>`)}${
-    spec.threshold ? html`<th scope="col">${spec.threshold.name}</th>` : ''
-  }</tr></thead>
-<tbody>${spec.categories.map(
-    (category, i) =>
-      html`<tr><th scope="row">${category}</th>${spec.series.map(
-        (s) => html`<td>${formatValue(s.values[i] ?? null, spec.unit)}</td>`,
-      )}${spec.threshold ? html`<td>${formatValue(spec.threshold.value, spec.unit)}</td>` : ''}</tr>`,
-  )}</tbody>
+<thead><tr><th scope="col">Series</th>${spec.categories.map((c) => html`<th scope="col" class="num">${c}</th>`)}</tr></thead>
+<tbody>${spec.series.map(
+    (s) =>
+      html`<tr><th scope="row">${s.name}</th>${spec.categories.map(
+        (_, i) => html`<td class="num">${formatValue(s.values[i] ?? null, spec.unit)}</td>`,
+      )}</tr>`,
+  )}${
+    spec.threshold
+      ? html`<tr><th scope="row">${spec.threshold.name}</th>${spec.categories.map(
+          () => html`<td class="num">${formatValue(spec.threshold?.value ?? null, spec.unit)}</td>`,
+        )}</tr>`
+      : ''
+  }</tbody>
 </table>
 </figure>`;
 }

@@ -367,7 +367,7 @@ function exceptionRow(page: Page, pack: RoomPack, row: RoomException): Html {
     ? pack.evidence.get(evidenceRefKey(row.evidenceKey, row.evidenceVersion))
     : undefined;
   return html`<tr data-control="${row.control}" data-repo="${row.repo}" data-change="${changeSearchText(pack, row)}">
-<td><code>${row.control}</code></td>
+<td class="nowrap"><code>${row.control}</code></td>
 <td>${row.repo}</td>
 <td>${change.url ? html`<a class="print-url" href="${change.url}" rel="noreferrer noopener">${change.label}</a>` : change.label}${
     change.title ? html`<br><span class="change-title">${change.title}</span>` : ''

@@ -280,8 +280,12 @@ describe('room pages', () => {
     expect(page.match(/<svg role="img"/g)).toHaveLength(4);
     expect(scripts(page)).toEqual([]);
     // No verified summary in September: its rate is not drawn as 0 %, it is missing.
-    expect(page).toMatch(/<th scope="row">2026-09<\/th><td>—<\/td><td>3\.0 %<\/td>/);
-    expect(page).toMatch(/<th scope="row">2026-10<\/th><td>5\.0 %<\/td><td>3\.0 %<\/td>/);
+    expect(page).toContain(
+      '<tr><th scope="row">Change-failure rate</th><td class="num">—</td><td class="num">5.0 %</td></tr>',
+    );
+    expect(page).toContain(
+      '<tr><th scope="row">Threshold</th><td class="num">3.0 %</td><td class="num">3.0 %</td></tr>',
+    );
     // September's unknowns have no recorded cause: counted as such, not dropped.
     expect(page).toContain('cause not recorded (no verified summary)');
     // SVG ids of several charts on one page must not collide.

@@ -194,11 +194,13 @@ describe('the evidence room in a browser', () => {
       expect(box?.width).toBeGreaterThan(300);
     }
     // The population chart's table carries September's and October's population sizes.
-    const sizes = await page
+    const periods = await page.locator('#chart-population table thead th').allTextContents();
+    const changes = await page
       .locator('#chart-population table tbody tr')
-      .evaluateAll((trs) =>
-        trs.map((tr) => [tr.querySelector('th')?.textContent, tr.querySelector('td')?.textContent]),
-      );
+      .first()
+      .locator('td')
+      .allTextContents();
+    const sizes = periods.slice(1).map((period, i) => [period, changes[i]]);
     const population = (stem: string) =>
       String(
         readFileSync(join(work, 'out', `${stem}.population.csv`), 'utf8')
