@@ -265,6 +265,7 @@ ${
     ? html`<dt>What does not hold</dt><dd><ul class="problems">${pack.seal.problems.map((p) => html`<li>${p}</li>`)}</ul></dd>`
     : ''
 }
+${pack.seal.publicKeySha256 ? html`<dt>Signing key</dt><dd>SHA-256 <code>${pack.seal.publicKeySha256}</code> (compare with the key you were given; <code>cm01 verify --public-key</code> pins it)</dd>` : ''}
 <dt>Profile</dt><dd>${pack.profileName ?? '—'} (<code>${pack.profileId ?? '—'}</code>)</dd>
 <dt>Generated</dt><dd>${pack.generatedAt ?? '—'}</dd>
 <dt>Issues</dt><dd>${pack.issues === 1 ? 'one' : `${pack.issues}: re-issued, every issue retained; this page shows the current one`}</dd>
