@@ -234,7 +234,10 @@ export async function answerRoomRequest(
   return {
     status: 404,
     contentType: HTML,
-    body: encoder.encode(notFoundPage(room, 'served', ROOM_INDEX, `The room holds nothing at /${path}.`)),
+    // Links are relative to the address asked for, so they lead back from any depth.
+    body: encoder.encode(
+      notFoundPage(room, 'served', path || ROOM_INDEX, `The room holds nothing at /${path}.`),
+    ),
   };
 }
 

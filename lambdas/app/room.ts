@@ -103,20 +103,22 @@ async function readRoomPack(
     return head ? (await store.get(head.key, head.versionId)).body : undefined;
   };
   const pdfHead = heads.get('pdf') as StoredObject;
-  const files: RoomFile[] = FILE_ROLES.flatMap((role) => {
-    const head = heads.get(role);
-    return head
-      ? [
-          {
-            role,
-            key: head.key,
-            name: head.key.slice(head.key.lastIndexOf('/') + 1),
-            versionId: head.versionId,
-            size: head.size,
-          },
-        ]
-      : [];
-  });
+  const files: RoomFile[] = [...FILE_ROLES, 'summary' as const, 'summarySignature' as const].flatMap(
+    (role) => {
+      const head = heads.get(role);
+      return head
+        ? [
+            {
+              role,
+              key: head.key,
+              name: head.key.slice(head.key.lastIndexOf('/') + 1),
+              versionId: head.versionId,
+              size: head.size,
+            },
+          ]
+        : [];
+    },
+  );
   const manifestBytes = await bytesOf('manifest');
   const populationBytes = await bytesOf('population');
   const exceptionsBytes = await bytesOf('exceptions');

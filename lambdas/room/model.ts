@@ -10,7 +10,7 @@ export type SealStatus = 'verified' | 'broken' | 'unsealed';
 
 export interface RoomFile {
   /** `pdf`, `population`, `exceptions`, `manifest`, … */
-  readonly role: keyof typeof PACK_FILE_SUFFIXES;
+  readonly role: keyof typeof PACK_FILE_SUFFIXES | 'summary' | 'summarySignature';
   /** `packs/<period>/<name>` */
   readonly key: string;
   readonly name: string;

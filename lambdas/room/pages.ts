@@ -105,6 +105,8 @@ const FILE_LABELS: Readonly<Record<string, string>> = {
   signature: 'seal.sig',
   publicKey: 'public-key.pem',
   pdfSignature: 'PDF signature',
+  summary: 'summary.json',
+  summarySignature: 'summary.sig',
 };
 
 function downloadLinks(page: Page, pack: RoomPack, roles: readonly string[]): Html {
@@ -269,7 +271,8 @@ ${pack.seal.publicKeySha256 ? html`<dt>Signing key</dt><dd>SHA-256 <code>${pack.
 <dt>Profile</dt><dd>${pack.profileName ?? '—'} (<code>${pack.profileId ?? '—'}</code>)</dd>
 <dt>Generated</dt><dd>${pack.generatedAt ?? '—'}</dd>
 <dt>Issues</dt><dd>${pack.issues === 1 ? 'one' : `${pack.issues}: re-issued, every issue retained; this page shows the current one`}</dd>
-<dt>Files</dt><dd>${downloadLinks(page, pack, ['pdf', 'population', 'exceptions', 'manifest', 'seal'])}</dd>
+<dt>Files</dt><dd>${downloadLinks(page, pack, ['pdf', 'population', 'exceptions', 'manifest'])}</dd>
+<dt>Seal and signatures</dt><dd>${downloadLinks(page, pack, ['seal', 'signature', 'publicKey', 'pdfSignature', 'summary', 'summarySignature'])}</dd>
 </dl>
 ${
   summary?.incomplete
