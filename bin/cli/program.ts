@@ -6,6 +6,7 @@ import { collectCommand } from './commands/collect.ts';
 import { indexCommand } from './commands/index-rebuild.ts';
 import { packCommand } from './commands/pack.ts';
 import { packsCommand } from './commands/packs.ts';
+import { roomCommand } from './commands/room.ts';
 import { runCommand } from './commands/run.ts';
 import { sampleCommand } from './commands/sample.ts';
 import { storeCommand } from './commands/store.ts';
@@ -25,6 +26,7 @@ const COMMANDS: readonly ((cli: CliContext) => Command)[] = [
   packsCommand,
   indexCommand,
   sampleCommand,
+  roomCommand,
 ];
 
 const GLOBAL_HELP_AFTER = `

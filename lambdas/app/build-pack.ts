@@ -9,6 +9,7 @@ import {
   buildPack as judgeAndRender,
   type PackRenderer,
 } from '../pack/build-pack.ts';
+import { storePackSummary } from '../pack/pack-summary.ts';
 import { CollectionFailedError, unresolvedFailures } from './collection-failure.ts';
 
 /**
@@ -51,7 +52,13 @@ export async function buildWindowPack(
   if (missing.length > 0 && !allowIncomplete) {
     throw new CollectionFailedError({ window: request.window, missing });
   }
-  return judgeAndRender(deps, { ...packRequest, ...(missing.length > 0 ? { incomplete: { missing } } : {}) });
+  const built = await judgeAndRender(deps, {
+    ...packRequest,
+    ...(missing.length > 0 ? { incomplete: { missing } } : {}),
+  });
+  // The room's figures (controls, metrics, unknowns, retention), signed and bound to this seal.
+  await storePackSummary(deps, { model: built.model, stem: built.stem, sealSha256: built.seal.sha256 });
+  return built;
 }
 
 /** The `collection-run` records whose window overlaps this one (index Query, then each object). */

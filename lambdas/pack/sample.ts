@@ -84,7 +84,7 @@ export function parsePopulationCsv(text: string): { controls: string[]; items: P
   return { controls, items };
 }
 
-function parseCsv(text: string): string[][] {
+export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';

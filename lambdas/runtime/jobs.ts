@@ -4,11 +4,13 @@ import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
 import { collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
 import { listRepositories } from '../app/list-repositories.ts';
+import { publishRoom } from '../app/room-site.ts';
 import { runPeriod } from '../app/run-period.ts';
 import type { CollectionSummary } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
+import { describeError } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
 import type { EnrichmentSources } from '../evidence/source-ports.ts';
 import { FUNCTION_ENVIRONMENT, functionConfig } from './config.ts';
@@ -162,6 +164,15 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
       },
     );
     const { collection, pack } = run;
+    // The auditor's evidence room, rewritten as static pages beside the packs (packs/room/). The
+    // pack is stored already: a room that cannot be written is logged, not a failed pack job.
+    const room = await publishRoom({ store: ports.store }).then(
+      (published) => published,
+      (error: unknown) => {
+        console.log(JSON.stringify({ message: 'room not published', error: describeError(error) }));
+        return { error: describeError(error) };
+      },
+    );
     const result = {
       period: request.window.label,
       profile: pack.model.profile.id,
@@ -174,6 +185,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
         status: collection.summary.status,
         gaps: collection.summary.gaps.length,
       },
+      room,
       files: pack.files.map((f) => ({
         key: f.stored.key,
         versionId: f.stored.versionId,

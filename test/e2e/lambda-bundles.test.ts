@@ -365,6 +365,10 @@ describe('each bundle on demand', () => {
     expect(result).toMatchObject({ period: '2026-10', profile: 'clicki' });
     expect(result.changes as number).toBeGreaterThan(30);
     expect(keys).toContain('packs/2026-10/cm01-acme-2026-10-clicki.pdf');
+    // The bundled job also publishes the evidence room beside the packs (charts drawn in the bundle).
+    expect(result.room).toMatchObject({ index: 'packs/room/index.html' });
+    expect(keys).toContain('packs/room/index.html');
+    expect(keys.filter((k) => k.startsWith('packs/room/trends/'))).not.toEqual([]);
   }, 600_000);
 });
 

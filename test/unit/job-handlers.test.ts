@@ -89,6 +89,14 @@ describe('job handlers', () => {
       'packs/2026-10/cm01-acme-2026-10-clicki.pdf.sig',
     ]);
     const { store } = await deps();
-    expect(await store.listKeys('packs/2026-10/')).toHaveLength(8);
+    // Beside the pack's eight files: the signed summary the evidence room reads.
+    expect((await store.listKeys('packs/2026-10/')).filter((k) => k.includes('.summary.'))).toEqual([
+      'packs/2026-10/cm01-acme-2026-10-clicki.summary.json',
+      'packs/2026-10/cm01-acme-2026-10-clicki.summary.sig',
+    ]);
+    expect(await store.listKeys('packs/2026-10/')).toHaveLength(10);
+    // The evidence room, published as static pages beside the packs.
+    expect(result.room).toMatchObject({ index: 'packs/room/index.html' });
+    expect(await store.listKeys('packs/room/')).toContain('packs/room/pack/cm01-acme-2026-10-clicki.html');
   });
 });
