@@ -11,6 +11,7 @@ import type { CurrentVersion, EvidenceIndex, EvidenceStore, IndexEntry } from '.
 import { readStoredEvidence } from '../evidence/record.ts';
 
 const DAY_MS = 86_400_000;
+const UTF8 = new TextDecoder();
 /** Reads in flight at once: enough to hide S3 latency, few enough for a Lambda's sockets. */
 const READ_CONCURRENCY = 16;
 
@@ -357,7 +358,7 @@ async function readDocument(
   }
   let doc: EvidenceItem<DocumentKind>['doc'];
   try {
-    doc = parseEvidenceDocument(kind, JSON.parse(new TextDecoder().decode(body)));
+    doc = parseEvidenceDocument(kind, JSON.parse(UTF8.decode(body)));
   } catch (error: unknown) {
     throw new StoreError(
       `evidence object ${entry.key} (version ${entry.versionId}) is not a valid ${kind} document: ${describeError(error)}`,

@@ -171,14 +171,23 @@ export function incompleteLists(pr: EvidenceItem<'pull-request'>, field: string)
 }
 
 const compiledGlobs = new Map<string, (path: string) => boolean>();
+const GLOB_OPTIONS = { dot: true, nocase: true } as const;
 
-/** Compiled once per distinct glob list: every change of a period asks with the same globs. */
+/**
+ * Compiled once per distinct glob list: every change of a period asks with the same globs.
+ * Matches as `picomatch(globs, options)` does (an empty path never; a path equal to a glob, or
+ * one its regular expression accepts), but tests the compiled expressions directly: picomatch's
+ * own matcher builds a result object per path, and a month's PRs change hundreds of thousands.
+ */
 export function globMatcher(globs: readonly string[]): (path: string) => boolean {
   if (globs.length === 0) return () => false;
   const key = JSON.stringify(globs);
   let matcher = compiledGlobs.get(key);
   if (!matcher) {
-    matcher = picomatch([...globs], { dot: true, nocase: true });
+    const literal = new Set(globs);
+    const expressions = globs.map((glob) => picomatch.makeRe(glob, GLOB_OPTIONS));
+    matcher = (path: string) =>
+      path !== '' && (literal.has(path) || expressions.some((expression) => expression.test(path)));
     compiledGlobs.set(key, matcher);
   }
   return matcher;
