@@ -1,5 +1,5 @@
 /**
- * The GitHub budget of one month, end to end (issue 12's targets): a generated organisation
+ * The GitHub budget of one month, end to end, against its targets: a generated organisation
  * (50 repositories, 10,000 merged PRs, about three deployments each, every kind collected)
  * served by the emulator at GitHub's limits, then
  *
