@@ -36,8 +36,16 @@ export interface EmulatorOptions {
   /** token -> login; default `{ 'emulator-token': 'octocat-emulator' }`. */
   readonly tokens?: Record<string, string>;
   readonly faults?: FaultPlan;
-  /** Added to every answer, to look like a network. */
-  readonly latencyMs?: number;
+  /**
+   * Added to every answer, to look like a network: one figure for all, or per API (GitHub
+   * answers a GraphQL page more slowly than a REST call, e.g. 1,000 ms against 250 ms).
+   */
+  readonly latencyMs?: number | { readonly rest?: number; readonly graphql?: number };
+  /**
+   * Length of the rate-limit window in seconds; GitHub's hour (3,600) by default. A benchmark
+   * that spends several hours of budget compresses it, so a run at GitHub's limits still ends.
+   */
+  readonly rateWindowSeconds?: number;
   /** Points and requests per hour; GitHub's 5,000 each by default. */
   readonly rateLimits?: RateLimits;
   /** Keep at most this many entries in `requestLog` (oldest dropped); default 10,000. */
@@ -124,8 +132,10 @@ interface Answer {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const view = viewWorld(options.world);
   const tokens = new Map(Object.entries(options.tokens ?? { [DEFAULT_TOKEN]: DEFAULT_LOGIN }));
-  const limiter = new RateLimiter(options.rateLimits, (key) =>
-    key.startsWith('installation:') ? options.installationRateLimits : undefined,
+  const limiter = new RateLimiter(
+    options.rateLimits,
+    (key) => (key.startsWith('installation:') ? options.installationRateLimits : undefined),
+    (options.rateWindowSeconds ?? 3600) * 1000,
   );
   const appAuthority = options.app
     ? new AppAuthority(options.app, options.world.org, () => baseUrl())
@@ -162,7 +172,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         }),
       )
       .then(async (result) => {
-        const latency = options.latencyMs ?? 0;
+        const latency = latencyOf(
+          options.latencyMs,
+          request.url === '/graphql' || request.url === '/api/graphql',
+        );
         if (latency > 0) await sleep(latency);
         send(response, result);
         const path = (request.url ?? '/').split('?')[0] ?? '/';
@@ -438,6 +451,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 /** The view an emulator serves, for tools (benchmarks, generators) that want GitHub's picture. */
 export function worldAtNow(world: World): WorldView {
   return viewWorld(world);
+}
+
+function latencyOf(latency: EmulatorOptions['latencyMs'], isGraphQl: boolean): number {
+  if (typeof latency === 'number') return latency;
+  return (isGraphQl ? latency?.graphql : latency?.rest) ?? 0;
 }
 
 /** GitHub Enterprise Server's paths as the emulator's own: `/api/v3/x` → `/x`, `/api/graphql` → `/graphql`. */

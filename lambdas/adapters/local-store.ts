@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { describeError, InputError, RetentionError, StoreError } from '../errors.ts';
@@ -115,7 +116,8 @@ export class LocalEvidenceStore implements EvidenceStore {
     }
     let body: Uint8Array;
     try {
-      body = new Uint8Array(await readFile(join(this.versionsDir(key), `${id}.data`)));
+      // A Buffer is a Uint8Array: no copy of every object a pack reads.
+      body = readSmallFile(`${this.versionsDir(key)}${sep}${id}.data`);
     } catch (error: unknown) {
       throw new StoreError(`${this.location}: the bytes of ${key} version ${id} are missing`, {
         cause: error,
@@ -257,13 +259,15 @@ export class LocalEvidenceStore implements EvidenceStore {
         `"${key}" is not a valid object key (no empty, ".", ".." or "*.v" folder segments)`,
       );
     }
-    return `${join(this.objectsDir, ...segments)}${VERSIONS_SUFFIX}`;
+    // The segments are checked above, so joining them by hand is what `path.join` would make,
+    // without normalising the path again on each of a pack's 100,000+ reads.
+    return `${this.objectsDir}${sep}${segments.join(sep)}${VERSIONS_SUFFIX}`;
   }
 
   private async currentVersionId(key: string): Promise<string | undefined> {
-    const pointer = join(this.versionsDir(key), CURRENT);
+    const pointer = `${this.versionsDir(key)}${sep}${CURRENT}`;
     try {
-      const id = (await readFile(pointer, 'utf8')).trim();
+      const id = readSmallFile(pointer).toString('utf8').trim();
       return id || undefined;
     } catch (error: unknown) {
       if (isMissing(error)) return undefined;
@@ -278,7 +282,7 @@ export class LocalEvidenceStore implements EvidenceStore {
     if (!/^[0-9a-f-]+$/.test(versionId)) return undefined;
     let text: string;
     try {
-      text = await readFile(join(versionsDir, `${versionId}.json`), 'utf8');
+      text = readSmallFile(`${versionsDir}${sep}${versionId}.json`).toString('utf8');
     } catch (error: unknown) {
       if (isMissing(error)) return undefined;
       throw new StoreError(`${this.location}: could not read ${key}: ${describeError(error)}`, {
@@ -335,7 +339,8 @@ export async function replaceFile(path: string, data: string | Uint8Array): Prom
 async function walkVersionDirs(dir: string, visit: (versionsDir: string) => Promise<void>): Promise<void> {
   let entries: import('node:fs').Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    // Synchronous for the reason `readSmallFile` gives: a month's prefix holds thousands of folders.
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error: unknown) {
     if (isMissing(error)) return;
     throw error;
@@ -346,6 +351,17 @@ async function walkVersionDirs(dir: string, visit: (versionsDir: string) => Prom
     if (entry.name.endsWith(VERSIONS_SUFFIX)) await visit(path);
     else await walkVersionDirs(path, visit);
   }
+}
+
+/**
+ * Read a whole small file (an object, its metadata, a version pointer) synchronously. A pack
+ * reads three such files per evidence object, 60,000+ objects for a 10,000-change month; the
+ * promise API costs an open, a stat, a read and a close, each a round trip through the thread
+ * pool, and was most of the pack's time. A synchronous read of a few kilobytes from the local
+ * disk blocks for microseconds.
+ */
+function readSmallFile(path: string): Buffer {
+  return readFileSync(path);
 }
 
 export function isMissing(error: unknown): boolean {

@@ -94,42 +94,7 @@ export async function buildPack(
   request: BuildPackRequest,
 ): Promise<BuiltPack> {
   const { store, index, render, signer } = deps;
-  request.onProgress?.('reading evidence…');
-  const loaded = await loadPeriodEvidence(store, index, request.window, {
-    org: request.org,
-    pipelineLookbackDays: request.profile.profile.parameters.pipelineLookbackDays,
-  });
-  const org = loaded.orgs[0] ?? request.org;
-  const evidence = loaded.evidence;
-  if (org === undefined) {
-    throw new NoEvidenceError(
-      `no evidence collected for ${request.window.label} in ${store.location}: collect it first (cm01 collect, or cm01 run)`,
-    );
-  }
-  if (
-    evidence.pullRequests.length === 0 &&
-    evidence.branchCommits.length === 0 &&
-    evidence.runs.length === 0
-  ) {
-    throw new NoEvidenceError(
-      `no evidence of ${org} collected for ${request.window.label} in ${store.location}: ` +
-        `collect it first (cm01 collect --period …, or cm01 run)`,
-    );
-  }
-  request.onProgress?.('judging changes…');
-  const retention = await store.retention();
-  const evaluated = evaluatePeriod({
-    org,
-    window: request.window,
-    profile: request.profile.profile,
-    profileSource: request.profile.source,
-    toolVersion: TOOL_ID,
-    evidence,
-    retention,
-    manifest: loaded.manifest,
-    indexCrossCheck: loaded.indexCrossCheck,
-  });
-  const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
+  const { org, model } = await judgePeriod(store, index, request);
   request.onProgress?.(`rendering ${model.population.length} changes…`);
   const stem = `${packStem(org, request.window, model.profile.id)}${model.incomplete ? INCOMPLETE_SUFFIX : ''}`;
   let signed: SignedSeal | undefined;
@@ -229,6 +194,55 @@ export async function buildPack(
   };
   await index.put([entry]);
   return { model, stem, pageCount: rendered.pageCount, files, seal };
+}
+
+/**
+ * Read the period's evidence and judge it. Apart from `buildPack` so the evidence (the largest
+ * thing a pack build holds: every document of the month, parsed) is garbage once the model is
+ * made: an async function keeps its locals alive until it returns, and rendering comes after.
+ */
+async function judgePeriod(
+  store: EvidenceStore,
+  index: EvidenceIndex,
+  request: BuildPackRequest,
+): Promise<{ org: string; model: PackModel }> {
+  request.onProgress?.('reading evidence…');
+  const loaded = await loadPeriodEvidence(store, index, request.window, {
+    org: request.org,
+    pipelineLookbackDays: request.profile.profile.parameters.pipelineLookbackDays,
+  });
+  const org = loaded.orgs[0] ?? request.org;
+  const evidence = loaded.evidence;
+  if (org === undefined) {
+    throw new NoEvidenceError(
+      `no evidence collected for ${request.window.label} in ${store.location}: collect it first (cm01 collect, or cm01 run)`,
+    );
+  }
+  if (
+    evidence.pullRequests.length === 0 &&
+    evidence.branchCommits.length === 0 &&
+    evidence.runs.length === 0
+  ) {
+    throw new NoEvidenceError(
+      `no evidence of ${org} collected for ${request.window.label} in ${store.location}: ` +
+        `collect it first (cm01 collect --period …, or cm01 run)`,
+    );
+  }
+  request.onProgress?.('judging changes…');
+  const retention = await store.retention();
+  const evaluated = evaluatePeriod({
+    org,
+    window: request.window,
+    profile: request.profile.profile,
+    profileSource: request.profile.source,
+    toolVersion: TOOL_ID,
+    evidence,
+    retention,
+    manifest: loaded.manifest,
+    indexCrossCheck: loaded.indexCrossCheck,
+  });
+  const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
+  return { org, model };
 }
 
 async function storedPdfSignature(

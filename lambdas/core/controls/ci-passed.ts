@@ -175,7 +175,24 @@ export const ciPassed: ControlRule = {
  * Categories a check belongs to: one of the category's words is a whole word of its name, split
  * on anything that is not a letter or digit (`scala-compile` is not `sca`; `npm-audit` is `audit`).
  */
-export function checkCategories(name: string, parameters: ProfileParameters): string[] {
+export function checkCategories(name: string, parameters: ProfileParameters): readonly string[] {
+  // A month's PRs run the same few check names thousands of times: decided once per name.
+  let known = categoriesByName.get(parameters);
+  if (!known) {
+    known = new Map();
+    categoriesByName.set(parameters, known);
+  }
+  let categories = known.get(name);
+  if (!categories) {
+    categories = categoriesOfName(name, parameters);
+    known.set(name, categories);
+  }
+  return categories;
+}
+
+const categoriesByName = new WeakMap<ProfileParameters, Map<string, readonly string[]>>();
+
+function categoriesOfName(name: string, parameters: ProfileParameters): readonly string[] {
   const words = new Set(
     name
       .toLowerCase()

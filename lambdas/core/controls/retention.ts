@@ -12,6 +12,9 @@ export const retention: ControlRule = {
     'written. Every change carries the period verdict; a local directory store is not immutable and fails.',
   evaluate(change, { periodVerdicts }) {
     const period = periodVerdicts.RETENTION;
-    return result(period.verdict, period.reasons, [...changeEvidence(change), ...period.evidence]);
+    // The period's verdict and reasons, with the change's own evidence. The objects retained
+    // too short are the period verdict's evidence, named once: copied into every change they
+    // made a failing month quadratic (50,000 changes × 270,000 objects).
+    return result(period.verdict, period.reasons, changeEvidence(change));
   },
 };
