@@ -275,7 +275,13 @@ describe('the demo scenarios', () => {
   });
 
   it('keeps security paths out of every PR that is not a security scenario', () => {
-    const securityScenarios = new Set(['payments-api#113', 'payments-api#114']);
+    // #130 and #135 are the real-organisation security scenarios (first-commit approval, new paths).
+    const securityScenarios = new Set([
+      'payments-api#113',
+      'payments-api#114',
+      'payments-api#130',
+      'payments-api#135',
+    ]);
     for (const r of demo.repos) {
       for (const p of r.pullRequests) {
         if (securityScenarios.has(`${r.name}#${p.number}`)) continue;
@@ -471,6 +477,8 @@ describe('the expected October verdicts agree with the world', () => {
         'acme/payments-api#119 SEGREGATION',
         'acme/payments-api#120 PEER-REVIEW',
         'acme/payments-api#120 SEGREGATION',
+        // A unit status a person posted meets the required check (Clicki) but not Clerk's unit category.
+        'acme/payments-api#133 CI-PASSED',
         'acme/web-app#314 PEER-REVIEW',
       ].sort(),
     );
@@ -493,7 +501,8 @@ describe('the expected October verdicts agree with the world', () => {
     expect(count('staging')).toBe(demoDeploymentsByEnvironment.staging);
     expect(count('canary')).toBe(demoDeploymentsByEnvironment.canary);
     expect(count('production')).toBe(demoDeploymentsByEnvironment.production);
-    const production = october.filter((d) => d.productionEnvironment);
+    // The canary stage is the environment named canary, even where GitHub flags it production (#139).
+    const production = october.filter((d) => d.productionEnvironment && d.environment !== 'canary');
     const failed = production.filter((d) => ['failure', 'error'].includes(finalState(d) ?? ''));
     expect(failed.length).toBe(demoChangeFailureRate.numerator);
     expect(production.length).toBe(demoChangeFailureRate.denominator);
