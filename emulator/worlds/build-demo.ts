@@ -39,6 +39,11 @@ export function demoMergeSha(repo: string, pr: number): string {
   return shaOf(DEMO_SEED, `${repo}#${pr}/merge`);
 }
 
+/** The SHA of commit `index` (from 0) of a demo PR's own branch. */
+export function demoBranchCommitSha(repo: string, pr: number, index: number): string {
+  return shaOf(DEMO_SEED, `${repo}#${pr}/commit/${index}`);
+}
+
 /** The SHA of a demo direct push, by its label (see `DEMO_PUSHES`). */
 export function demoPushSha(repo: string, label: string): string {
   return shaOf(DEMO_SEED, `${repo}/push/${label}`);
@@ -1448,6 +1453,29 @@ function addRealOrganisationScenarios(payments: DemoRepo): void {
     mergedAt: t('10-31 20:00'),
   });
   payments.history.pipeline({ sha: late.mergeCommit!, at: t('11-01 01:00'), triggeredBy: 'alice', bot: BOT });
+  // A branch never merged, deployed to production by hand from frank's machine.
+  const unmerged = payments.pr({
+    number: 141,
+    title: 'ENG-241 Waive card fees for one merchant (never merged; deployed by hand)',
+    body: changeRecord({
+      ...ROUTINE,
+      description: 'Still open: nobody reviewed it, yet frank deployed its head to production.',
+    }),
+    author: 'frank',
+    headRef: 'frank/ENG-241-waive-fees',
+    createdAt: t('10-31 21:00'),
+    commits: [{ at: t('10-31 21:20') }],
+    files: [modified('src/fees/waivers.ts', 6, 0)],
+  });
+  const byHand = payments.history.deploy({
+    sha: unmerged.commits.at(-1)!,
+    environment: 'production',
+    at: t('10-31 22:00'),
+    creator: 'frank',
+    performedViaApp: null,
+    outcome: 'success',
+  });
+  Object.assign(byHand, { ref: unmerged.headRef });
 }
 
 function isMain(): boolean {

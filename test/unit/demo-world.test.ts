@@ -434,7 +434,7 @@ describe('the demo scenarios', () => {
 });
 
 describe('the expected October verdicts agree with the world', () => {
-  it('lists as population exactly the October PR merges and direct pushes of every repository', () => {
+  it('lists as population exactly the October PR merges, direct pushes and production deploys of unmerged code', () => {
     const fromWorld = demo.repos.flatMap((r) => {
       const merges = r.pullRequests
         .filter((p) => inOctober(p.mergedAt))
@@ -442,7 +442,16 @@ describe('the expected October verdicts agree with the world', () => {
       const pushes = r.activity
         .filter((a) => a.activityType === 'push' && inOctober(a.timestamp))
         .map((a) => `acme/${r.name} ${a.after} direct_push #null`);
-      return [...merges, ...pushes];
+      // Production deployments of a SHA no default-branch move or merged PR ever brought.
+      const landed = new Set([
+        ...r.activity.map((a) => a.after),
+        ...r.pullRequests.flatMap((p) => (p.mergedAt ? [...p.commits, p.mergeCommit] : [])),
+        ...r.commits.filter((c) => c.committer === 'web-flow').map((c) => c.sha),
+      ]);
+      const unmergedDeploys = r.deployments
+        .filter((d) => d.environment === 'production' && inOctober(d.createdAt) && !landed.has(d.sha))
+        .map((d) => `acme/${r.name} ${d.sha} production_deploy #null`);
+      return [...merges, ...pushes, ...unmergedDeploys];
     });
     for (const profile of ['clerk-cm01', 'clicki'] as const) {
       const expected = demoExpectations[profile].map(
