@@ -17,7 +17,7 @@ export const peerReview: ControlRule = {
   howDecided:
     'At least one APPROVED review, not dismissed, submitted at or before the merge, on the merged head commit (or, when ' +
     'the review names no commit, with no commit made after it), by an independent person: not the PR author, not a bot ' +
-    'or app account, and not the author, committer, co-author (Co-authored-by) or pusher of any commit of the PR. Where the profile ' +
+    'or app account, and not the author, committer, co-author (Co-authored-by) or pusher (as repository activity of the PR branch names them) of any commit of the PR. Where the profile ' +
     'exempts standard changes, a PR carrying the standard-change label when merged is not applicable. An incomplete ' +
     'review list without a qualifying approval gives unknown. Where the profile lets emergencies bypass approval ' +
     '(Clicki), a change whose EMERGENCY verdict is pass is not applicable. A direct push fails.',
