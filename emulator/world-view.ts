@@ -61,6 +61,19 @@ export function stableId(text: string, base = 1_000_000): number {
   return base + ((hash >>> 0) % 90_000_000);
 }
 
+/**
+ * The key a check's ids derive from: `<repo>@<commit>/<kind>/<name>`, and `#<n>` for the n-th
+ * re-run of the same name on the same commit (each run of a check is a run of its own on GitHub).
+ */
+export function checkKey(repo: RepoView, check: WorldCheck): string {
+  const base = `${repo.fullName}@${check.commit}/${check.kind}/${check.name}`;
+  const same = (repo.checksByCommit.get(check.commit) ?? []).filter(
+    (other) => other.kind === check.kind && other.name === check.name,
+  );
+  const run = same.indexOf(check);
+  return run > 0 ? `${base}#${run}` : base;
+}
+
 export function viewWorld(world: World): WorldView {
   const nowMs = Date.parse(world.now);
   const visible = (iso: string | null): boolean => iso !== null && Date.parse(iso) <= nowMs;
@@ -176,10 +189,57 @@ function pruneRepo(
         statuses: deployment.statuses.filter((status) => visible(status.createdAt)),
       })),
     ruleSuites: repo.ruleSuites.filter((suite) => visible(suite.pushedAt)),
-    activity: repo.activity.filter((event) => visible(event.timestamp)),
+    activity: [...repo.activity, ...pullRequestBranchPushes(repo, pullRequests, shas)].filter((event) =>
+      visible(event.timestamp),
+    ),
     workflowRuns,
   };
 }
+
+/** GitHub's own committers for commits made on github.com: the person behind them is the author. */
+const WEB_COMMITTERS = new Set(['web-flow', 'github']);
+
+/**
+ * The pushes that put each PR's commits on its head branch, as repository activity shows them
+ * (`GET /repos/{o}/{r}/activity?ref=<head branch>`): one `push` per commit, at its commit time,
+ * by the commit's `pushedBy` (default: its committer, or its author for a commit made on
+ * github.com). A branch the world already gives activity for keeps only the world's events.
+ */
+function pullRequestBranchPushes(
+  repo: WorldRepo,
+  pullRequests: readonly WorldPullRequest[],
+  commits: ReadonlyMap<string, WorldCommit>,
+): WorldRepo['activity'] {
+  const described = new Set(repo.activity.map((event) => event.ref));
+  const pushes: WorldRepo['activity'] = [];
+  const seen = new Set<string>();
+  for (const pr of pullRequests) {
+    const ref = `refs/heads/${pr.headRef}`;
+    if (pr.headRef === repo.defaultBranch || described.has(ref)) continue;
+    let before = repo.commits.find((commit) => commit.sha === pr.commits[0])?.parents[0] ?? ZERO_SHA;
+    for (const sha of pr.commits) {
+      const commit = commits.get(sha);
+      if (!commit) continue;
+      const key = `${repo.name}:${ref}:${sha}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const committer = commit.committer && !WEB_COMMITTERS.has(commit.committer) ? commit.committer : null;
+      pushes.push({
+        id: stableId(key, 1_000_000_000),
+        ref,
+        before,
+        after: sha,
+        timestamp: commit.committedAt,
+        activityType: 'push',
+        actor: commit.pushedBy ?? committer ?? commit.author,
+      });
+      before = sha;
+    }
+  }
+  return pushes;
+}
+
+const ZERO_SHA = '0'.repeat(40);
 
 function viewRepo(org: string, repo: WorldRepo): RepoView {
   const commitsBySha = new Map(repo.commits.map((commit) => [commit.sha, commit]));

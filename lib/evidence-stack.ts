@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { DEFAULT_SETTLE, type SettleTime } from '../lambdas/core/settle.ts';
+import { DEFAULT_SETTLE, formatSettleTime, type SettleTime } from '../lambdas/core/settle.ts';
 import { FUNCTION_ENVIRONMENT } from '../lambdas/runtime/config.ts';
 import type { DeploymentConfig } from './config.ts';
 import { AuditorAccess } from './constructs/auditor-access.ts';
@@ -128,6 +128,8 @@ export class EvidenceStack extends Stack {
   readonly jobs: ReadonlyMap<string, ScheduledJob | RepositoryFanOut>;
   /** Signs pack seals; made with the first `build-pack` job, whose role alone may sign. */
   packSigningKey: PackSigningKey | undefined;
+  /** When the monthly pack runs, and the moment up to which it reads a month's deployments. */
+  readonly packSettle: SettleTime;
 
   constructor(scope: Construct, id: string, props: EvidenceStackProps) {
     super(scope, id, props);
@@ -165,7 +167,8 @@ export class EvidenceStack extends Stack {
       ...this.sourceCredentials.environment,
     };
 
-    const settleCron = settleScheduleExpression(props.packSettleTime ?? DEFAULT_SETTLE);
+    this.packSettle = props.packSettleTime ?? DEFAULT_SETTLE;
+    const settleCron = settleScheduleExpression(this.packSettle);
     const jobs = new Map<string, ScheduledJob | RepositoryFanOut>();
     for (const job of props.jobs ?? []) {
       const definition = job.runsAtSettleTime ? { ...job, schedule: settleCron } : job;
@@ -255,6 +258,8 @@ export class EvidenceStack extends Stack {
         [FUNCTION_ENVIRONMENT.signingKey]: Lazy.string({
           produce: () => `kms:${this.packSigningKey?.key.keyArn}`,
         }),
+        // The pack judges deployments up to the moment its schedule runs it.
+        [FUNCTION_ENVIRONMENT.packSettleTime]: formatSettleTime(this.packSettle),
       };
     }
 

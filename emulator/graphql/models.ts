@@ -5,6 +5,7 @@
  * silent null — so a collector that starts asking for more learns it at once.
  */
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
+import { latestRuns } from '../rest/shapes.ts';
 import type {
   WorldCheck,
   WorldComment,
@@ -16,7 +17,7 @@ import type {
 } from '../world.ts';
 import { appIdOf } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
-import { githubTime, stableId } from '../world-view.ts';
+import { checkKey, githubTime, stableId } from '../world-view.ts';
 import { type Args, connection, globalId, parseGlobalId } from './connections.ts';
 import { inRangeMs, parseIssueSearch, SearchSyntaxError } from './search-query.ts';
 
@@ -409,8 +410,14 @@ export class WorldGraph {
   }
 
   private statusCheckRollup(repo: RepoView, commit: WorldCommit): Model | null {
-    const checks = repo.checksByCommit.get(commit.sha);
-    if (!checks || checks.length === 0) return null;
+    const all = repo.checksByCommit.get(commit.sha);
+    if (!all || all.length === 0) return null;
+    // The rollup shows the latest run of each check and the latest status of each context, as
+    // GitHub's does: earlier runs (a pass before a failed re-run) are only in the REST lists.
+    const checks = [
+      ...latestRuns(all.filter((check) => check.kind === 'check_run')),
+      ...latestRuns(all.filter((check) => check.kind === 'status')),
+    ].sort((a, b) => all.indexOf(a) - all.indexOf(b));
     return {
       __typename: 'StatusCheckRollup',
       id: globalId('SCR', `${repo.fullName}@${commit.sha}`),
@@ -431,7 +438,7 @@ export class WorldGraph {
   }
 
   private checkContext(repo: RepoView, check: WorldCheck): Model {
-    const key = `${repo.fullName}@${check.commit}/${check.kind}/${check.name}`;
+    const key = checkKey(repo, check);
     const commit = () => {
       const found = repo.commitsBySha.get(check.commit);
       return found ? this.commit(repo, found) : null;

@@ -7,10 +7,16 @@
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { inRange, parseTimeRange, type TimeRange } from '../graphql/search-query.ts';
-import { appIdOf, type WorldAuditEvent, type WorldRuleSuite, type WorldRuleset } from '../world.ts';
+import {
+  appIdOf,
+  type WorldAuditEvent,
+  type WorldCheck,
+  type WorldRuleSuite,
+  type WorldRuleset,
+} from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
-import { githubTime, stableId } from '../world-view.ts';
-import { RestShapes } from './shapes.ts';
+import { checkKey, githubTime, stableId } from '../world-view.ts';
+import { type CheckSuiteView, latestRuns, RestShapes } from './shapes.ts';
 
 export interface RestRequest {
   readonly method: string;
@@ -111,6 +117,18 @@ export class RestApi {
     add(
       `${repo}/commits/([^/]+)`,
       this.inRepo((r, [ref = '']) => this.commit(r, ref)),
+    );
+    add(
+      `${repo}/commits/([^/]+)/check-suites`,
+      this.inRepo((r, [ref = ''], request) => this.checkSuites(r, ref, request)),
+    );
+    add(
+      `${repo}/check-suites/(\\d+)/check-runs`,
+      this.inRepo((r, [id = ''], request) => this.checkRuns(r, Number(id), request)),
+    );
+    add(
+      `${repo}/commits/([^/]+)/statuses`,
+      this.inRepo((r, [ref = ''], request) => this.commitStatuses(r, ref, request)),
     );
     add(
       `${repo}/activity`,
@@ -510,6 +528,82 @@ export class RestApi {
     if (!sha) return error(422, `No commit found for SHA: ${ref}`);
     const prs = repo.pullsByCommit.get(sha) ?? [];
     return this.paged(request, prs, (pr) => this.shapes.pullRequest(repo, pr));
+  }
+
+  /** The check suites of a commit: one per app that ran checks on it. */
+  private suitesOf(repo: RepoView, sha: string): CheckSuiteView[] {
+    const byApp = new Map<string, WorldCheck[]>();
+    for (const check of repo.checksByCommit.get(sha) ?? []) {
+      if (check.kind !== 'check_run') continue;
+      const list = byApp.get(check.app ?? '') ?? [];
+      list.push(check);
+      byApp.set(check.app ?? '', list);
+    }
+    return [...byApp.entries()].map(([app, runs]) => ({
+      id: stableId(`${repo.fullName}@${sha}/suite/${app}`),
+      commit: sha,
+      app: app === '' ? null : app,
+      runs,
+    }));
+  }
+
+  private checkSuites(repo: RepoView, ref: string, request: RestRequest): RestResponse {
+    const sha = this.resolveRef(repo, ref);
+    if (!sha) return error(422, `No commit found for SHA: ${ref}`);
+    const appId = request.query.get('app_id');
+    const name = request.query.get('check_name');
+    const suites = this.suitesOf(repo, sha).filter(
+      (suite) =>
+        (appId === null ||
+          (suite.app !== null &&
+            String(appIdOf(this.view.world, suite.app, (slug) => stableId(slug))) === appId)) &&
+        (name === null || suite.runs.some((run) => run.name === name)),
+    );
+    const page = this.paged(request, suites, (suite) => this.shapes.checkSuite(repo, suite));
+    return { ...page, body: { total_count: suites.length, check_suites: page.body } };
+  }
+
+  /** The runs of a suite: the latest of each name (GitHub's default), or with `filter=all` every run, re-runs too. */
+  private checkRuns(repo: RepoView, suiteId: number, request: RestRequest): RestResponse {
+    const suite = [...repo.checksByCommit.keys()]
+      .flatMap((sha) => this.suitesOf(repo, sha))
+      .find((candidate) => candidate.id === suiteId);
+    if (!suite) return notFound();
+    const filter = request.query.get('filter') ?? 'latest';
+    if (filter !== 'latest' && filter !== 'all') return error(422, `Invalid filter: ${filter}`);
+    const name = request.query.get('check_name');
+    const status = request.query.get('status');
+    const runs = (filter === 'all' ? suite.runs : latestRuns(suite.runs))
+      .filter(
+        (run) =>
+          (name === null || run.name === name) && (status === null || run.status.toLowerCase() === status),
+      )
+      .sort(
+        (a, b) =>
+          Date.parse(b.startedAt ?? b.completedAt ?? '') - Date.parse(a.startedAt ?? a.completedAt ?? '') ||
+          suite.runs.indexOf(b) - suite.runs.indexOf(a),
+      );
+    const page = this.paged(request, runs, (run) =>
+      this.shapes.checkRun(repo, suite, run, stableId(checkKey(repo, run))),
+    );
+    return { ...page, body: { total_count: runs.length, check_runs: page.body } };
+  }
+
+  /** Every status posted on a commit, newest first (the combined status shows only the latest per context). */
+  private commitStatuses(repo: RepoView, ref: string, request: RestRequest): RestResponse {
+    const sha = this.resolveRef(repo, ref);
+    if (!sha) return error(422, `No commit found for SHA: ${ref}`);
+    const all = repo.checksByCommit.get(sha) ?? [];
+    const statuses = all
+      .filter((check) => check.kind === 'status')
+      .sort(
+        (a, b) =>
+          Date.parse(b.startedAt ?? b.completedAt ?? '') - Date.parse(a.startedAt ?? a.completedAt ?? '') ||
+          all.indexOf(b) - all.indexOf(a),
+      );
+    return this.paged(request, statuses, (status) =>
+      this.shapes.commitStatus(repo, status, stableId(checkKey(repo, status))),
+    );
   }
 
   private activity(repo: RepoView, request: RestRequest): RestResponse {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
 import { prState } from '../graphql/models.ts';
 import type {
+  WorldCheck,
   WorldCommit,
   WorldDeployment,
   WorldDeploymentStatus,
@@ -13,6 +14,7 @@ import type {
   WorldRuleset,
   WorldWorkflowRun,
 } from '../world.ts';
+import { appIdOf } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 
@@ -405,6 +407,111 @@ export class RestShapes {
     };
   }
 
+  /**
+   * A check suite: GitHub makes one per app per commit (GitHub Actions one per workflow run; the
+   * worlds group by app). Its status and conclusion are those of its latest runs.
+   */
+  checkSuite(repo: RepoView, suite: CheckSuiteView) {
+    const url = `${this.api}/repos/${repo.fullName}/check-suites/${suite.id}`;
+    const latest = latestRuns(suite.runs);
+    const failing = ['FAILURE', 'TIMED_OUT', 'CANCELLED', 'ACTION_REQUIRED', 'STARTUP_FAILURE'];
+    const done = latest.every((run) => run.status === 'COMPLETED');
+    const conclusion = !done
+      ? null
+      : latest.some((run) => failing.includes(run.conclusion ?? ''))
+        ? 'failure'
+        : latest.every((run) => run.conclusion === 'SKIPPED')
+          ? 'skipped'
+          : 'success';
+    const times = suite.runs.map((run) => run.startedAt ?? run.completedAt).filter((t) => t !== null);
+    const updates = suite.runs.map((run) => run.completedAt ?? run.startedAt).filter((t) => t !== null);
+    const first = times.sort()[0] ?? this.view.world.now;
+    const lastUpdate = updates.sort()[updates.length - 1] ?? first;
+    const commit = repo.commitsBySha.get(suite.commit);
+    return {
+      id: suite.id,
+      node_id: `CS_${Buffer.from(String(suite.id)).toString('base64url')}`,
+      head_branch: null,
+      head_sha: suite.commit,
+      status: done ? 'completed' : 'in_progress',
+      conclusion,
+      url,
+      before: commit?.parents[0] ?? null,
+      after: suite.commit,
+      pull_requests: [],
+      app: this.app(suite.app),
+      repository: this.repository(repo),
+      created_at: githubTime(first),
+      updated_at: githubTime(lastUpdate),
+      head_commit: this.headCommit(repo, suite.commit) ?? {
+        id: suite.commit,
+        tree_id: stableSha(`${suite.commit}:tree`),
+        message: '',
+        timestamp: githubTime(first),
+        author: null,
+        committer: null,
+      },
+      latest_check_runs_count: latest.length,
+      check_runs_url: `${url}/check-runs`,
+      rerequestable: true,
+      runs_rerequestable: true,
+    };
+  }
+
+  /** One run of a check (each re-run is a run of its own, with its own id). */
+  checkRun(repo: RepoView, suite: CheckSuiteView, run: WorldCheck, id: number) {
+    const url = `${this.api}/repos/${repo.fullName}/check-runs/${id}`;
+    return {
+      id,
+      head_sha: run.commit,
+      node_id: `CR_${Buffer.from(String(id)).toString('base64url')}`,
+      external_id: '',
+      url,
+      html_url: `${GITHUB}/${repo.fullName}/runs/${id}`,
+      details_url: run.detailsUrl ?? `${GITHUB}/${repo.fullName}/runs/${id}`,
+      status: run.status.toLowerCase(),
+      conclusion: run.conclusion === null ? null : restCheckConclusion(run.conclusion),
+      started_at: githubTime(run.startedAt),
+      completed_at: githubTime(run.completedAt),
+      output: {
+        title: null,
+        summary: null,
+        text: null,
+        annotations_count: 0,
+        annotations_url: `${url}/annotations`,
+      },
+      name: run.name,
+      check_suite: { id: suite.id },
+      app: this.app(suite.app),
+      pull_requests: [],
+    };
+  }
+
+  /** A commit status, as `GET /repos/{o}/{r}/commits/{ref}/statuses` lists each one posted. */
+  commitStatus(repo: RepoView, status: WorldCheck, id: number) {
+    const creator = status.creator ?? (status.app ? `${status.app}[bot]` : null);
+    const at = githubTime(status.startedAt ?? status.completedAt ?? this.view.world.now);
+    return {
+      url: `${this.api}/repos/${repo.fullName}/statuses/${status.commit}`,
+      avatar_url: creator ? this.simpleUser(creator).avatar_url : null,
+      id,
+      node_id: `SC_${Buffer.from(String(id)).toString('base64url')}`,
+      state: (status.conclusion ?? 'PENDING').toLowerCase(),
+      description: null,
+      target_url: status.detailsUrl ?? null,
+      context: status.name,
+      created_at: at,
+      updated_at: githubTime(status.completedAt ?? status.startedAt ?? this.view.world.now),
+      creator: creator ? this.simpleUser(creator) : null,
+    };
+  }
+
+  /** The app behind a check suite, with the id the world gives it (what protection's `app_id` names). */
+  private app(slug: string | null) {
+    const app = this.integration(slug);
+    return app && slug ? { ...app, id: appIdOf(this.view.world, slug, (name) => stableId(name)) } : app;
+  }
+
   /** A workflow run's `head_commit` (GitHub's simple-commit), or null for a commit not in the world. */
   private headCommit(repo: RepoView, sha: string) {
     const commit = repo.commitsBySha.get(sha);
@@ -501,6 +608,36 @@ function repositoryUrls(url: string): Record<string, string> {
     teams_url: `${url}/teams`,
     trees_url: `${url}/git/trees{/sha}`,
   };
+}
+
+/** A check suite of the world: the runs one app made on one commit. */
+export interface CheckSuiteView {
+  readonly id: number;
+  readonly commit: string;
+  readonly app: string | null;
+  readonly runs: readonly WorldCheck[];
+}
+
+/** The latest run of each check of an app, or status of a context (what `filter=latest` lists, a suite sums up and the rollup shows). */
+export function latestRuns(runs: readonly WorldCheck[]): WorldCheck[] {
+  const byName = new Map<string, WorldCheck>();
+  for (const run of runs) {
+    const key = run.kind === 'check_run' ? `${run.app ?? ''}/${run.name}` : run.name;
+    const known = byName.get(key);
+    const started = (check: WorldCheck) => Date.parse(check.startedAt ?? check.completedAt ?? '') || 0;
+    if (!known || started(run) >= started(known)) byName.set(key, run);
+  }
+  return [...byName.values()];
+}
+
+/**
+ * GitHub's REST description lists no `stale` or `startup_failure` for a check run's conclusion:
+ * a run that never started is a failure, a run GitHub gave up on is cancelled.
+ */
+function restCheckConclusion(conclusion: string): string {
+  if (conclusion === 'STARTUP_FAILURE') return 'failure';
+  if (conclusion === 'STALE') return 'cancelled';
+  return conclusion.toLowerCase();
 }
 
 /** A 40-hex digit name for a derived git object (e.g. a commit's tree), stable per input. */

@@ -39,6 +39,11 @@ export function demoMergeSha(repo: string, pr: number): string {
   return shaOf(DEMO_SEED, `${repo}#${pr}/merge`);
 }
 
+/** The SHA of commit `index` (from 0) of a demo PR's own branch. */
+export function demoBranchCommitSha(repo: string, pr: number, index: number): string {
+  return shaOf(DEMO_SEED, `${repo}#${pr}/commit/${index}`);
+}
+
 /** The SHA of a demo direct push, by its label (see `DEMO_PUSHES`). */
 export function demoPushSha(repo: string, label: string): string {
   return shaOf(DEMO_SEED, `${repo}/push/${label}`);
@@ -66,6 +71,8 @@ const USERS: WorldUserDoc[] = [
   { login: 'judy', name: 'Judy Chen', type: 'User' },
   { login: BOT, name: 'Acme deploy bot', type: 'Bot' },
   { login: 'web-flow', name: 'GitHub', type: 'User' },
+  // Real-organisation scenarios: an app account that approves pull requests.
+  { login: 'review-bot', name: 'Acme review bot', type: 'Bot' },
 ];
 
 const TEAMS: Record<string, string[]> = {
@@ -1207,6 +1214,8 @@ export function buildDemoWorld(): WorldDocument {
     files: [file('src/components/Wishlist.tsx', 60)],
   });
 
+  addRealOrganisationScenarios(payments);
+
   return withDemoServices(
     worldDocument({
       org: DEMO_ORG,
@@ -1335,6 +1344,259 @@ function withDemoServices(world: WorldDocument): WorldDocument {
       ],
     },
   };
+}
+
+// ── Real-organisation scenarios (issues "Verdicts that hold on a real organisation" and
+// "Missing evidence is unknown"): the ways a real organisation slips past a policy, each its own
+// payments-api PR merged after the repository's other October changes. Other blocks add their
+// scenarios elsewhere; keep this one together.
+function addRealOrganisationScenarios(payments: DemoRepo): void {
+  const authFiles = [modified('src/auth/session.ts', 24, 6)];
+  // A Security Champ approved the first commit; more auth code was pushed after it.
+  payments.ship(
+    payments.pr({
+      number: 130,
+      title: 'ENG-230 Shorter session lifetime (Security Champ approved the first commit only)',
+      body: changeRecord({
+        ...ROUTINE,
+        description:
+          'carol (Security Champ) approved the first commit; alice then pushed more auth code and bob approved that.',
+      }),
+      author: 'alice',
+      headRef: 'alice/ENG-230-session-lifetime',
+      createdAt: t('10-29 07:30'),
+      commits: [{ at: t('10-29 08:00') }, { at: t('10-29 08:40'), message: 'Also rotate the refresh token' }],
+      files: authFiles,
+      reviews: [
+        { author: 'carol', state: 'APPROVED', at: t('10-29 08:20'), onCommit: 0 },
+        approval('bob', t('10-29 08:50')),
+      ],
+      mergedAt: t('10-29 09:00'),
+    }),
+  );
+  // The only approval is an app's.
+  payments.ship(
+    payments.pr({
+      number: 131,
+      title: 'ENG-231 Ledger rounding to banker’s rounding (approved only by a bot)',
+      body: changeRecord({ ...ROUTINE, description: 'review-bot, an app account, approved; no person did.' }),
+      author: 'bob',
+      headRef: 'bob/ENG-231-rounding',
+      createdAt: t('10-29 10:00'),
+      files: [modified('src/ledger/rounding.ts', 12, 4)],
+      reviews: [approval('review-bot', t('10-29 10:50'))],
+      mergedAt: t('10-29 11:00'),
+    }),
+  );
+  // bob pushed the last commit to alice's branch, then approved the PR.
+  payments.ship(
+    payments.pr({
+      number: 132,
+      title: 'ENG-232 Refund reason codes (the reviewer pushed the last commit)',
+      body: changeRecord({
+        ...ROUTINE,
+        description:
+          'bob pushed a fix-up commit onto the branch and then approved: he reviewed his own push.',
+      }),
+      author: 'alice',
+      headRef: 'alice/ENG-232-reason-codes',
+      createdAt: t('10-29 12:30'),
+      commits: [
+        { at: t('10-29 13:00') },
+        { at: t('10-29 13:30'), message: 'Fix up reason codes', pushedBy: 'bob' },
+      ],
+      files: [file('src/refunds/reasons.ts', 40)],
+      reviews: [approval('bob', t('10-29 13:45'))],
+      mergedAt: t('10-29 14:00'),
+    }),
+  );
+  // The required `unit` reported by a status alice posted by hand, not by CI.
+  const handPostedAt = t('10-30 08:40');
+  payments.ship(
+    payments.pr({
+      number: 133,
+      title: 'ENG-233 Faster statement export (unit status posted by the author)',
+      body: changeRecord({
+        ...ROUTINE,
+        description: 'No unit check ran; alice posted a `unit` status by hand.',
+      }),
+      author: 'alice',
+      headRef: 'alice/ENG-233-statement-export',
+      createdAt: t('10-30 08:00'),
+      commits: [{ at: handPostedAt }],
+      files: [modified('src/statements/export.ts', 30, 10)],
+      checks: [
+        ...ci(PAYMENTS_CI, handPostedAt, { unit: { absent: true } }),
+        {
+          name: 'unit',
+          kind: 'status',
+          app: 'alice',
+          creator: 'alice',
+          startedAt: plusMinutes(handPostedAt, 3),
+          completedAt: plusMinutes(handPostedAt, 3),
+        },
+      ],
+      reviews: [approval('bob', t('10-30 08:50'))],
+      mergedAt: t('10-30 09:00'),
+    }),
+  );
+  // Every check passed before the merge; `unit` was re-run after it and failed.
+  const reRunHead = t('10-30 10:20');
+  payments.ship(
+    payments.pr({
+      number: 134,
+      title: 'ENG-234 Cache FX rates (a re-run after the merge failed)',
+      body: changeRecord({
+        ...ROUTINE,
+        description:
+          'CI was green before the merge; a re-run of unit 40 minutes after the merge failed (flaky).',
+      }),
+      author: 'bob',
+      headRef: 'bob/ENG-234-fx-cache',
+      createdAt: t('10-30 10:00'),
+      commits: [{ at: reRunHead }],
+      files: [file('src/fx/cache.ts', 55)],
+      checks: [
+        ...ci(PAYMENTS_CI, reRunHead),
+        { name: 'unit', conclusion: 'FAILURE', startedAt: t('10-30 11:40'), completedAt: t('10-30 11:48') },
+      ],
+      reviews: [approval('alice', t('10-30 10:50'))],
+      mergedAt: t('10-30 11:00'),
+    }),
+  );
+  // Paths the old globs missed: src/authentication/ and config/secrets/ are security-sensitive.
+  payments.ship(
+    payments.pr({
+      number: 135,
+      title: 'ENG-235 Move login throttling into src/authentication (security path, no Security Champ)',
+      body: changeRecord({
+        ...ROUTINE,
+        description: 'Touches src/authentication/ and config/secrets/; only bob approved.',
+      }),
+      author: 'alice',
+      headRef: 'alice/ENG-235-login-throttle',
+      createdAt: t('10-30 12:00'),
+      files: [modified('src/authentication/throttle.ts', 35, 12), modified('config/secrets/README.md', 3, 1)],
+      reviews: [approval('bob', t('10-30 12:50'))],
+      mergedAt: t('10-30 13:00'),
+    }),
+  );
+  // Infrastructure the old globs missed: a .tfvars file and a Helm chart.
+  payments.ship(
+    payments.pr({
+      number: 136,
+      title: 'ENG-236 Raise the API replica count (tfvars and chart, no SRE sign-off)',
+      body: changeRecord({
+        ...ROUTINE,
+        description: 'Changes envs/prod.tfvars and charts/api/values.yaml; only bob approved.',
+      }),
+      author: 'alice',
+      headRef: 'alice/ENG-236-replicas',
+      createdAt: t('10-30 14:00'),
+      files: [modified('envs/prod.tfvars', 1, 1), modified('charts/api/values.yaml', 2, 2)],
+      reviews: [approval('bob', t('10-30 14:50'))],
+      mergedAt: t('10-30 15:00'),
+    }),
+  );
+  // "SHA-256" is a standard, not a ticket; a Linear branch name in lower case is a ticket.
+  payments.ship(
+    payments.pr({
+      number: 137,
+      title: 'Switch to SHA-256 digests',
+      body: changeRecord({ ...ROUTINE, description: 'No ticket: SHA-256 in the title is not a Linear key.' }),
+      author: 'bob',
+      headRef: 'bob/switch-digests',
+      createdAt: t('10-30 16:00'),
+      files: [modified('src/signing/digest.ts', 8, 8)],
+      reviews: [approval('alice', t('10-30 16:50'))],
+      mergedAt: t('10-30 17:00'),
+    }),
+  );
+  payments.ship(
+    payments.pr({
+      number: 138,
+      title: 'Receipt e-mails in Danish',
+      body: changeRecord({
+        ...ROUTINE,
+        description: 'The ticket is in the branch name, as Linear writes it: eng-238.',
+      }),
+      author: 'alice',
+      headRef: 'alice/eng-238-danish-receipts',
+      createdAt: t('10-30 18:00'),
+      files: [file('src/receipts/da.ts', 25)],
+      reviews: [approval('bob', t('10-30 18:50'))],
+      mergedAt: t('10-30 19:00'),
+    }),
+  );
+  // Deployments at the edges: staging a day and more before production, and a canary GitHub
+  // flags production_environment.
+  const edges = payments.pr({
+    number: 139,
+    title: 'ENG-239 Payout schedule API (staged a day early; canary flagged production)',
+    body: changeRecord({
+      ...ROUTINE,
+      description:
+        'Deployed to staging on the 30th, canary and production on the 31st; the canary environment is flagged production_environment.',
+    }),
+    author: 'bob',
+    headRef: 'bob/ENG-239-payouts',
+    createdAt: t('10-30 20:00'),
+    files: [file('src/payouts/schedule.ts', 60)],
+    reviews: [approval('alice', t('10-30 20:50'))],
+    mergedAt: t('10-30 21:00'),
+  });
+  const stage = (environment: string, at: string) =>
+    payments.history.deploy({
+      sha: edges.mergeCommit!,
+      environment,
+      at,
+      creator: BOT,
+      performedViaApp: 'github-actions',
+      outcome: 'success',
+    });
+  stage('staging', t('10-30 21:05'));
+  // GitHub lets a repository flag any environment as production; it is still the canary stage.
+  Object.assign(stage('canary', t('10-31 23:00')), { productionEnvironment: true });
+  stage('production', t('10-31 23:30'));
+  // Merged on the 31st, deployed on the 1st: judged by that deployment (the pack settles on the 3rd).
+  const late = payments.pr({
+    number: 140,
+    title: 'ENG-240 Month-end payout batch (merged on the 31st, deployed on the 1st)',
+    body: changeRecord({
+      ...ROUTINE,
+      description: 'Merged 31 October 20:00 UTC; the pipeline ran at 01:00 on 1 November.',
+    }),
+    author: 'alice',
+    headRef: 'alice/ENG-240-payout-batch',
+    createdAt: t('10-31 19:00'),
+    files: [file('src/payouts/batch.ts', 45)],
+    reviews: [approval('bob', t('10-31 19:50'))],
+    mergedAt: t('10-31 20:00'),
+  });
+  payments.history.pipeline({ sha: late.mergeCommit!, at: t('11-01 01:00'), triggeredBy: 'alice', bot: BOT });
+  // A branch never merged, deployed to production by hand from frank's machine.
+  const unmerged = payments.pr({
+    number: 141,
+    title: 'ENG-241 Waive card fees for one merchant (never merged; deployed by hand)',
+    body: changeRecord({
+      ...ROUTINE,
+      description: 'Still open: nobody reviewed it, yet frank deployed its head to production.',
+    }),
+    author: 'frank',
+    headRef: 'frank/ENG-241-waive-fees',
+    createdAt: t('10-31 21:00'),
+    commits: [{ at: t('10-31 21:20') }],
+    files: [modified('src/fees/waivers.ts', 6, 0)],
+  });
+  const byHand = payments.history.deploy({
+    sha: unmerged.commits.at(-1)!,
+    environment: 'production',
+    at: t('10-31 22:00'),
+    creator: 'frank',
+    performedViaApp: null,
+    outcome: 'success',
+  });
+  Object.assign(byHand, { ref: unmerged.headRef });
 }
 
 function isMain(): boolean {

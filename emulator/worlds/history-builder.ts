@@ -90,6 +90,8 @@ export interface CommitSpec {
   /** Defaults to true: a valid signature by the author. */
   readonly signed?: boolean;
   readonly message?: string;
+  /** Who pushed it to the PR's branch, when not its author (a reviewer pushing to it). */
+  readonly pushedBy?: string;
 }
 
 export interface ReviewSpec {
@@ -118,6 +120,8 @@ export interface CheckSpec {
   readonly startedAt: string;
   /** Null while a check is still running. */
   readonly completedAt: string | null;
+  /** Who posted a status, when a person did rather than the app's bot. */
+  readonly creator?: string;
 }
 
 export interface MergeSpec {
@@ -286,6 +290,7 @@ export class RepoHistory {
         authoredAt: commitSpec.at,
         committedAt: commitSpec.at,
         signature: commitSpec.signed === false ? null : signatureBy(author),
+        ...(commitSpec.pushedBy ? { pushedBy: commitSpec.pushedBy } : {}),
       });
       prCommits.push(commit);
       parent = { sha: commit.sha, at: commitSpec.at };
@@ -394,6 +399,7 @@ export class RepoHistory {
         conclusion: check.completedAt === null ? null : (check.conclusion ?? 'SUCCESS'),
         startedAt: check.startedAt,
         completedAt: check.completedAt,
+        ...(check.creator ? { creator: check.creator } : {}),
       });
     }
   }

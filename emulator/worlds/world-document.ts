@@ -22,6 +22,8 @@ export interface WorldCommitDoc {
   readonly authoredAt: string;
   readonly committedAt: string;
   readonly signature: WorldSignatureDoc | null;
+  /** Who pushed it to its branch, when not its committer. */
+  readonly pushedBy?: string;
 }
 
 export interface WorldFileDoc {
@@ -82,6 +84,8 @@ export interface WorldCheckDoc {
   readonly conclusion: string | null;
   readonly startedAt: string;
   readonly completedAt: string | null;
+  /** Who posted a commit status, when not the app's bot (a person posting `unit` by hand). */
+  readonly creator?: string;
 }
 
 export interface WorldDeploymentStatusDoc {

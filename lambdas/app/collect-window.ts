@@ -2,6 +2,7 @@ import { type CollectDeps, type CollectionSummary, collect } from '../collect/co
 import type { CollectKind } from '../collect/context.ts';
 import type { MissingSource } from '../core/pack-model.ts';
 import type { Profile } from '../core/profile.ts';
+import type { SettleTime } from '../core/settle.ts';
 import type { Window } from '../core/window.ts';
 import { CollectionFailedError, missingSourcesOf } from './collection-failure.ts';
 import { type CollectionPlan, collectionPlanOf } from './collection-plan.ts';
@@ -19,6 +20,8 @@ export interface CollectWindowRequest {
   readonly repos?: readonly string[];
   /** Default every kind. */
   readonly kinds?: readonly CollectKind[];
+  /** Deployments are read past the window up to its settle time; default the 3rd, 06:00 UTC. */
+  readonly settle?: SettleTime;
 }
 
 export interface CollectionOutcome {
@@ -39,6 +42,7 @@ export async function collectWindow(
     emergencyLabel: plan.emergencyLabel,
     ...(request.repos ? { repos: request.repos } : {}),
     ...(request.kinds ? { kinds: request.kinds } : {}),
+    ...(request.settle ? { settle: request.settle } : {}),
   });
   return { summary, plan, missing: missingSourcesOf(summary) };
 }

@@ -1,5 +1,6 @@
 import type { CollectDeps } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
+import type { SettleTime } from '../core/settle.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { type BuildPackDeps, type BuiltPack, buildWindowPack } from './build-pack.ts';
@@ -23,6 +24,8 @@ export interface RunPeriodRequest {
   readonly allowIncomplete?: boolean;
   /** Why the period's pack is issued again (late evidence, a fixed rule); recorded in its seal. */
   readonly reissueReason?: string;
+  /** Deployments up to this time after the window ship its changes (the stack's `packSettleTime`); default the 3rd, 06:00 UTC. */
+  readonly settle?: SettleTime;
   /** Before the pack is built: the CLI switches its progress display from collecting to packing. */
   readonly onCollected?: (collection: CollectionOutcome) => void;
   readonly onPackProgress?: (text: string) => void;
@@ -43,6 +46,7 @@ export async function runPeriod(
     profile: request.profile.profile,
     ...(request.repos ? { repos: request.repos } : {}),
     ...(request.kinds ? { kinds: request.kinds } : {}),
+    ...(request.settle ? { settle: request.settle } : {}),
   });
   request.onCollected?.(collection);
   // Fail before reading anything more when this collection itself failed.
@@ -55,6 +59,7 @@ export async function runPeriod(
     allowIncomplete: Boolean(request.allowIncomplete),
     knownMissing: collection.missing,
     ...(request.reissueReason ? { reissueReason: request.reissueReason } : {}),
+    ...(request.settle ? { settle: request.settle } : {}),
     ...(request.onPackProgress ? { onProgress: request.onPackProgress } : {}),
   });
   return { collection, pack, incomplete: pack.model.incomplete !== undefined };

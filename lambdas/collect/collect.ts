@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts';
+import type { SettleTime } from '../core/settle.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, malformedInput, StoreError } from '../errors.ts';
 import type { DocumentKind, EnricherRun, Gap } from '../evidence/documents.ts';
@@ -57,6 +58,8 @@ export interface CollectRequest {
   readonly emergencyLabel?: string;
   /** Team slugs to snapshot; default the shipped profiles' four teams. */
   readonly teams?: readonly string[];
+  /** Deployments are read past the window up to its settle time (the stack's `packSettleTime`); default the 3rd, 06:00 UTC. */
+  readonly settle?: SettleTime;
 }
 
 /** Per evidence kind: documents stored new (`written`) and found unchanged. */
@@ -329,7 +332,7 @@ async function collectRepositoryWith(
     });
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));
-  await run('deployments', () => collectDeployments(ctx, repo, window));
+  await run('deployments', () => collectDeployments(ctx, repo, window, request.settle));
   await run('overrides', () =>
     collectOverrides(ctx, repo, window, request.auditLog !== undefined ? { auditLog: request.auditLog } : {}),
   );

@@ -12,7 +12,7 @@ import {
   type WorkflowRunSummary,
   workflowRunIdFromUrl,
 } from '../adapters/github/parse-deployments.ts';
-import { DEFAULT_PIPELINE_LOOKBACK_DAYS, settleTimeOf } from '../core/settle.ts';
+import { DEFAULT_PIPELINE_LOOKBACK_DAYS, type SettleTime, settleTimeOf } from '../core/settle.ts';
 import type { Window } from '../core/window.ts';
 import type { DeploymentData } from '../evidence/documents.ts';
 import {
@@ -69,13 +69,14 @@ export async function collectDeployments(
   ctx: CollectContext,
   repo: string | RepoRef,
   window: Pick<Window, 'from' | 'to'>,
+  settle?: SettleTime,
 ): Promise<CollectDeploymentsResult> {
   const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
   checkWindow(window, ctx.clock());
   const collectFrom = Date.parse(window.from) - DEPLOYMENT_LOOKBACK_MS;
   // Past the window up to its settle time (or now, if sooner): a change merged on the 31st and
   // deployed on the 1st is shipped by that deployment.
-  const collectTo = Math.min(Date.parse(settleTimeOf(window)), ctx.clock().getTime() + 1);
+  const collectTo = Math.min(Date.parse(settleTimeOf(window, settle)), ctx.clock().getTime() + 1);
 
   const runs = new Map<number, Promise<WorkflowRunEvidence>>();
   const settledIds = await settledDeployments(ctx, target.fullName, collectFrom, collectTo);

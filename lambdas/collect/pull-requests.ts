@@ -15,6 +15,8 @@ import {
 } from '../adapters/github/queries/pull-requests.ts';
 import { inWindow, type Window } from '../core/window.ts';
 import { SourceError } from '../errors.ts';
+import type { PullRequestData } from '../evidence/documents.ts';
+import { BRANCH_ACTIVITY_ROUTE, BranchPushes } from './commit-pushers.ts';
 import {
   type CollectContext,
   costSince,
@@ -24,6 +26,12 @@ import {
   shareOfCost,
   storeEvidence,
 } from './context.ts';
+import {
+  CHECK_SUITES_ROUTE,
+  COMMIT_STATUSES_ROUTE,
+  SUITE_CHECK_RUNS_ROUTE,
+  withEveryCheckRun,
+} from './every-check-run.ts';
 
 /**
  * Every pull request merged into the repository's default branch in the window, whole: the
@@ -47,6 +55,14 @@ export interface CollectPullRequestsResult {
   readonly searchRanges: number;
 }
 
+/** The REST lists read for each PR beside the GraphQL search (named in each document's provenance). */
+const REST_ROUTES = [
+  CHECK_SUITES_ROUTE,
+  SUITE_CHECK_RUNS_ROUTE,
+  COMMIT_STATUSES_ROUTE,
+  BRANCH_ACTIVITY_ROUTE,
+].join('; ');
+
 /** Bounds on one follow-up request, so that no single query nears GitHub's node limit or timeout. */
 const MAX_CHECKS_PER_FOLLOW_UP = 50;
 const MAX_PULL_REQUESTS_PER_FOLLOW_UP = 10;
@@ -62,6 +78,7 @@ export async function collectPullRequests(
   let written = 0;
   let searchRanges = 0;
   const seen = new Set<number>();
+  const pushes = new BranchPushes(ctx, repo);
 
   // Ranges still to search; a range whose first page reports more than the cap is halved.
   const ranges: { from: number; to: number }[] = [
@@ -110,6 +127,11 @@ export async function collectPullRequests(
         .filter((pr) => !seen.has(pr.number))
         .map((pr) => new PullRequestAssembly(pr));
       await completeAssemblies(ctx, repo, assemblies);
+      // REST lists GitHub's search cannot reach: every run of every check, who pushed each commit.
+      const withChecks: PullRequestData[] = [];
+      for (const assembly of assemblies)
+        withChecks.push(await withEveryCheckRun(ctx, repo, assembly.toData()));
+      const completed = await pushes.withPushers(withChecks);
       const pageCost = costSince(costBefore, ctx.github.cost);
       const parameters = {
         owner: repo.owner,
@@ -118,9 +140,8 @@ export async function collectPullRequests(
         first: pageSize,
         after,
       };
-      for (const [position, assembly] of assemblies.entries()) {
-        seen.add(assembly.number);
-        const data = assembly.toData();
+      for (const [position, data] of completed.entries()) {
+        seen.add(data.number);
         const recorded = await storeEvidence(ctx, {
           kind: 'pull-request',
           repo: repo.fullName,
@@ -128,9 +149,9 @@ export async function collectPullRequests(
           occurredAt: data.mergedAt,
           provenance: provenanceOf(ctx, {
             source: 'github-graphql',
-            request: graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY),
+            request: `${graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY)}; ${REST_ROUTES}`,
             parameters,
-            apiCost: shareOfCost(pageCost, assemblies.length, position),
+            apiCost: shareOfCost(pageCost, completed.length, position),
             fetchedAt,
           }),
           data,

@@ -40,6 +40,7 @@ import {
   versionsInForce,
 } from './profile.ts';
 import type { SourceFacts } from './source-facts.ts';
+import { type SettleTime, settleTimeOf } from './settle.ts';
 import { inWindow, type Window } from './window.ts';
 
 export interface PeriodEvaluationInput {
@@ -56,6 +57,8 @@ export interface PeriodEvaluationInput {
   readonly manifest: readonly StoredManifestEntry[];
   /** The index compared with a listing of the bucket; none when the caller did not list it. */
   readonly indexCrossCheck?: IndexCrossCheck;
+  /** Production deployments up to this time after the window ship its changes; default the 3rd, 06:00 UTC. */
+  readonly settle?: SettleTime;
 }
 
 /** The controls that judge a production deployment of code that never reached the default branch. */
@@ -89,7 +92,13 @@ function judgingBasis(input: PeriodEvaluationInput) {
   const { evidence, window, profile } = input;
   const parameters = profile.parameters;
   const gaps = standingGaps(evidence);
-  const facts = buildPeriodFacts(evidence, window, gaps, parameters.cdkRepositories);
+  const facts = buildPeriodFacts(
+    evidence,
+    window,
+    gaps,
+    parameters.cdkRepositories,
+    settleTimeOf(window, input.settle),
+  );
   const changes = [
     ...buildPopulation(evidence, window),
     ...productionDeployChanges(evidence, window, facts, parameters),

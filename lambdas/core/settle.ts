@@ -14,6 +14,21 @@ export interface SettleTime {
 
 export const DEFAULT_SETTLE: SettleTime = { dayOfMonth: 3, hourUtc: 6 };
 
+const SETTLE_TEXT = /^(\d{1,2})T(\d{2}):00Z$/;
+
+/** `3T06:00Z`: the settle time as the stack hands it to the pack job (day of month, UTC hour). */
+export function formatSettleTime(settle: SettleTime): string {
+  return `${settle.dayOfMonth}T${String(settle.hourUtc).padStart(2, '0')}:00Z`;
+}
+
+/** The settle time from its text form; undefined when the text is not one (the caller names the field). */
+export function parseSettleTime(text: string): SettleTime | undefined {
+  const match = SETTLE_TEXT.exec(text);
+  if (!match) return undefined;
+  const settle = { dayOfMonth: Number(match[1]), hourUtc: Number(match[2]) };
+  return settle.dayOfMonth >= 1 && settle.dayOfMonth <= 28 && settle.hourUtc <= 23 ? settle : undefined;
+}
+
 const HOUR_MS = 3_600_000;
 
 /**

@@ -95,6 +95,8 @@ export const checkSchema = z.object({
   creatorType: z.string().optional(),
   /** The check suite the run belongs to (re-runs of one suite share it), where read. */
   suiteId: z.string().optional(),
+  /** GitHub's id of this one run or posted status (each re-run has its own), where read through REST. */
+  runId: z.number().int().optional(),
   commitSha: sha,
   /** QUEUED | IN_PROGRESS | COMPLETED (statuses: COMPLETED unless PENDING). */
   status: z.string(),

@@ -36,6 +36,9 @@ export function poorerThan(stored: EvidenceDocument, next: EvidenceDocument): st
       fewer('reviews', was.reviews.length, now.reviews.length);
       fewer('comments', was.comments.length, now.comments.length);
       fewer('commits', was.commits.length, now.commits.length);
+      const pushers = (data: typeof was) =>
+        data.commits.filter((commit) => commit.pushedBy !== undefined).length;
+      fewer('commits with a known pusher', pushers(was), pushers(now));
       fewer('label events', was.labelEvents.length, now.labelEvents.length);
       break;
     }

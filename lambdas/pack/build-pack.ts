@@ -1,5 +1,6 @@
 import { evaluatePeriod } from '../core/evaluate-period.ts';
 import type { MissingSource, PackModel } from '../core/pack-model.ts';
+import { type SettleTime, settleTimeOf } from '../core/settle.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { Cm01Error } from '../errors.ts';
@@ -68,6 +69,8 @@ export interface BuildPackRequest {
   readonly incomplete?: { readonly missing: readonly MissingSource[] };
   /** Why the period's pack is issued again, when its stored seal says something else. */
   readonly reissueReason?: string;
+  /** The settle time the deployments of the window are read and judged up to (the stack's `packSettleTime`). */
+  readonly settle?: SettleTime;
   readonly onProgress?: (text: string) => void;
 }
 
@@ -210,6 +213,7 @@ async function judgePeriod(
   const loaded = await loadPeriodEvidence(store, index, request.window, {
     org: request.org,
     pipelineLookbackDays: request.profile.profile.parameters.pipelineLookbackDays,
+    settleAt: settleTimeOf(request.window, request.settle),
   });
   const org = loaded.orgs[0] ?? request.org;
   const evidence = loaded.evidence;
@@ -240,6 +244,7 @@ async function judgePeriod(
     retention,
     manifest: loaded.manifest,
     indexCrossCheck: loaded.indexCrossCheck,
+    ...(request.settle ? { settle: request.settle } : {}),
   });
   const model: PackModel = request.incomplete ? { ...evaluated, incomplete: request.incomplete } : evaluated;
   return { org, model };

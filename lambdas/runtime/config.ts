@@ -1,5 +1,6 @@
 import { GITHUB_DOT_COM_API_URL, parseGitHubApiUrl } from '../adapters/github/api-url.ts';
 import { SIGNING_KEY_ENV } from '../adapters/open-signer.ts';
+import { DEFAULT_SETTLE, parseSettleTime, type SettleTime } from '../core/settle.ts';
 import { InputError } from '../errors.ts';
 
 /**
@@ -21,6 +22,11 @@ export const FUNCTION_ENVIRONMENT = {
   githubApiUrl: 'CM01_GITHUB_API_URL',
   /** The pack job's signing key, `kms:<key ARN>` (the pack job only). */
   signingKey: SIGNING_KEY_ENV,
+  /**
+   * The stack's `packSettleTime` as `3T06:00Z` (the pack job only): deployments up to that
+   * moment after the month ship its changes, the same moment the schedule runs the pack.
+   */
+  packSettleTime: 'CM01_PACK_SETTLE_TIME',
 } as const;
 
 /** Configuration of a deployed function, read and validated once per cold start. */
@@ -35,6 +41,8 @@ export interface FunctionConfig {
   readonly storeUrl: string;
   /** `kms:<key ARN>` in the pack job; absent elsewhere. */
   readonly signingKey: string | undefined;
+  /** When the pack judges a month's deployments up to (the stack's `packSettleTime`); default the 3rd, 06:00 UTC. */
+  readonly packSettle: SettleTime;
 }
 
 export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
@@ -46,6 +54,14 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
   const bucket = env[names.bucket] as string;
   const table = env[names.table] as string;
   const apiUrl = env[names.githubApiUrl];
+  const settleText = env[names.packSettleTime];
+  const packSettle = settleText ? parseSettleTime(settleText) : DEFAULT_SETTLE;
+  if (!packSettle) {
+    throw new InputError(
+      names.packSettleTime,
+      `"${settleText}" is not a settle time: <day 1-28>T<hour 00-23>:00Z, e.g. 3T06:00Z`,
+    );
+  }
   return {
     bucket,
     table,
@@ -54,6 +70,7 @@ export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): Functi
     githubApiUrl: apiUrl ? parseGitHubApiUrl(apiUrl, names.githubApiUrl) : GITHUB_DOT_COM_API_URL,
     storeUrl: `s3://${bucket}?table=${encodeURIComponent(table)}`,
     signingKey: env[names.signingKey] || undefined,
+    packSettle,
   };
 }
 

@@ -9,6 +9,7 @@ import { runPeriod } from '../app/run-period.ts';
 import type { CollectionSummary } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
+import type { SettleTime } from '../core/settle.ts';
 import { DEFAULT_PROFILE_ID } from '../core/shipped-profiles.ts';
 import { describeError } from '../errors.ts';
 import type { EvidenceIndex, EvidenceStore, PackSigner } from '../evidence/ports.ts';
@@ -31,6 +32,11 @@ export interface JobDeps {
   readonly github: GitHubClient;
   /** The clock a run's window and snapshots are taken by. */
   readonly clock: () => Date;
+  /**
+   * The pack job reads and judges a month's deployments up to this time after it.
+   * @default - the function's `CM01_PACK_SETTLE_TIME` (the stack's `packSettleTime`), else the 3rd, 06:00 UTC
+   */
+  readonly settle?: SettleTime;
   /**
    * Signs the pack's seal. Production: the KMS key named by `CM01_SIGNING_KEY` (pack job only).
    * @default - from the environment, when a pack is built
@@ -62,7 +68,7 @@ async function awsDeps(): Promise<JobDeps> {
     awsGitHubDeps(),
     loadEnrichmentSources(),
   ]);
-  return { ...github, store, index, sources };
+  return { ...github, store, index, sources, settle: config.packSettle };
 }
 
 /** Build the adapters once per cold start; a failed cold start is retried on the next invocation. */
@@ -157,6 +163,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
         allowIncomplete: request.allowIncomplete,
         ...(request.reason ? { reissueReason: request.reason } : {}),
         ...(request.repos ? { repos: request.repos } : {}),
+        ...(ports.settle ? { settle: ports.settle } : {}),
         onCollected: (collection) => {
           if (collection.missing.length > 0)
             console.log(JSON.stringify({ message: 'collection failed', missing: collection.missing }));

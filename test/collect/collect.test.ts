@@ -175,7 +175,9 @@ describe('collect on a two-repository organisation', () => {
     expect(data?.commits).toHaveLength(2);
     expect(data?.completeness).toEqual([]);
     expect(labelled?.provenance.source).toBe('github-graphql');
-    expect(labelled?.provenance.request).toMatch(/^GraphQL MergedPullRequests sha256:[0-9a-f]{64}$/);
+    expect(labelled?.provenance.request).toMatch(
+      /^GraphQL MergedPullRequests sha256:[0-9a-f]{64}(; GET \/repos\/[^;]+)*$/,
+    );
     expect(labelled?.provenance.tokenIdentity).toBe('octocat-emulator');
   });
 

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectBranchCommits } from '../../lambdas/collect/branch-commits.ts';
+import { collect } from '../../lambdas/collect/collect.ts';
 import { snapshotBranchProtection } from '../../lambdas/collect/protection.ts';
 import { collectPullRequests } from '../../lambdas/collect/pull-requests.ts';
+import { evaluatePeriod } from '../../lambdas/core/evaluate-period.ts';
+import { shippedProfile } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
+import { loadPeriodEvidence } from '../../lambdas/pack/load-evidence.ts';
 import { WorldBuilder } from '../emulator/world-builder.ts';
 import { type CollectBed, openCollectBed } from './harness.ts';
 
@@ -135,5 +139,160 @@ describe('the evidence CI-PASSED and the approval rules read', () => {
     expect(byKind('unit', 'status')?.creatorType).toBeUndefined();
     expect(byKind('sca', 'status')).toMatchObject({ app: 'snyk', creatorType: 'Bot' });
     expect(pr.data.reviews[0]).toMatchObject({ author: 'reviewer-bot', authorType: 'Bot' });
+  });
+});
+
+/** Collect every kind through the emulator and judge the month under both shipped profiles. */
+async function judgedUnderBothProfiles(bed: CollectBed) {
+  await collect(
+    { store: bed.store, index: bed.index, github: bed.github, org: 'acme', clock: () => bed.now },
+    { window: OCTOBER, kinds: ['pull-requests', 'commits', 'deployments', 'protection', 'teams'] },
+  );
+  const loaded = await loadPeriodEvidence(bed.store, bed.index, OCTOBER);
+  return (['clerk-cm01', 'clicki'] as const).map((name) => {
+    const shipped = shippedProfile(name);
+    return evaluatePeriod({
+      org: 'acme',
+      window: OCTOBER,
+      profile: shipped.profile,
+      profileSource: shipped.source,
+      toolVersion: 'test',
+      evidence: loaded.evidence,
+      retention: {
+        store: 'local',
+        location: 'local',
+        immutable: true,
+        versioning: 'Enabled',
+        objectLock: { enabled: true, mode: 'COMPLIANCE', days: 365 },
+        lifecycle: [],
+        notes: [],
+      },
+      manifest: loaded.manifest,
+    });
+  });
+}
+
+function teams(builder: WorldBuilder) {
+  for (const slug of ['sre', 'security-champs', 'incident-commanders', 'override-approvers'])
+    builder.team(slug, ['dave']);
+}
+
+function reRunWorld() {
+  const builder = new WorldBuilder({ start: '2026-10-01T00:00:00Z' });
+  teams(builder);
+  const repo = builder.repo('api');
+  repo.input.protection = { requiredStatusChecks: ['unit', 'lint'] };
+  const green = (head: string, name: string) => repo.check(head, { name, startedAt: '2026-10-05T09:00:00Z' });
+  // #1: every check passed before the merge; unit re-run and lint re-posted after it, failing.
+  const kept = repo.mergePullRequest({
+    mergedAt: '2026-10-05T10:00:00Z',
+    reviews: [{ author: 'dave', state: 'APPROVED' }],
+  });
+  for (const name of ['unit', 'integration', 'sca', 'sast']) green(kept.headSha, name);
+  repo.check(kept.headSha, { name: 'unit', startedAt: '2026-10-05T11:00:00Z', conclusion: 'FAILURE' });
+  const lint = { name: 'lint', kind: 'status' as const, app: null, creator: 'ci-bot' };
+  repo.check(kept.headSha, { ...lint, conclusion: 'SUCCESS', startedAt: '2026-10-05T09:05:00Z' });
+  repo.check(kept.headSha, { ...lint, conclusion: 'FAILURE', startedAt: '2026-10-05T11:05:00Z' });
+  // #2: unit failed before the merge; a re-run after it passed.
+  const rescued = repo.mergePullRequest({
+    mergedAt: '2026-10-06T10:00:00Z',
+    reviews: [{ author: 'dave', state: 'APPROVED' }],
+  });
+  for (const name of ['integration', 'sca', 'sast']) green(rescued.headSha, name);
+  repo.check(rescued.headSha, { ...lint, conclusion: 'SUCCESS', startedAt: '2026-10-06T09:05:00Z' });
+  repo.check(rescued.headSha, { name: 'unit', startedAt: '2026-10-06T09:00:00Z', conclusion: 'FAILURE' });
+  repo.check(rescued.headSha, { name: 'unit', startedAt: '2026-10-06T11:00:00Z' });
+  builder.user('ci-bot', { type: 'Bot' });
+  return { world: builder.build(), kept: kept.number, rescued: rescued.number };
+}
+
+describe('every run of every check of the head commit is evidence (check suites, re-runs)', () => {
+  let bed: CollectBed;
+  let built: ReturnType<typeof reRunWorld>;
+  beforeAll(async () => {
+    built = reRunWorld();
+    bed = await openCollectBed(built.world);
+  });
+  afterAll(async () => bed?.close());
+
+  it('stores the run that passed before the merge beside the re-run after it, each with its own id', async () => {
+    await collectPullRequests(await bed.context(), bed.repo('api'), OCTOBER);
+    const pr = (await bed.documents('pull-request')).get(`acme/api#${built.kept}`)!;
+    const units = pr.data.checks.filter((check) => check.name === 'unit');
+    expect(units.map((check) => check.conclusion)).toEqual(['SUCCESS', 'FAILURE']);
+    expect(new Set(units.map((check) => check.runId)).size).toBe(2);
+    expect(units.every((check) => check.suiteId === units[0]!.suiteId && check.appId === 15368)).toBe(true);
+    const lints = pr.data.checks.filter((check) => check.name === 'lint');
+    expect(lints.map((check) => [check.conclusion, check.app, check.creatorType])).toEqual([
+      ['SUCCESS', 'ci-bot', 'Bot'],
+      ['FAILURE', 'ci-bot', 'Bot'],
+    ]);
+    expect(pr.data.completeness).toEqual([]);
+  });
+
+  it('judges CI-PASSED by the runs before the merge under both profiles: a later re-run neither erases nor rescues', async () => {
+    for (const model of await judgedUnderBothProfiles(bed)) {
+      const row = (number: number) => model.population.find((r) => r.prNumber === number)!;
+      expect(row(built.kept).verdicts['CI-PASSED']).toBe('pass');
+      expect(row(built.rescued).verdicts['CI-PASSED']).toBe('fail');
+      const reason = model.exceptions.find((e) => e.control === 'CI-PASSED' && e.prNumber === built.rescued)!;
+      expect(reason.reason).toContain('required check unit concluded FAILURE');
+    }
+  });
+});
+
+function pusherWorld() {
+  const builder = new WorldBuilder({ start: '2026-10-01T00:00:00Z' });
+  teams(builder);
+  builder.user('bob');
+  const repo = builder.repo('api');
+  // Alice wrote both commits; Bob pushed the last one to her branch, then approved the PR.
+  const pr = repo.mergePullRequest({
+    author: 'alice',
+    mergedAt: '2026-10-05T10:00:00Z',
+    commits: [{ author: 'alice' }, { author: 'alice', committer: 'alice', pushedBy: 'bob' }],
+    reviews: [{ author: 'bob', state: 'APPROVED' }],
+  });
+  // The same, pushed by Alice herself: Bob's approval counts.
+  const clean = repo.mergePullRequest({
+    author: 'alice',
+    mergedAt: '2026-10-06T10:00:00Z',
+    commits: [{ author: 'alice' }],
+    reviews: [{ author: 'bob', state: 'APPROVED' }],
+  });
+  return { world: builder.build(), pushed: pr, clean: clean.number };
+}
+
+describe('who pushed each commit of a PR (repository activity of its head branch)', () => {
+  let bed: CollectBed;
+  let built: ReturnType<typeof pusherWorld>;
+  beforeAll(async () => {
+    built = pusherWorld();
+    bed = await openCollectBed(built.world);
+  });
+  afterAll(async () => bed?.close());
+
+  it('stores the pusher of every commit', async () => {
+    await collectPullRequests(await bed.context(), bed.repo('api'), OCTOBER);
+    const pr = (await bed.documents('pull-request')).get(`acme/api#${built.pushed.number}`)!;
+    expect(pr.data.commits.map((commit) => [commit.author, commit.pushedBy])).toEqual([
+      ['alice', 'alice'],
+      ['alice', 'bob'],
+    ]);
+    expect(pr.data.completeness).toEqual([]);
+  });
+
+  it('does not count the approval of a reviewer who pushed the last commit, under both profiles', async () => {
+    for (const model of await judgedUnderBothProfiles(bed)) {
+      const row = (number: number) => model.population.find((r) => r.prNumber === number)!;
+      expect(row(built.pushed.number).verdicts['PEER-REVIEW']).toBe('fail');
+      expect(row(built.clean).verdicts['PEER-REVIEW']).toBe('pass');
+    }
+    // Peer review is required under Clicki (an exception), informational under Clerk v1.1.
+    const [, clicki] = await judgedUnderBothProfiles(bed);
+    const exception = clicki!.exceptions.find(
+      (e) => e.control === 'PEER-REVIEW' && e.prNumber === built.pushed.number,
+    )!;
+    expect(exception.reason).toContain(`bob pushed commit ${built.pushed.headSha.slice(0, 7)}`);
   });
 });

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../emulator/server.ts';
+import { stableId } from '../../emulator/world-view.ts';
 import { openApiDescriptions, validatorModules } from '../../scripts/openapi-descriptions.ts';
 import { addMinutes, shaOf, WorldBuilder } from './world-builder.ts';
 
@@ -49,6 +50,20 @@ function buildWorld() {
   });
   repo.ruleset({ id: 8, name: 'trial', enforcement: 'evaluate', rules: ['required_linear_history'] });
   const merged = repo.mergePullRequest({ number: 10, author: 'alice', mergedAt: '2026-10-05T10:00:00Z' });
+  // Two apps' suites on the head commit, a re-run of unit, and two statuses.
+  repo.check(merged.headSha, { name: 'unit', startedAt: '2026-10-05T09:00:00Z', conclusion: 'FAILURE' });
+  repo.check(merged.headSha, { name: 'unit', startedAt: '2026-10-05T09:10:00Z' });
+  repo.check(merged.headSha, { name: 'sca', app: 'snyk', startedAt: '2026-10-05T09:01:00Z' });
+  for (const [i, context] of ['lint', 'lint'].entries()) {
+    repo.check(merged.headSha, {
+      name: context,
+      kind: 'status',
+      app: null,
+      creator: 'dependabot',
+      conclusion: i === 0 ? 'PENDING' : 'SUCCESS',
+      startedAt: `2026-10-05T09:0${i}:00Z`,
+    });
+  }
   repo.mergePullRequest({ number: 11, author: 'dependabot', mergedAt: '2026-10-06T10:00:00Z' });
   for (let day = 0; day < 3; day++) {
     const createdAt = addMinutes('2026-10-20T12:00:00Z', day * 24 * 60);
@@ -117,7 +132,7 @@ function buildWorld() {
   // A file on the default branch, for the contents route (CODEOWNERS, cdk.json).
   const payments = built.repos.find((r) => r.name === 'payments-api');
   if (payments) payments.files = { '.github/CODEOWNERS': '* @acme/sre\n' };
-  return { world: built, mergeCommit: merged.mergeCommit as string };
+  return { world: built, mergeCommit: merged.mergeCommit as string, head: merged.headSha };
 }
 
 interface Case {
@@ -137,6 +152,10 @@ interface Case {
 }
 
 const built = buildWorld();
+/** The emulator's id of an app's suite on the head commit (as `GET …/check-suites` names it). */
+function checkSuiteIdOf(app: string): number {
+  return stableId(`acme/payments-api@${built.head}/suite/${app}`);
+}
 const CASES: Case[] = [
   { template: '/user', path: '/user' },
   { template: '/app', path: '/app', asApp: true },
@@ -182,6 +201,19 @@ const CASES: Case[] = [
     template: '/repos/{owner}/{repo}/commits/{commit_sha}/pulls',
     path: `${REPO}/commits/${built.mergeCommit}/pulls`,
     singleItem: 'a merge commit belongs to the one pull request it merged',
+  },
+  {
+    template: '/repos/{owner}/{repo}/commits/{ref}/check-suites',
+    path: `${REPO}/commits/${built.head}/check-suites`,
+  },
+  {
+    template: '/repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs',
+    path: `${REPO}/check-suites/${checkSuiteIdOf('github-actions')}/check-runs`,
+    query: 'filter=all',
+  },
+  {
+    template: '/repos/{owner}/{repo}/commits/{ref}/statuses',
+    path: `${REPO}/commits/${built.head}/statuses`,
   },
   { template: '/repos/{owner}/{repo}/activity', path: `${REPO}/activity` },
   { template: '/repos/{owner}/{repo}/deployments', path: `${REPO}/deployments` },
@@ -462,7 +494,8 @@ function jsonSchemaOf(schema: unknown): unknown {
   }
   if (nullable !== true) return converted;
   if (typeof converted.type === 'string') {
-    if (Array.isArray(converted.enum)) converted.enum = [...converted.enum, null];
+    // Some enums list null already (a check suite's conclusion): JSON Schema refuses it twice.
+    if (Array.isArray(converted.enum)) converted.enum = [...new Set([...converted.enum, null])];
     return { ...converted, type: [converted.type, 'null'] };
   }
   return { anyOf: [converted, { type: 'null' }] };

@@ -44,6 +44,8 @@ export interface CommitOptions {
   parents?: string[];
   /** Signed by `web-flow` and valid (default), unsigned (`false`), or an explicit signature. */
   signature?: CommitInput['signature'] | boolean;
+  /** Who pushed it to its branch (the world's default: the committer). */
+  pushedBy?: string;
 }
 
 export interface PullRequestOptions {
@@ -148,6 +150,7 @@ export class RepoBuilder {
       authoredAt: options.authoredAt ?? at,
       committedAt: at,
       signature: signatureOf(options.signature),
+      ...(options.pushedBy ? { pushedBy: options.pushedBy } : {}),
     });
     return sha;
   }

@@ -52,6 +52,22 @@ describe('the monthly pack schedule', () => {
     });
   }, 120_000);
 
+  it('hands the settle time to the pack job, which reads deployments up to it', () => {
+    const variablesOfPackJob = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .map(
+          (fn) =>
+            (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties,
+        )
+        .map((properties) => properties.Environment?.Variables ?? {})
+        .filter((variables) => 'CM01_SIGNING_KEY' in variables);
+    const configured = variablesOfPackJob(template({ packSettleTime: { dayOfMonth: 5, hourUtc: 7 } }));
+    expect(configured.map((variables) => variables.CM01_PACK_SETTLE_TIME)).toEqual(['5T07:00Z']);
+    expect(variablesOfPackJob(template({})).map((variables) => variables.CM01_PACK_SETTLE_TIME)).toEqual([
+      '3T06:00Z',
+    ]);
+  }, 120_000);
+
   it('refuses a settle day some month does not have', () => {
     expect(() => settleScheduleExpression({ dayOfMonth: 31, hourUtc: 6 })).toThrow(/1 to 28/);
     expect(() => settleScheduleExpression({ dayOfMonth: 3, hourUtc: 24 })).toThrow(/0 to 23/);

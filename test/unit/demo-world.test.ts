@@ -282,7 +282,13 @@ describe('the demo scenarios', () => {
   });
 
   it('keeps security paths out of every PR that is not a security scenario', () => {
-    const securityScenarios = new Set(['payments-api#113', 'payments-api#114']);
+    // #130 and #135 are the real-organisation security scenarios (first-commit approval, new paths).
+    const securityScenarios = new Set([
+      'payments-api#113',
+      'payments-api#114',
+      'payments-api#130',
+      'payments-api#135',
+    ]);
     for (const r of demo.repos) {
       for (const p of r.pullRequests) {
         if (securityScenarios.has(`${r.name}#${p.number}`)) continue;
@@ -442,7 +448,7 @@ describe('the demo scenarios', () => {
 });
 
 describe('the expected October verdicts agree with the world', () => {
-  it('lists as population exactly the October PR merges and direct pushes of every repository', () => {
+  it('lists as population exactly the October PR merges, direct pushes and production deploys of unmerged code', () => {
     const fromWorld = demo.repos.flatMap((r) => {
       const merges = r.pullRequests
         .filter((p) => inOctober(p.mergedAt))
@@ -450,7 +456,16 @@ describe('the expected October verdicts agree with the world', () => {
       const pushes = r.activity
         .filter((a) => a.activityType === 'push' && inOctober(a.timestamp))
         .map((a) => `acme/${r.name} ${a.after} direct_push #null`);
-      return [...merges, ...pushes];
+      // Production deployments of a SHA no default-branch move or merged PR ever brought.
+      const landed = new Set([
+        ...r.activity.map((a) => a.after),
+        ...r.pullRequests.flatMap((p) => (p.mergedAt ? [...p.commits, p.mergeCommit] : [])),
+        ...r.commits.filter((c) => c.committer === 'web-flow').map((c) => c.sha),
+      ]);
+      const unmergedDeploys = r.deployments
+        .filter((d) => d.environment === 'production' && inOctober(d.createdAt) && !landed.has(d.sha))
+        .map((d) => `acme/${r.name} ${d.sha} production_deploy #null`);
+      return [...merges, ...pushes, ...unmergedDeploys];
     });
     for (const profile of ['clerk-cm01', 'clicki'] as const) {
       const expected = demoExpectations[profile].map(
@@ -485,6 +500,8 @@ describe('the expected October verdicts agree with the world', () => {
         'acme/payments-api#119 SEGREGATION',
         'acme/payments-api#120 PEER-REVIEW',
         'acme/payments-api#120 SEGREGATION',
+        // A unit status a person posted meets the required check (Clicki) but not Clerk's unit category.
+        'acme/payments-api#133 CI-PASSED',
         'acme/web-app#314 PEER-REVIEW',
       ].sort(),
     );
@@ -507,7 +524,8 @@ describe('the expected October verdicts agree with the world', () => {
     expect(count('staging')).toBe(demoDeploymentsByEnvironment.staging);
     expect(count('canary')).toBe(demoDeploymentsByEnvironment.canary);
     expect(count('production')).toBe(demoDeploymentsByEnvironment.production);
-    const production = october.filter((d) => d.productionEnvironment);
+    // The canary stage is the environment named canary, even where GitHub flags it production (#139).
+    const production = october.filter((d) => d.productionEnvironment && d.environment !== 'canary');
     const failed = production.filter((d) => ['failure', 'error'].includes(finalState(d) ?? ''));
     expect(failed.length).toBe(demoDeploymentFailureRate.numerator);
     expect(production.length).toBe(demoDeploymentFailureRate.denominator);

@@ -76,7 +76,7 @@ describe('job handlers', () => {
     const result = await buildPackHandler(deps)({ schedule: 'monthly', profile: 'clicki' });
     expect(result.period).toBe('2026-10');
     expect(result.profile).toBe('clicki');
-    expect(result.changes).toBe(37);
+    expect(result.changes).toBe(49);
     expect(result.collection.status).toBe('succeeded');
     expect(result.files.map((f) => f.key)).toEqual([
       'packs/2026-10/cm01-acme-2026-10-clicki.pdf',

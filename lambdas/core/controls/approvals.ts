@@ -1,7 +1,8 @@
 import type { CommitData } from '../../evidence/documents.ts';
 import { shortSha } from '../change.ts';
+import type { EvidenceRef } from '../pack-model.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
-import type { Review } from './rule.ts';
+import { type Review, type RuleResult, result } from './rule.ts';
 
 /**
  * Which approvals of a PR count for PEER-REVIEW, SECURITY-REVIEW, IAC-SIGNOFF and SEGREGATION:
@@ -13,6 +14,13 @@ export interface ApprovalReading {
   readonly counted: readonly Review[];
   /** Why each other approval does not count, in plain words. */
   readonly refused: readonly string[];
+  /**
+   * Approvals that would count, but who pushed some of the PR's commits is not known (repository
+   * activity out of reach): the approver may have pushed code of their own, so they prove nothing.
+   */
+  readonly unverified: readonly Review[];
+  /** Why pushers are not known, when `unverified` is not empty. */
+  readonly unverifiedBecause: readonly string[];
 }
 
 /** GitHub's own committer for commits made on github.com (web edits, squash merges): not a person. */
@@ -75,6 +83,12 @@ export function readApprovals(pr: EvidenceItem<'pull-request'>): ApprovalReading
   const contributors = contributorsOf(pr);
   const counted: Review[] = [];
   const refused: string[] = [];
+  const pushersUnknown = data.completeness
+    .filter((entry) => entry.field === 'pushers')
+    .map(
+      (entry) =>
+        `who pushed ${entry.total - entry.collected} of the PR's ${entry.total} commits is not known (${entry.reason})`,
+    );
   const approvals = data.reviews
     .filter((review) => review.state === 'APPROVED' || review.previousState === 'APPROVED')
     .sort((a, b) => Date.parse(a.submittedAt ?? '') - Date.parse(b.submittedAt ?? ''));
@@ -106,5 +120,25 @@ export function readApprovals(pr: EvidenceItem<'pull-request'>): ApprovalReading
       counted.push(review);
     }
   }
-  return { counted, refused };
+  if (pushersUnknown.length > 0 && counted.length > 0) {
+    return { counted: [], refused, unverified: counted, unverifiedBecause: pushersUnknown };
+  }
+  return { counted, refused, unverified: [], unverifiedBecause: [] };
+}
+
+/**
+ * The verdict when the only approvals that would count cannot be shown independent: who pushed
+ * some commits is not known, so the approver may have pushed code of their own. Unknown, never pass.
+ */
+export function unverifiedApprovals(
+  approvals: readonly Review[],
+  because: readonly string[],
+  evidence: readonly EvidenceRef[],
+): RuleResult {
+  const who = [...new Set(approvals.map((review) => review.author ?? 'an unknown user'))].sort().join(', ');
+  return result(
+    'unknown',
+    [`the approval by ${who} counts only if ${who} pushed none of the PR's commits`, ...because],
+    evidence,
+  );
 }

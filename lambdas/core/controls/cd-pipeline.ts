@@ -7,10 +7,13 @@ export const cdPipeline: ControlRule = {
   id: 'CD-PIPELINE',
   title: 'Production deploys go through the pipeline, in order',
   howDecided:
-    "The change's production deployments are those created from the start of the period up to its settle time (the 3rd " +
-    "of the next month, 06:00 UTC) whose SHA is the change's commit or a later " +
-    'default-branch commit containing it, up to the first that succeeded. Each must have had its SHA deployed ' +
-    'successfully to staging, then to canary, before the production deployment was created, and must have been created ' +
+    "The change's production deployments are those created from the start of the period up to its settle time (by " +
+    "default the 3rd of the next month, 06:00 UTC, when the monthly pack is built) whose SHA is the change's commit or a later " +
+    'default-branch commit containing it, up to the first that succeeded: a change merged on the 31st and deployed on the ' +
+    '1st is judged by that deployment. Each must have had its SHA deployed ' +
+    'successfully to staging, then to canary, before the production deployment was created (staging and canary are ' +
+    "read up to the profile's look-back, 14 days, before it; the canary stage is the environment named canary even " +
+    'where GitHub flags it a production environment), and must have been created ' +
     'by the CD automation (a Bot account or the github-actions app). A change not deployed to production by the ' +
     'settle time is not applicable ("not shipped in the period"); when a gap withholds the repository\'s deployments ' +
     'from the merge on, a verdict other than pass is unknown, naming the gap.',

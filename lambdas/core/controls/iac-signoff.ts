@@ -14,7 +14,7 @@ export const iacSignoff: ControlRule = {
     'label; it then needs an approval, not dismissed, before the merge, on the merged code, by an independent member ' +
     '(not the author, a bot, or anyone who wrote or pushed a commit of the PR) of the SRE team as snapshotted ' +
     'nearest the merge. Other PRs are not applicable. No membership snapshot, or an incomplete file or review list, ' +
-    'gives unknown; so does a direct push, whose files are not collected.',
+    "gives unknown; so does a direct push, whose files are not collected. When who pushed some of the PR's commits is not known (repository activity out of reach), an approval that would count gives unknown: its author may have pushed code of their own.",
   evaluate(change, context) {
     const { parameters } = context;
     return judgeSpecialistReview(change, context, {

@@ -1,5 +1,5 @@
 import { shortSha } from '../change.ts';
-import { readApprovals } from './approvals.ts';
+import { readApprovals, unverifiedApprovals } from './approvals.ts';
 import { emergencyExemption } from './emergency.ts';
 import {
   type ControlRule,
@@ -17,9 +17,9 @@ export const peerReview: ControlRule = {
   howDecided:
     'At least one APPROVED review, not dismissed, submitted at or before the merge, on the merged head commit (or, when ' +
     'the review names no commit, with no commit made after it), by an independent person: not the PR author, not a bot ' +
-    'or app account, and not the author, committer, co-author (Co-authored-by) or pusher of any commit of the PR. Where the profile ' +
+    'or app account, and not the author, committer, co-author (Co-authored-by) or pusher (as repository activity of the PR branch names them) of any commit of the PR. Where the profile ' +
     'exempts standard changes, a PR carrying the standard-change label when merged is not applicable. An incomplete ' +
-    'review list without a qualifying approval gives unknown. Where the profile lets emergencies bypass approval ' +
+    "review list without a qualifying approval gives unknown. When who pushed some of the PR's commits is not known (repository activity out of reach), an approval that would count gives unknown: its author may have pushed code of their own. Where the profile lets emergencies bypass approval " +
     '(Clicki), a change whose EMERGENCY verdict is pass is not applicable. A direct push fails.',
   evaluate(change, context) {
     const { parameters, version } = context;
@@ -39,7 +39,7 @@ export const peerReview: ControlRule = {
         [pr.ref],
       );
     }
-    const { counted, refused } = readApprovals(pr);
+    const { counted, refused, unverified, unverifiedBecause } = readApprovals(pr);
     const onHead = counted[0];
     if (onHead) {
       return result(
@@ -51,6 +51,7 @@ export const peerReview: ControlRule = {
         [pr.ref],
       );
     }
+    if (unverified.length > 0) return unverifiedApprovals(unverified, unverifiedBecause, [pr.ref]);
     const incomplete = incompleteLists(pr, 'reviews');
     if (incomplete.length > 0) return result('unknown', incomplete, [pr.ref]);
     const author = data.author?.login ?? 'an unknown author';

@@ -2,7 +2,7 @@ import { changeEvidence } from '../change.ts';
 import { isCdAutomation, shippingDeployments } from '../facts.ts';
 import type { EvidenceItem } from '../period-evidence.ts';
 import type { ProfileParameters } from '../profile.ts';
-import { readApprovals } from './approvals.ts';
+import { readApprovals, unverifiedApprovals } from './approvals.ts';
 import { emergencyExemption } from './emergency.ts';
 import { type ControlRule, incompleteLists, pullRequestEvidenceMissing, result } from './rule.ts';
 
@@ -16,7 +16,7 @@ export const segregation: ControlRule = {
     'direct push, or code deployed to production without reaching the default branch, has no approver), or ' +
     'when the person who deployed it to production is its only approver. The deployer is the human who created the ' +
     'production deployment, or who dispatched the workflow that created it; the CD automation is nobody. An incomplete ' +
-    'review list without an approval gives unknown. Where the profile lets emergencies bypass approval (Clicki), a ' +
+    "review list without an approval gives unknown. When who pushed some of the PR's commits is not known (repository activity out of reach), an approval that would count gives unknown: its author may have pushed code of their own. Where the profile lets emergencies bypass approval (Clicki), a " +
     'change whose EMERGENCY verdict is pass is not applicable.',
   evaluate(change, context) {
     const { facts, parameters } = context;
@@ -44,8 +44,11 @@ export const segregation: ControlRule = {
     if (!pr) return pullRequestEvidenceMissing(change);
     const data = pr.doc.data;
     const author = data.author?.login ?? 'an unknown author';
-    const { counted, refused } = readApprovals(pr);
+    const { counted, refused, unverified, unverifiedBecause } = readApprovals(pr);
     const approvers = [...new Set(counted.map((review) => review.author!))].sort();
+    if (approvers.length === 0 && unverified.length > 0) {
+      return unverifiedApprovals(unverified, unverifiedBecause, [pr.ref]);
+    }
     if (approvers.length === 0) {
       const incomplete = incompleteLists(pr, 'reviews');
       if (incomplete.length > 0) return result('unknown', incomplete, [pr.ref]);

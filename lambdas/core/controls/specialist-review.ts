@@ -2,7 +2,7 @@ import type { Change } from '../change.ts';
 import { ownedByTeam, parseCodeOwners } from '../codeowners.ts';
 import type { EvidenceRef } from '../pack-model.ts';
 import type { TeamReference } from '../profile.ts';
-import { readApprovals } from './approvals.ts';
+import { readApprovals, unverifiedApprovals } from './approvals.ts';
 import {
   type EvaluationContext,
   globMatcher,
@@ -116,8 +116,14 @@ export function judgeSpecialistReview(
     );
   }
   const evidence = [pr.ref, ...(team.ref ? [team.ref] : []), ...extraEvidence];
-  const { counted, refused } = readApprovals(pr);
+  const { counted, refused, unverified, unverifiedBecause } = readApprovals(pr);
   const approval = counted.find((review) => review.author !== null && team.members.has(review.author));
+  const unverifiedMembers = unverified.filter(
+    (review) => review.author !== null && team.members.has(review.author),
+  );
+  if (!approval && unverifiedMembers.length > 0) {
+    return unverifiedApprovals(unverifiedMembers, unverifiedBecause, evidence);
+  }
   if (approval) {
     return result(
       'pass',

@@ -104,6 +104,28 @@ describe('approvals count only from an independent person on the merged code', (
     expect(only(judge('PEER-REVIEW', byPusher), 101).reasons.join()).toContain('bob pushed');
   });
 
+  it('reads an approval as unknown, never pass, when who pushed some commits is not known', () => {
+    const pushersUnknown = {
+      files: authFiles,
+      reviews: [approval('carol', at(-30), HEAD)],
+      completeness: [
+        {
+          field: 'pushers',
+          collected: 0,
+          total: 1,
+          reason: 'repository activity could not be read (HTTP 403)',
+        },
+      ],
+    };
+    for (const profile of [CLERK, CLICKI]) {
+      for (const control of ['PEER-REVIEW', 'SECURITY-REVIEW', 'SEGREGATION'] as const) {
+        const result = only(judge(control, prEvidence(pushersUnknown), { profile }), 101);
+        expect(result.verdict, `${profile.id} ${control}`).toBe('unknown');
+        expect(result.reasons.join()).toContain('who pushed 1 of the PR');
+      }
+    }
+  });
+
   it('still counts an approval by someone who only reviewed', () => {
     const evidence = prEvidence({ files: authFiles, reviews: [approval('carol', at(-30), HEAD)] });
     expect(only(judge('PEER-REVIEW', evidence), 101).verdict).toBe('pass');

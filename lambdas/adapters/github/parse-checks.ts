@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { CheckData } from '../../evidence/documents.ts';
+import { isoUtc } from './parse-pull-requests.ts';
+
+/**
+ * Parsers of the REST lists that hold every run of every check of a commit (GitHub's
+ * statusCheckRollup shows only the latest run of each check and the latest status of each
+ * context): check suites, the runs of a suite with `filter=all`, and every status posted.
+ */
+
+const appSchema = z.object({ id: z.number().int(), slug: z.string().optional() }).nullable();
+
+const checkSuiteSchema = z.object({ id: z.number().int(), app: appSchema });
+
+export interface CheckSuiteRef {
+  readonly id: number;
+  readonly appId: number | null;
+  readonly appSlug: string | null;
+}
+
+/** The items of `GET /repos/{o}/{r}/commits/{ref}/check-suites` (`check_suites`, every page). */
+export function parseCheckSuites(json: unknown): CheckSuiteRef[] {
+  return z
+    .array(checkSuiteSchema)
+    .parse(json)
+    .map((suite) => ({ id: suite.id, appId: suite.app?.id ?? null, appSlug: suite.app?.slug ?? null }));
+}
+
+const checkRunSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  head_sha: z.string(),
+  status: z.string(),
+  conclusion: z.string().nullable(),
+  started_at: z.string().nullable(),
+  completed_at: z.string().nullable(),
+  check_suite: z.object({ id: z.number().int() }).nullable().optional(),
+  app: appSchema.optional(),
+});
+
+/** Runs of one suite (`filter=all`: re-runs too), as the evidence stores checks. */
+export function parseCheckRuns(json: unknown, suite: CheckSuiteRef): CheckData[] {
+  return z
+    .array(checkRunSchema)
+    .parse(json)
+    .map((run) => {
+      const appId = run.app?.id ?? suite.appId;
+      return {
+        name: run.name,
+        kind: 'check_run' as const,
+        app: run.app?.slug ?? suite.appSlug,
+        ...(typeof appId === 'number' ? { appId } : {}),
+        suiteId: String(run.check_suite?.id ?? suite.id),
+        runId: run.id,
+        commitSha: run.head_sha,
+        status: run.status.toUpperCase(),
+        conclusion: run.conclusion === null ? null : run.conclusion.toUpperCase(),
+        startedAt: run.started_at ? isoUtc(run.started_at) : null,
+        completedAt: run.completed_at ? isoUtc(run.completed_at) : null,
+      };
+    });
+}
+
+const statusSchema = z.object({
+  id: z.number().int(),
+  state: z.string(),
+  context: z.string(),
+  created_at: z.string(),
+  creator: z.object({ login: z.string(), type: z.string().optional() }).nullable(),
+});
+
+/**
+ * Every status posted on a commit (newest first on GitHub), as the evidence stores checks. A
+ * bot's login loses REST's `[bot]` suffix, as GraphQL writes it, and keeps its type.
+ */
+export function parseCommitStatuses(json: unknown, commitSha: string): CheckData[] {
+  return z
+    .array(statusSchema)
+    .parse(json)
+    .map((status) => {
+      const state = status.state.toUpperCase();
+      // A commit status is final unless pending, at its creation time.
+      const pending = state === 'PENDING' || state === 'EXPECTED';
+      const bot = status.creator?.type === 'Bot';
+      return {
+        name: status.context,
+        kind: 'status' as const,
+        app: status.creator
+          ? bot
+            ? status.creator.login.replace(/\[bot\]$/, '')
+            : status.creator.login
+          : null,
+        ...(bot ? { creatorType: 'Bot' } : {}),
+        runId: status.id,
+        commitSha,
+        status: pending ? 'PENDING' : 'COMPLETED',
+        conclusion: state,
+        startedAt: isoUtc(status.created_at),
+        completedAt: pending ? null : isoUtc(status.created_at),
+      };
+    });
+}

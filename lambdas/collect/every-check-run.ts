@@ -1,0 +1,93 @@
+import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
+import { parseCheckRuns, parseCheckSuites, parseCommitStatuses } from '../adapters/github/parse-checks.ts';
+import type { CheckData, PullRequestData } from '../evidence/documents.ts';
+import type { CollectContext, RepoRef } from './context.ts';
+
+/**
+ * Every run of every check on a merged PR's head commit, and every status posted on it.
+ * GitHub's statusCheckRollup (read with the PR) shows only the latest run of each check and the
+ * latest status of each context, so a re-run after the merge would replace the run that passed
+ * before it. The check suites of the commit, each suite's runs with `filter=all`, and the
+ * commit's statuses keep every run. No policy is applied here.
+ */
+
+export const CHECK_SUITES_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/check-suites';
+export const SUITE_CHECK_RUNS_ROUTE = 'GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs';
+export const COMMIT_STATUSES_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/statuses';
+
+/**
+ * The PR's data with its head commit's checks read whole through REST. Where the token cannot
+ * read those lists, the rollup's checks stay and the document says, in `completeness`, that
+ * earlier runs are missing (CI-PASSED then reads the checks as incomplete: unknown).
+ */
+export async function withEveryCheckRun(
+  ctx: CollectContext,
+  repo: RepoRef,
+  data: PullRequestData,
+): Promise<PullRequestData> {
+  const ref = data.headSha;
+  const onHead = data.checks.filter((check) => check.commitSha === ref);
+  // The rollup lists the latest run of every check and status: none there, none at all.
+  if (onHead.length === 0) return data;
+  try {
+    const hasRuns = onHead.some((check) => check.kind === 'check_run');
+    const suites = !hasRuns
+      ? []
+      : parseCheckSuites(
+          await ctx.github.paginate<unknown>(
+            CHECK_SUITES_ROUTE,
+            { owner: repo.owner, repo: repo.name, ref, per_page: 100 },
+            { itemsKey: 'check_suites' },
+          ),
+        );
+    const runs: CheckData[] = [];
+    for (const suite of suites) {
+      runs.push(
+        ...parseCheckRuns(
+          await ctx.github.paginate<unknown>(
+            SUITE_CHECK_RUNS_ROUTE,
+            { owner: repo.owner, repo: repo.name, check_suite_id: suite.id, filter: 'all', per_page: 100 },
+            { itemsKey: 'check_runs' },
+          ),
+          suite,
+        ),
+      );
+    }
+    const statuses = onHead.some((check) => check.kind === 'status')
+      ? parseCommitStatuses(
+          await ctx.github.paginate<unknown>(COMMIT_STATUSES_ROUTE, {
+            owner: repo.owner,
+            repo: repo.name,
+            ref,
+            per_page: 100,
+          }),
+          ref,
+        )
+      : [];
+    // Checks of other commits (none today) stay; the head commit's are the REST lists' alone.
+    const others = data.checks.filter((check) => check.commitSha !== ref);
+    const byTime = (a: CheckData, b: CheckData) =>
+      (a.startedAt ?? a.completedAt ?? '').localeCompare(b.startedAt ?? b.completedAt ?? '') ||
+      a.name.localeCompare(b.name) ||
+      (a.runId ?? 0) - (b.runId ?? 0);
+    return {
+      ...data,
+      checks: [...others, ...[...runs, ...statuses].sort(byTime)],
+      completeness: data.completeness.filter((entry) => entry.field !== 'checks'),
+    };
+  } catch (error) {
+    if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
+    return {
+      ...data,
+      completeness: [
+        ...data.completeness,
+        {
+          field: 'checks',
+          collected: onHead.length,
+          total: onHead.length,
+          reason: `only the latest run of each check could be read; earlier runs and re-runs could not (${error.message})`,
+        },
+      ],
+    };
+  }
+}
