@@ -18,6 +18,7 @@ import { appIdOf } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { githubTime, stableId } from '../world-view.ts';
 import { type Args, connection, globalId, parseGlobalId } from './connections.ts';
+import { DeploymentGraph } from './deployment-models.ts';
 import { inRangeMs, parseIssueSearch, SearchSyntaxError } from './search-query.ts';
 
 export interface GraphQlContext {
@@ -95,7 +96,25 @@ export class WorldGraph {
   private readonly byLogin = new Map<string, Model | null>();
   private readonly byObject = new WeakMap<object, Model>();
 
-  constructor(private readonly view: WorldView) {}
+  /** Deployments, their statuses, and the Actions runs and check suites behind them. */
+  private readonly deployments: DeploymentGraph;
+
+  constructor(private readonly view: WorldView) {
+    this.deployments = new DeploymentGraph(
+      {
+        view,
+        actor: (login) => this.actor(login),
+        user: (login) => this.user(login),
+        repository: (repo) => this.repository(repo),
+        commitBySha: (repo, sha) => {
+          const commit = repo.commitsBySha.get(sha);
+          return commit ? this.commit(repo, commit) : null;
+        },
+        ref: (repo, branch) => this.ref(repo, branch),
+      },
+      notEmulated,
+    );
+  }
 
   private memoLogin(kind: string, login: string | null, build: () => Model | null): Model | null {
     if (login === null) return null;
@@ -268,6 +287,7 @@ export class WorldGraph {
       owner: () => this.organizationModel(repo.owner),
       defaultBranchRef: () => this.ref(repo, repo.repo.defaultBranch),
       ref: ({ qualifiedName }: Args) => this.ref(repo, String(qualifiedName).replace(/^refs\/heads\//, '')),
+      deployments: (args: Args) => this.deployments.repositoryDeployments(repo, args),
       pullRequest: ({ number }: Args) => {
         const pr = repo.pullsByNumber.get(Number(number));
         if (!pr) {
@@ -844,7 +864,7 @@ export class WorldGraph {
         return commit ? this.commit(repo, commit) : missing();
       }
       default:
-        return missing();
+        return this.deployments.node(prefix, key, missing) ?? missing();
     }
   }
 }
