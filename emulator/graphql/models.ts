@@ -4,6 +4,7 @@
  * A field the model lacks is answered with an error naming it (see `resolveField`), never a
  * silent null — so a collector that starts asking for more learns it at once.
  */
+import { createHash } from 'node:crypto';
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
 import type {
   WorldCheck,
@@ -317,6 +318,7 @@ export class WorldGraph {
         return connection('PullRequestConnection', prs, args, (pr) => this.pullRequest(repo, pr));
       },
       object: ({ oid, expression }: Args) => {
+        if (typeof expression === 'string' && expression.includes(':')) return this.blob(repo, expression);
         if (typeof expression === 'string') {
           const head = repo.repo.branches[expression.replace(/^refs\/heads\//, '')];
           const commit = repo.commitsBySha.get(head ?? expression);
@@ -325,6 +327,35 @@ export class WorldGraph {
         const commit = repo.commitsBySha.get(String(oid));
         return commit ? this.commit(repo, commit) : null;
       },
+    };
+  }
+
+  /**
+   * `object(expression: "<branch>:<path>")`: a file of the default branch as a `Blob` (the world
+   * keeps that branch's files only), or null where there is no such file.
+   */
+  private blob(repo: RepoView, expression: string): Model | null {
+    const at = expression.indexOf(':');
+    const ref = expression.slice(0, at).replace(/^refs\/heads\//, '');
+    const path = expression.slice(at + 1).replace(/^\/+/, '');
+    const onDefault =
+      ref === repo.repo.defaultBranch ||
+      ref === 'HEAD' ||
+      ref === repo.repo.branches[repo.repo.defaultBranch];
+    const text = onDefault ? repo.repo.files[path] : undefined;
+    if (text === undefined) return null;
+    const bytes = Buffer.from(text, 'utf8');
+    const oid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    return {
+      __typename: 'Blob',
+      id: globalId('B', `${repo.fullName}:${oid}`),
+      oid,
+      abbreviatedOid: oid.slice(0, 7),
+      byteSize: bytes.length,
+      isBinary: false,
+      isTruncated: false,
+      text,
+      repository: () => this.repository(repo),
     };
   }
 

@@ -339,6 +339,8 @@ async function readActivity(
       ref,
       // The longest period GitHub offers (day, week, month, quarter, year).
       time_period: 'year',
+      // The very listing the commit collector reads (same URL): answered 304, free, when it does.
+      direction: 'asc',
       per_page: PAGE_SIZE,
     });
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
