@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateWorld } from '../emulator/generate-world.ts';
-import { startEmulator } from '../emulator/server.ts';
+import { type Emulator, startEmulator } from '../emulator/server.ts';
 import { parseWorld, type World } from '../emulator/world.ts';
 import { createGitHubClient } from '../lambdas/adapters/github/client.ts';
 import { LocalEvidenceIndex } from '../lambdas/adapters/local-index.ts';
@@ -40,6 +40,7 @@ interface RunFigures {
   readonly notModified: number;
   readonly graphqlPoints: number;
   readonly objectsWritten: number;
+  readonly runRecordsWritten: number;
   readonly evidenceWritten: number;
   readonly pullRequests: number;
   readonly deployments: number;
@@ -47,69 +48,79 @@ interface RunFigures {
   readonly gaps: number;
 }
 
-async function countObjects(dir: string): Promise<number> {
-  let count = 0;
+/** Object versions in the local store (`.data` files), the run's own record apart. */
+async function countObjects(dir: string): Promise<{ evidence: number; runRecords: number }> {
+  const counts = { evidence: 0, runRecords: 0 };
   const walk = async (path: string): Promise<void> => {
-    for (const entry of await readdir(path, { withFileTypes: true })) {
-      if (entry.isDirectory()) await walk(join(path, entry.name));
-      else count += 1;
+    for (const entry of await readdir(path, { withFileTypes: true }).catch(() => [])) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) await walk(child);
+      else if (entry.name.endsWith('.data')) {
+        if (child.includes('collection-run')) counts.runRecords += 1;
+        else counts.evidence += 1;
+      }
     }
   };
-  await walk(join(dir, 'objects')).catch(() => walk(dir));
-  return count;
+  await walk(join(dir, 'objects'));
+  return counts;
 }
 
-async function runOnce(world: World, dir: string): Promise<RunFigures> {
-  const emulator = await startEmulator({
-    world,
-    port: 0,
-    latencyMs: LATENCY_MS,
-    requestLogSize: 1_000_000,
-    ...(process.env.BENCH_UNLIMITED ? { rateLimits: { core: 1_000_000, graphql: 1_000_000 } } : {}),
+async function runOnce(world: World, dir: string, emulator: Emulator): Promise<RunFigures> {
+  // A new client: nothing of the last run is kept in memory, only what the store and index hold.
+  const operations = new Map<string, number>();
+  const github = createGitHubClient({
+    baseUrl: emulator.url,
+    auth: { kind: 'token', token: emulator.token },
+    retries: 5,
+    // Counts GraphQL requests by operation name, for BENCH_ROUTES.
+    fetch: async (input, init) => {
+      if (typeof init?.body === 'string' && init.body.includes('"query"')) {
+        const name = /\b(?:query)\s+([A-Za-z_]\w*)/.exec(init.body)?.[1] ?? 'query';
+        operations.set(name, (operations.get(name) ?? 0) + 1);
+      }
+      return fetch(input, init);
+    },
   });
-  try {
-    const github = createGitHubClient({
-      baseUrl: emulator.url,
-      auth: { kind: 'token', token: emulator.token },
-      retries: 5,
-    });
-    const store = new LocalEvidenceStore({ dir });
-    const index = new LocalEvidenceIndex({ dir });
-    const objectsBefore = await countObjects(dir);
-    const started = performance.now();
-    const summary = await collect(
-      { store, index, github, org: world.org, clock: () => new Date(world.now) },
-      { window: monthWindow(PERIOD) },
-    );
-    const wallMs = performance.now() - started;
-    const stats = emulator.stats();
+  const store = new LocalEvidenceStore({ dir });
+  const index = new LocalEvidenceIndex({ dir });
+  const objectsBefore = await countObjects(dir);
+  const logBefore = emulator.requestLog.length;
+  const statsBefore = emulator.stats();
+  const started = performance.now();
+  const summary = await collect(
+    { store, index, github, org: world.org, clock: () => new Date(world.now) },
+    { window: monthWindow(PERIOD) },
+  );
+  const wallMs = performance.now() - started;
+  const stats = emulator.stats();
+  if (process.env.BENCH_ROUTES) {
     const byRoute = new Map<string, number>();
-    for (const entry of emulator.requestLog) {
+    for (const entry of emulator.requestLog.slice(logBefore)) {
       const route = `${entry.method} ${entry.path.replace(/\/repos\/[^/]+\/[^/]+/, '/repos/{o}/{r}').replace(/\/\d+/g, '/{id}')}${entry.status === 304 ? ' (304)' : ''}`;
       byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
     }
-    if (process.env.BENCH_ROUTES) {
-      for (const [route, n] of [...byRoute].sort((a, b) => b[1] - a[1]))
-        console.log(`    ${String(n).padStart(6)}  ${route}`);
-    }
-    const written = Object.entries(summary.counts).reduce((sum, [, n]) => sum + n, 0);
-    return {
-      wallMs,
-      requests: github.cost.requests,
-      graphqlRequests: stats.graphqlRequests,
-      restRequests: stats.restRequests,
-      notModified: github.cost.notModified,
-      graphqlPoints: github.cost.graphqlPoints,
-      objectsWritten: (await countObjects(dir)) - objectsBefore,
-      evidenceWritten: written,
-      pullRequests: (summary.counts['pull-request'] ?? 0) + (summary.unchanged['pull-request'] ?? 0),
-      deployments: (summary.counts.deployment ?? 0) + (summary.unchanged.deployment ?? 0),
-      errors: summary.errors.length,
-      gaps: summary.gaps.length,
-    };
-  } finally {
-    await emulator.close();
+    for (const [route, n] of [...byRoute].sort((a, b) => b[1] - a[1]))
+      console.log(`    ${String(n).padStart(6)}  ${route}`);
+    for (const [name, n] of [...operations].sort((a, b) => b[1] - a[1]))
+      console.log(`    ${String(n).padStart(6)}  GraphQL ${name}`);
   }
+  const objectsAfter = await countObjects(dir);
+  const written = Object.entries(summary.counts).reduce((sum, [, n]) => sum + n, 0);
+  return {
+    wallMs,
+    requests: github.cost.requests,
+    graphqlRequests: stats.graphqlRequests - statsBefore.graphqlRequests,
+    restRequests: stats.restRequests - statsBefore.restRequests,
+    notModified: github.cost.notModified,
+    graphqlPoints: github.cost.graphqlPoints,
+    objectsWritten: objectsAfter.evidence - objectsBefore.evidence,
+    runRecordsWritten: objectsAfter.runRecords - objectsBefore.runRecords,
+    evidenceWritten: written,
+    pullRequests: (summary.counts['pull-request'] ?? 0) + (summary.unchanged['pull-request'] ?? 0),
+    deployments: (summary.counts.deployment ?? 0) + (summary.unchanged.deployment ?? 0),
+    errors: summary.errors.length,
+    gaps: summary.gaps.length,
+  };
 }
 
 function print(label: string, figures: RunFigures, merged: number): void {
@@ -122,7 +133,7 @@ function print(label: string, figures: RunFigures, merged: number): void {
       `  304 Not Modified       ${figures.notModified} (free)`,
       `  GraphQL points         ${figures.graphqlPoints}`,
       `  PRs / deployments      ${figures.pullRequests} / ${figures.deployments}`,
-      `  evidence written       ${figures.evidenceWritten} documents; ${figures.objectsWritten} files added to the store`,
+      `  evidence written       ${figures.evidenceWritten} documents; ${figures.objectsWritten} object versions added to the store (+ ${figures.runRecordsWritten} collection-run record)`,
       `  errors / gaps          ${figures.errors} / ${figures.gaps}`,
     ].join('\n'),
   );
@@ -145,10 +156,19 @@ async function main(): Promise<void> {
     `world: ${world.repos.length} repositories, ${merged} merged PRs in ${PERIOD}, ${deployments} deployments; emulator latency ${LATENCY_MS} ms`,
   );
   const dir = await mkdtemp(join(tmpdir(), 'cm01-bench-budget-'));
+  // One GitHub for both nights, as in life: its ETags and URLs stay the same.
+  const emulator = await startEmulator({
+    world,
+    port: 0,
+    latencyMs: LATENCY_MS,
+    requestLogSize: 1_000_000,
+    ...(process.env.BENCH_UNLIMITED ? { rateLimits: { core: 1_000_000, graphql: 1_000_000 } } : {}),
+  });
   try {
-    print('cold', await runOnce(world, dir), merged);
-    print('next night, nothing changed (new client)', await runOnce(world, dir), merged);
+    print('cold', await runOnce(world, dir, emulator), merged);
+    print('next night, nothing changed (new client)', await runOnce(world, dir, emulator), merged);
   } finally {
+    await emulator.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { githubSchema } from '../../emulator/graphql/github-schema.ts';
+import { overrideCommitsQuery } from '../../lambdas/adapters/github/parse-overrides.ts';
 import { BRANCH_HISTORY_QUERY } from '../../lambdas/adapters/github/queries/branch-commits.ts';
 import {
   DEPLOYMENT_STATUSES_PAGE_QUERY,
@@ -57,6 +58,8 @@ describe('collector queries against GitHub’s schema', () => {
       WORKFLOW_RUN_JOBS_QUERY,
       WORKFLOW_RUN_JOBS_PAGE_QUERY,
       DEFAULT_BRANCH_FILES_QUERY,
+      overrideCommitsQuery(1),
+      overrideCommitsQuery(20),
     ]) {
       expect(errorsOf(query)).toEqual([]);
     }
