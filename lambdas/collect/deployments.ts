@@ -74,7 +74,7 @@ const RUNS_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs';
 const RUN_ROUTE = 'GET /repos/{owner}/{repo}/actions/runs/{run_id}';
 /** GitHub's run listing serves at most 1,000 runs for a search (`created:` is one). */
 const RUN_SEARCH_CAP = 1000;
-/** A run is listed from this long before the earliest deployment that needs one. */
+/** Runs are listed from this long before the first deployment collected (a run starts before it deploys). */
 const RUN_LEAD_MS = 24 * 60 * 60 * 1000;
 /** The deployments cursor (per repository): how far back the listing was read, and when. */
 export const DEPLOYMENTS_CURSOR = 'deployments';
@@ -151,16 +151,12 @@ export async function collectDeployments(
       const runId = latestRunId(statuses.get(entry.nodeId) ?? []);
       if (runId !== undefined) runIds.set(entry.deployment.id, runId);
     }
-    const earliest = Math.min(
-      ...listed
-        .filter((entry) => runIds.has(entry.deployment.id))
-        .map((e) => Date.parse(e.deployment.createdAt)),
-    );
+    // From a fixed point of the window, so the listing's URL is the same night after night.
     const runs = await readRuns(
       ctx.github,
       target,
       new Set(runIds.values()),
-      earliest - RUN_LEAD_MS,
+      collectFrom - RUN_LEAD_MS,
       collectTo,
     );
     const cost = costSince(costBefore, ctx.github.cost);
@@ -361,8 +357,7 @@ async function readRuns(
   if (wanted.size === 0) return result;
   const listed = new Map<number, ListedWorkflowRun>();
   try {
-    for (const run of await listRuns(github, target, from, to))
-      if (wanted.has(run.run.id)) listed.set(run.run.id, run);
+    for (const run of await listWantedRuns(github, target, wanted, from, to)) listed.set(run.run.id, run);
   } catch (error: unknown) {
     if (!(error instanceof GitHubForbiddenError)) throw error;
     for (const id of wanted)
@@ -393,6 +388,41 @@ async function readRuns(
     result.set(id, { kind: 'found', run: run.run, jobs: runJobs ?? [] });
   }
   return result;
+}
+
+/**
+ * The wanted runs among those created since `from`, newest first, stopping at the page that
+ * holds the last of them. The URL names no end (`created:>=…`), so the next night asks for the
+ * same first page, conditionally, and is answered 304 when no run was added. Past GitHub's
+ * 1,000-run search cap the range is read in bounded halves instead.
+ */
+async function listWantedRuns(
+  github: GitHubClient,
+  target: RepoName,
+  wanted: ReadonlySet<number>,
+  from: number,
+  to: number,
+): Promise<ListedWorkflowRun[]> {
+  const found: ListedWorkflowRun[] = [];
+  const missing = new Set(wanted);
+  let response = await github.rest<unknown>(RUNS_ROUTE, {
+    owner: target.owner,
+    repo: target.name,
+    created: `>=${isoSeconds(from)}`,
+    per_page: PAGE_SIZE,
+  });
+  let page = parseWorkflowRunsPage(response.data);
+  if (page.totalCount > RUN_SEARCH_CAP)
+    return (await listRuns(github, target, from, to)).filter((run) => wanted.has(run.run.id));
+  for (;;) {
+    for (const run of page.runs) {
+      if (missing.delete(run.run.id)) found.push(run);
+    }
+    const next = nextLink(response.headers.link);
+    if (missing.size === 0 || !next) return found;
+    response = await github.rest<unknown>(`GET ${next}`);
+    page = parseWorkflowRunsPage(response.data);
+  }
 }
 
 /** The repository's runs created in `[from, to)`, every page; halved while GitHub's cap would cut it. */

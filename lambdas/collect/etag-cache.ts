@@ -22,7 +22,7 @@ import type { EvidenceIndex } from '../evidence/ports.ts';
  * DynamoDB item (400 KB) always holds it — past that, the largest answers are dropped (each
  * costs one counted request the next time). A row is rewritten only when its answers changed:
  * a night with nothing new writes no row. Answers kept for another credential or another GitHub
- * are ignored. Only URLs read by this run are kept, so stale ones fall out by themselves.
+ * are ignored. A rewritten row holds only the URLs that run read, so stale ones fall out.
  */
 
 export const ETAG_CACHE_COLLECTOR = 'github-etags';
@@ -145,8 +145,11 @@ export class IndexEtagCache implements ConditionalCache {
   }
 }
 
+/**
+ * True when the row already holds every answer this run used, with the same ETag. Answers the
+ * run did not ask for stay in the row until a change rewrites it with this run's answers only.
+ */
 function sameValidators(before: Entries, after: Entries): boolean {
-  if (before.size !== after.size) return false;
   for (const [key, entry] of after) if (before.get(key)?.etag !== entry.etag) return false;
   return true;
 }
