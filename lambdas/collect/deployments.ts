@@ -172,7 +172,17 @@ export async function collectDeployments(
           reason: `deployment ${deployment.id}: workflow run ${runId} could not be read (${run.reason}); the deployment is recorded without it`,
         });
       }
-      const data: DeploymentData = { ...deployment, statuses: statuses.get(nodeId) ?? [], workflowRun };
+      const deploymentStatuses = statuses.get(nodeId);
+      if (deploymentStatuses === undefined) {
+        // Listed, then gone (deleted) before its statuses were read: never stored as status-less.
+        ctx.recordGap({
+          withholds: 'deployments',
+          repo: target.fullName,
+          reason: `deployment ${deployment.id}: GitHub no longer returns its statuses (deleted since it was listed); not stored`,
+        });
+        continue;
+      }
+      const data: DeploymentData = { ...deployment, statuses: deploymentStatuses, workflowRun };
       const recorded = await storeEvidence(ctx, {
         kind: 'deployment',
         repo: target.fullName,
@@ -385,7 +395,10 @@ async function readRuns(
   const jobs = await readJobs(github, suites);
   for (const [id, run] of listed) {
     const runJobs = run.checkSuiteNodeId ? jobs.get(run.checkSuiteNodeId) : undefined;
-    result.set(id, { kind: 'found', run: run.run, jobs: runJobs ?? [] });
+    // A run whose jobs GitHub would not give is no run without jobs: it is unread evidence.
+    if (runJobs === undefined)
+      result.set(id, { kind: 'unreadable', reason: 'its jobs (check suite) could not be read' });
+    else result.set(id, { kind: 'found', run: run.run, jobs: runJobs });
   }
   return result;
 }
