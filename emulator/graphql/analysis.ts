@@ -3,7 +3,7 @@
  * GitHub words them), pagination boundaries on every connection (`first`/`last` present and at
  * most 100), the 500,000-node limit, and the query's cost by GitHub's published formula:
  * one request per connection times the page sizes of the connections around it, summed,
- * divided by 100, rounded, at least 1.
+ * divided by 100, rounded, at least 1. A connection under `nodes(ids:)` counts once per id.
  */
 import {
   type ASTNode,
@@ -157,6 +157,13 @@ export function analyseQuery(
           });
         }
       }
+      if (selection.name.value === 'nodes' && field.args.some((arg) => arg.name === 'ids')) {
+        // `nodes(ids:)` is no connection, but every connection below it is fetched once per id:
+        // priced like a connection of that many nodes (the conservative reading of the formula).
+        const ids = listArgument(selection, 'ids', values);
+        childMultiplier = multiplier * Math.max(1, ids);
+        nodeCount += multiplier * ids;
+      }
       if (selection.selectionSet && isCompositeType(type)) {
         walk(selection.selectionSet, type, childMultiplier, fieldPath, spreading);
       }
@@ -180,6 +187,14 @@ function numberArgument(
   if (!argument) return undefined;
   const value = valueFromASTUntyped(argument.value, variables);
   return typeof value === 'number' ? value : undefined;
+}
+
+/** The length of a list argument (a literal list or a variable), 0 when absent. */
+function listArgument(node: FieldNode, name: string, variables: Record<string, unknown>): number {
+  const argument = node.arguments?.find((arg) => arg.name.value === name);
+  if (!argument) return 0;
+  const value = valueFromASTUntyped(argument.value, variables);
+  return Array.isArray(value) ? value.length : 0;
 }
 
 function locationOf(node: ASTNode): { line: number; column: number }[] | undefined {

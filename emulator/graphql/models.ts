@@ -4,6 +4,7 @@
  * A field the model lacks is answered with an error naming it (see `resolveField`), never a
  * silent null — so a collector that starts asking for more learns it at once.
  */
+import { createHash } from 'node:crypto';
 import { GraphQLError, type GraphQLFieldResolver } from 'graphql';
 import { latestRuns } from '../rest/shapes.ts';
 import type {
@@ -19,6 +20,7 @@ import { appIdOf } from '../world.ts';
 import type { RepoView, WorldView } from '../world-view.ts';
 import { checkKey, githubTime, stableId } from '../world-view.ts';
 import { type Args, connection, globalId, parseGlobalId } from './connections.ts';
+import { DeploymentGraph } from './deployment-models.ts';
 import { inRangeMs, parseIssueSearch, SearchSyntaxError } from './search-query.ts';
 
 export interface GraphQlContext {
@@ -96,7 +98,25 @@ export class WorldGraph {
   private readonly byLogin = new Map<string, Model | null>();
   private readonly byObject = new WeakMap<object, Model>();
 
-  constructor(private readonly view: WorldView) {}
+  /** Deployments, their statuses, and the Actions runs and check suites behind them. */
+  private readonly deployments: DeploymentGraph;
+
+  constructor(private readonly view: WorldView) {
+    this.deployments = new DeploymentGraph(
+      {
+        view,
+        actor: (login) => this.actor(login),
+        user: (login) => this.user(login),
+        repository: (repo) => this.repository(repo),
+        commitBySha: (repo, sha) => {
+          const commit = repo.commitsBySha.get(sha);
+          return commit ? this.commit(repo, commit) : null;
+        },
+        ref: (repo, branch) => this.ref(repo, branch),
+      },
+      notEmulated,
+    );
+  }
 
   private memoLogin(kind: string, login: string | null, build: () => Model | null): Model | null {
     if (login === null) return null;
@@ -269,6 +289,7 @@ export class WorldGraph {
       owner: () => this.organizationModel(repo.owner),
       defaultBranchRef: () => this.ref(repo, repo.repo.defaultBranch),
       ref: ({ qualifiedName }: Args) => this.ref(repo, String(qualifiedName).replace(/^refs\/heads\//, '')),
+      deployments: (args: Args) => this.deployments.repositoryDeployments(repo, args),
       pullRequest: ({ number }: Args) => {
         const pr = repo.pullsByNumber.get(Number(number));
         if (!pr) {
@@ -298,6 +319,7 @@ export class WorldGraph {
         return connection('PullRequestConnection', prs, args, (pr) => this.pullRequest(repo, pr));
       },
       object: ({ oid, expression }: Args) => {
+        if (typeof expression === 'string' && expression.includes(':')) return this.blob(repo, expression);
         if (typeof expression === 'string') {
           const head = repo.repo.branches[expression.replace(/^refs\/heads\//, '')];
           const commit = repo.commitsBySha.get(head ?? expression);
@@ -306,6 +328,35 @@ export class WorldGraph {
         const commit = repo.commitsBySha.get(String(oid));
         return commit ? this.commit(repo, commit) : null;
       },
+    };
+  }
+
+  /**
+   * `object(expression: "<branch>:<path>")`: a file of the default branch as a `Blob` (the world
+   * keeps that branch's files only), or null where there is no such file.
+   */
+  private blob(repo: RepoView, expression: string): Model | null {
+    const at = expression.indexOf(':');
+    const ref = expression.slice(0, at).replace(/^refs\/heads\//, '');
+    const path = expression.slice(at + 1).replace(/^\/+/, '');
+    const onDefault =
+      ref === repo.repo.defaultBranch ||
+      ref === 'HEAD' ||
+      ref === repo.repo.branches[repo.repo.defaultBranch];
+    const text = onDefault ? repo.repo.files[path] : undefined;
+    if (text === undefined) return null;
+    const bytes = Buffer.from(text, 'utf8');
+    const oid = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    return {
+      __typename: 'Blob',
+      id: globalId('B', `${repo.fullName}:${oid}`),
+      oid,
+      abbreviatedOid: oid.slice(0, 7),
+      byteSize: bytes.length,
+      isBinary: false,
+      isTruncated: false,
+      text,
+      repository: () => this.repository(repo),
     };
   }
 
@@ -851,7 +902,7 @@ export class WorldGraph {
         return commit ? this.commit(repo, commit) : missing();
       }
       default:
-        return missing();
+        return this.deployments.node(prefix, key, missing) ?? missing();
     }
   }
 }

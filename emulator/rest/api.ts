@@ -34,6 +34,8 @@ export interface RestResponse {
 const DOCS = 'https://docs.github.com/rest';
 const DAY_MS = 86_400_000;
 const AUDIT_LOG_DAYS = 180;
+/** GitHub's workflow-run search stops at 1,000 results. */
+const WORKFLOW_RUN_SEARCH_CAP = 1000;
 
 function error(status: number, message: string, documentation = DOCS): RestResponse {
   return { status, body: { message, documentation_url: documentation, status: String(status) } };
@@ -149,6 +151,10 @@ export class RestApi {
     add(
       `${repo}/contents/(.+)`,
       this.inRepo((r, [path = ''], request) => this.contents(r, path, request)),
+    );
+    add(
+      `${repo}/actions/runs`,
+      this.inRepo((r, _p, request) => this.workflowRuns(r, request)),
     );
     add(
       `${repo}/actions/runs/(\\d+)`,
@@ -680,6 +686,44 @@ export class RestApi {
     return this.paged(request, statuses, ({ status, index }) =>
       this.shapes.deploymentStatus(repo, deployment, status, index),
     );
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/actions/runs`, newest first. With any of GitHub's search filters
+   * (`actor`, `branch`, `check_suite_id`, `created`, `event`, `head_sha`, `status`) GitHub serves
+   * at most 1,000 runs, whatever `total_count` says.
+   */
+  private workflowRuns(repo: RepoView, request: RestRequest): RestResponse {
+    const q = request.query;
+    let created: TimeRange | undefined;
+    try {
+      const value = q.get('created');
+      created = value ? parseTimeRange(value) : undefined;
+    } catch (cause: unknown) {
+      return error(422, cause instanceof Error ? cause.message : String(cause));
+    }
+    const event = q.get('event');
+    const branch = q.get('branch');
+    const headSha = q.get('head_sha');
+    const status = q.get('status');
+    const actor = q.get('actor')?.toLowerCase() ?? null;
+    const runs = repo.repo.workflowRuns
+      .filter(
+        (run) =>
+          inRange(run.createdAt, created) &&
+          (event === null || run.event === event) &&
+          (branch === null || run.headBranch === branch) &&
+          (headSha === null || run.headSha === headSha) &&
+          (status === null || run.status === status || run.conclusion === status) &&
+          (actor === null || run.actor?.toLowerCase() === actor),
+      )
+      .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.id - a.id);
+    const searched = ['actor', 'branch', 'check_suite_id', 'created', 'event', 'head_sha', 'status'].some(
+      (name) => q.has(name),
+    );
+    const reachable = searched ? runs.slice(0, WORKFLOW_RUN_SEARCH_CAP) : runs;
+    const page = this.paged(request, reachable, (run) => this.shapes.workflowRun(repo, run));
+    return { ...page, body: { total_count: runs.length, workflow_runs: page.body } };
   }
 
   private workflowRun(repo: RepoView, id: number): RestResponse {

@@ -4,6 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { components } from '@octokit/openapi-types';
+import {
+  deploymentNodeId,
+  deploymentStatusNodeId,
+  runCheckSuiteNodeId,
+  runJobNodeId,
+  workflowRunNodeId,
+} from '../graphql/deployment-ids.ts';
 import { prState } from '../graphql/models.ts';
 import type {
   WorldCheck,
@@ -162,7 +169,7 @@ export class RestShapes {
     return {
       url,
       id: deployment.id,
-      node_id: Buffer.from(`010:Deployment${deployment.id}`).toString('base64'),
+      node_id: deploymentNodeId(repo.fullName, deployment.id),
       sha: deployment.sha,
       ref: deployment.ref,
       task: deployment.task,
@@ -192,7 +199,7 @@ export class RestShapes {
     return {
       url: `${deploymentUrl}/statuses/${id}`,
       id,
-      node_id: Buffer.from(`016:DeploymentStatus${id}`).toString('base64'),
+      node_id: deploymentStatusNodeId(repo.fullName, deployment.id, index),
       state: status.state,
       creator: this.simpleUser(status.creator),
       description: status.description,
@@ -374,7 +381,9 @@ export class RestShapes {
     return {
       id: run.id,
       name: run.name,
-      node_id: `WFR_${Buffer.from(String(run.id)).toString('base64url')}`,
+      node_id: workflowRunNodeId(repo.fullName, run.id),
+      check_suite_id: stableId(`${run.id}:suite`),
+      check_suite_node_id: runCheckSuiteNodeId(repo.fullName, run.id),
       head_branch: run.headBranch ?? null,
       head_sha: run.headSha,
       path: run.path ?? `.github/workflows/${run.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.yml`,
@@ -545,7 +554,7 @@ export class RestShapes {
       run_id: run.id,
       run_url: `${this.api}/repos/${repo.fullName}/actions/runs/${run.id}`,
       run_attempt: run.runAttempt,
-      node_id: `CR_${Buffer.from(String(id)).toString('base64url')}`,
+      node_id: runJobNodeId(repo.fullName, run.id, index),
       head_sha: run.headSha,
       head_branch: run.headBranch ?? null,
       url: `${this.api}/repos/${repo.fullName}/actions/jobs/${id}`,

@@ -8,6 +8,7 @@ import {
 } from '../adapters/github/parse-branch-commits.ts';
 import { BRANCH_HISTORY_QUERY, HISTORY_PAGE_SIZE } from '../adapters/github/queries/branch-commits.ts';
 import { inWindow, type Window } from '../core/window.ts';
+import { sha256Hex } from '../evidence/canonical-json.ts';
 import {
   type CollectContext,
   costSince,
@@ -114,6 +115,24 @@ export async function collectBranchCommits(
   }
   const eventsInWindow = events.filter((event) => inWindow(event.timestamp, window));
 
+  // Nothing moved since the last run (same head, same activity, same window): the history would
+  // read the same commits, mapped to the same events, into the same documents — not read again.
+  // The head comes from a conditional GET, free (304) when the branch did not move.
+  const activityDigest = sha256Hex(JSON.stringify(events));
+  const headNow = await currentHead(ctx, repo);
+  const cursor = parseCommitsCursor((await ctx.index.getCursor(COMMITS_CURSOR, repo.fullName))?.position);
+  if (
+    cursor !== undefined &&
+    headNow !== undefined &&
+    cursor.head === headNow &&
+    cursor.from === window.from &&
+    cursor.to === window.to &&
+    cursor.activity === activityDigest
+  ) {
+    for (let i = 0; i < cursor.commits; i++) ctx.count('branch-commit', false);
+    return { commits: cursor.commits, written: 0, directPushes: cursor.directPushes };
+  }
+
   // With activity to map, read history up to now: an event after the window can carry commits
   // dated inside it, and its first-parent walk must be able to reach them. `history(since:)`
   // filters on the commit date, so a commit pushed in the window but made before it is found by
@@ -210,5 +229,66 @@ export async function collectBranchCommits(
     if (recorded.written) written += 1;
     ctx.progress({ type: 'item', repo: repo.fullName, kind: 'commits', itemId: entry.commit.sha });
   }
+  // Only a head the branch GET confirmed: the history was then read from exactly that commit.
+  if (head !== null && head === headNow) {
+    const value: CommitsCursor = {
+      from: window.from,
+      to: window.to,
+      head,
+      activity: activityDigest,
+      commits: inside.length,
+      directPushes,
+    };
+    await ctx.index.putCursor({
+      collector: COMMITS_CURSOR,
+      repo: repo.fullName,
+      position: JSON.stringify(value),
+      updatedAt: fetchedAt,
+    });
+  }
   return { commits: inside.length, written, directPushes };
+}
+
+/** The commits cursor (per repository): what the last complete read of a window saw. */
+export const COMMITS_CURSOR = 'branch-commits';
+const BRANCH_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}';
+
+interface CommitsCursor {
+  readonly from: string;
+  readonly to: string;
+  /** The default branch's head the history was read from. */
+  readonly head: string;
+  /** SHA-256 of the activity events that were mapped onto it. */
+  readonly activity: string;
+  readonly commits: number;
+  readonly directPushes: number;
+}
+
+function parseCommitsCursor(position: string | undefined): CommitsCursor | undefined {
+  if (position === undefined) return undefined;
+  try {
+    const value = JSON.parse(position) as Partial<CommitsCursor>;
+    const texts = [value.from, value.to, value.head, value.activity];
+    if (!texts.every((text) => typeof text === 'string')) return undefined;
+    if (!Number.isInteger(value.commits) || !Number.isInteger(value.directPushes)) return undefined;
+    return value as CommitsCursor;
+  } catch {
+    return undefined; // An unreadable cursor only costs a full read.
+  }
+}
+
+/** The default branch's head now, from a conditional GET; undefined when it cannot be read. */
+async function currentHead(ctx: CollectContext, repo: RepoRef): Promise<string | undefined> {
+  try {
+    const answer = await ctx.github.rest<{ commit?: { sha?: unknown } }>(BRANCH_ROUTE, {
+      owner: repo.owner,
+      repo: repo.name,
+      branch: repo.defaultBranch,
+    });
+    const sha = answer.data.commit?.sha;
+    return typeof sha === 'string' ? sha : undefined;
+  } catch (error) {
+    if (error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError) return undefined;
+    throw error;
+  }
 }

@@ -23,6 +23,7 @@ import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './curso
 import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
 import { collectEnrichments } from './enrichments.ts';
+import { IndexEtagCache } from './etag-cache.ts';
 import { collectOverrides, type OrganisationAuditLog, readOrganisationAuditLog } from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
@@ -114,6 +115,31 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
   const costAtStart = deps.github.cost;
   // The credential is checked before anything is written: a bad token is GitHubAuthError here.
   const tokenIdentity = await deps.github.identity();
+  // From here on, every REST GET is conditional on what the last run kept (see etag-cache.ts).
+  const conditional = lendEtagCache(deps, tokenIdentity);
+  try {
+    return await collectWith(deps, request, kinds, tokenIdentity, startedAt, costAtStart, conditional.cache);
+  } finally {
+    conditional.restore();
+  }
+}
+
+/** The persistent ETag cache, lent to the client for one run; `restore` gives the client its own back. */
+function lendEtagCache(deps: CollectDeps, identity: string): { cache: IndexEtagCache; restore: () => void } {
+  const cache = new IndexEtagCache(deps.index, { identity, baseUrl: deps.github.baseUrl, org: deps.org });
+  const before = deps.github.useConditionalCache?.(cache);
+  return { cache, restore: () => deps.github.useConditionalCache?.(before) };
+}
+
+async function collectWith(
+  deps: CollectDeps,
+  request: CollectRequest,
+  kinds: CollectKind[],
+  tokenIdentity: string,
+  startedAt: string,
+  costAtStart: GitHubClient['cost'],
+  etagCache: IndexEtagCache,
+): Promise<CollectionSummary> {
   const repos = await resolveRepositories(deps.github, deps.org, request.repos);
 
   const runId = `${startedAt.replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
@@ -178,6 +204,8 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
     errors.push({ repo: null, source: failure.kind, message: failure.message });
   }
 
+  // Kept before the run is recorded: the rows change only when GitHub's answers did.
+  await etagCache.flush(deps.clock().toISOString());
   const finishedAt = deps.clock().toISOString();
   const cost = deps.github.cost;
   const apiCost = {
@@ -268,8 +296,14 @@ export async function collectRepository(
   const counts: KindCounts = {};
   const gaps: Gap[] = [];
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
-  const result = await collectRepositoryWith(ctx, counts, resolved as RepoRef, { ...request, kinds });
-  return { ...result, counts, gaps };
+  const conditional = lendEtagCache(deps, tokenIdentity);
+  try {
+    const result = await collectRepositoryWith(ctx, counts, resolved as RepoRef, { ...request, kinds });
+    await conditional.cache.flush(deps.clock().toISOString());
+    return { ...result, counts, gaps };
+  } finally {
+    conditional.restore();
+  }
 }
 
 async function collectRepositoryWith(

@@ -8,9 +8,12 @@ import {
 import {
   fullRef,
   OVERRIDE_COMMIT_QUERY,
+  OVERRIDE_COMMITS_PER_QUERY,
   type OverrideCommit,
   type OverrideReason,
   type OverrideSighting,
+  overrideCommitAt,
+  overrideCommitsQuery,
   parseActivity,
   parseAuditLogOverrides,
   parseOverrideCommit,
@@ -129,10 +132,13 @@ export async function collectOverrides(
   const events = mergeSightings(sightings.filter((s) => inRange(s.at, from, to)));
   const listingCost = costSince(costAtStart, ctx.github.cost);
   let written = 0;
+  // The commits of all events, 20 per request (aliases), not one request per event.
+  const commitsAt = ctx.github.cost;
+  const commits = await readOverrideCommits(ctx.github, target, events);
+  const commitsCost = costSince(commitsAt, ctx.github.cost);
   for (const [position, event] of events.entries()) {
-    const costBefore = ctx.github.cost;
-    const found = await readOverrideCommit(ctx.github, target, event.afterSha, shortBranch(event.ref));
-    const commitCost = costSince(costBefore, ctx.github.cost);
+    const found = commits[position];
+    const commitCost = shareOfCost(commitsCost, events.length, position);
     const listingShare = shareOfCost(listingCost, events.length, position);
     const data: OverrideData = {
       branch: shortBranch(event.ref),
@@ -153,7 +159,13 @@ export async function collectOverrides(
       occurredAt: event.at,
       provenance: provenanceOf(ctx, {
         source: 'github-rest',
-        request: [...requests, graphqlRequestName('OverrideCommit', OVERRIDE_COMMIT_QUERY)].join('; '),
+        request: [
+          ...requests,
+          graphqlRequestName(
+            'OverrideCommits',
+            overrideCommitsQuery(commitBatchSize(events.length, position)),
+          ),
+        ].join('; '),
         parameters: { ...parameters, oid: event.afterSha, sources: event.sources },
         apiCost: {
           requests: listingShare.requests + commitCost.requests,
@@ -339,6 +351,8 @@ async function readActivity(
       ref,
       // The longest period GitHub offers (day, week, month, quarter, year).
       time_period: 'year',
+      // The very listing the commit collector reads (same URL): answered 304, free, when it does.
+      direction: 'asc',
       per_page: PAGE_SIZE,
     });
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
@@ -442,6 +456,39 @@ export function mergeSightings(sightings: readonly OverrideSighting[]): MergedEv
     });
   }
   return events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.afterSha.localeCompare(b.afterSha));
+}
+
+/** How many commits the request that read the commit of event `position` asked for. */
+function commitBatchSize(events: number, position: number): number {
+  const start = position - (position % OVERRIDE_COMMITS_PER_QUERY);
+  return Math.min(OVERRIDE_COMMITS_PER_QUERY, events - start);
+}
+
+/** The commit each event pushed, in order; undefined where GitHub no longer has it. */
+async function readOverrideCommits(
+  github: GitHubClient,
+  target: RepoName,
+  events: readonly { afterSha: string; ref: string }[],
+): Promise<(OverrideCommit | undefined)[]> {
+  const found: (OverrideCommit | undefined)[] = [];
+  for (let start = 0; start < events.length; start += OVERRIDE_COMMITS_PER_QUERY) {
+    const batch = events.slice(start, start + OVERRIDE_COMMITS_PER_QUERY);
+    const variables: Record<string, unknown> = { owner: target.owner, name: target.name };
+    for (const [i, event] of batch.entries()) variables[`oid${i}`] = event.afterSha;
+    let answer: unknown;
+    try {
+      answer = await github.graphql<unknown>(overrideCommitsQuery(batch.length), variables);
+    } catch (error: unknown) {
+      // One unknown SHA fails the whole request: then each commit is asked alone.
+      if (!(error instanceof GitHubNotFoundError)) throw error;
+      for (const event of batch)
+        found.push(await readOverrideCommit(github, target, event.afterSha, shortBranch(event.ref)));
+      continue;
+    }
+    for (const [i, event] of batch.entries())
+      found.push(parseOverrideCommit(overrideCommitAt(answer, i), shortBranch(event.ref)));
+  }
+  return found;
 }
 
 /** The commit the override pushed, with its message; undefined when GitHub no longer has it. */

@@ -9,8 +9,15 @@ import {
 } from '../adapters/github/parse-protection.ts';
 import type { BranchProtectionData } from '../evidence/documents.ts';
 import type { RecordedEvidence } from '../evidence/record.ts';
-import { type CollectContext, costSince, provenanceOf, type RepoRef, storeEvidence } from './context.ts';
-import { CONTENTS_ROUTE, readDefaultBranchFiles } from './default-branch-files.ts';
+import {
+  type CollectContext,
+  costSince,
+  graphqlRequestName,
+  provenanceOf,
+  type RepoRef,
+  storeEvidence,
+} from './context.ts';
+import { DEFAULT_BRANCH_FILES_QUERY, readDefaultBranchFiles } from './default-branch-files.ts';
 
 /**
  * A snapshot of how the default branch is protected on one day: classic branch protection
@@ -105,7 +112,7 @@ export async function snapshotBranchProtection(
     occurredAt: `${day}T00:00:00Z`,
     provenance: provenanceOf(ctx, {
       source: 'github-rest',
-      request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}; ${CONTENTS_ROUTE}`,
+      request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}; ${graphqlRequestName('DefaultBranchFiles', DEFAULT_BRANCH_FILES_QUERY)}`,
       parameters: params,
       apiCost: costSince(costBefore, ctx.github.cost),
       fetchedAt,

@@ -37,12 +37,12 @@ function world() {
 function failingDeployments(github: GitHubClient): GitHubClient {
   return new Proxy(github, {
     get(target, property, receiver) {
-      if (property === 'paginate') {
+      if (property === 'paginate' || property === 'rest') {
         return (route: string, ...rest: unknown[]) => {
           if (route.includes('/deployments')) {
             return Promise.reject(new Error(`${route}: HTTP 502 after 5 retries`));
           }
-          return (target.paginate as (...args: unknown[]) => Promise<unknown>)(route, ...rest);
+          return (target[property] as (...args: unknown[]) => Promise<unknown>)(route, ...rest);
         };
       }
       return Reflect.get(target, property, receiver);

@@ -293,11 +293,47 @@ describe('collectDeployments against the emulator', () => {
   });
 
   it('writes nothing when run again over the same facts', async () => {
+    const requestsBefore = harness.emulator.stats().requests;
     const result = await collectDeployments(harness.ctx, FULL_NAME, OCTOBER);
+    const requests = harness.emulator.stats().requests - requestsBefore;
 
-    // Settled deployments are not even read again; the rest are read and found unchanged.
-    expect(result.deployments + result.settled).toBe(expectedDeployments(world).length);
+    // The cursor says everything was listed at NOW: only the newest page is listed again, and of
+    // it only deployment 202 (still in progress) is read; nothing changed, nothing is written.
+    expect(result.deployments).toBe(1);
     expect(result.written).toBe(0);
+    expect(requests).toBeLessThanOrEqual(2);
+    expect(await harness.index.queryRepo(FULL_NAME, { kind: 'deployment' })).toHaveLength(
+      expectedDeployments(world).length,
+    );
+  });
+
+  it('reads statuses, runs and jobs in bulk, never one request per deployment', async () => {
+    const fresh = await openHarness(world);
+    try {
+      const result = await collectDeployments(fresh.ctx, FULL_NAME, OCTOBER);
+      const log = fresh.emulator.requestLog;
+      const perDeployment = log.filter((entry) => /\/deployments\/\d+|\/actions\/runs\/\d+/.test(entry.path));
+      const graphql = log.filter((entry) => entry.path === '/graphql');
+
+      expect(result.deployments).toBe(expectedDeployments(world).length);
+      // Two listing pages of deployments, one of runs, the lone run the listing does not hold
+      // (deleted: 404), two status queries (100 ids each at most) and one jobs query.
+      expect(perDeployment.map((entry) => entry.path)).toEqual(['/repos/acme/api/actions/runs/9999']);
+      expect(graphql.length).toBeLessThanOrEqual(3);
+      expect(fresh.ctx.github.cost.requests).toBeLessThan(result.deployments / 10);
+    } finally {
+      await fresh.close();
+      await removeDir(fresh.dir);
+    }
+  });
+
+  it('names the GraphQL queries and the REST listings it read in each document’s provenance', async () => {
+    const doc = (await harness.documents('deployment')).get('200');
+
+    expect(doc?.provenance.request).toMatch(
+      /^GET \/repos\/\{owner\}\/\{repo\}\/deployments; GraphQL DeploymentStatuses sha256:[0-9a-f]{64}; GET \/repos\/\{owner\}\/\{repo\}\/actions\/runs; GraphQL WorkflowRunJobs sha256:[0-9a-f]{64}$/,
+    );
+    expect(doc?.provenance.parameters).toMatchObject({ deployment_id: 200, run_id: 5001 });
   });
 });
 
@@ -338,13 +374,53 @@ describe('collectDeployments over time', () => {
       const requestsBefore = again.emulator.stats().requests;
       const result = await collectDeployments(again.ctx, FULL_NAME, OCTOBER);
       const requests = again.emulator.stats().requests - requestsBefore;
-      // Deployment 202 is still in progress at NOW, so it is read again; every other one is settled.
-      expect(result.settled).toBe(initial.deployments - 1);
+      // Deployment 202 is still in progress at NOW, so it is read again; every other one is
+      // settled and older than the newest page, so not even listed again.
+      expect(initial.deployments).toBeGreaterThan(100);
       expect(result.deployments).toBe(1);
       expect(result.written).toBe(0);
-      expect(requests).toBeLessThan(initial.deployments);
+      expect(requests).toBeLessThanOrEqual(2);
     } finally {
       await again.close();
+      await removeDir(first.dir);
+    }
+  });
+
+  it('a later run lists only what is new, yet misses no deployment created since — even after a past period was collected in between', async () => {
+    const first = await openHarness(deploymentsWorld({ now: NOW }));
+    await collectDeployments(first.ctx, FULL_NAME, OCTOBER);
+    await first.close();
+    // The next day: a deployment created at noon, while the cursor says "listed at NOW".
+    const LATER = '2026-11-02T06:00:00Z';
+    const laterWorld = deploymentsWorld({ now: LATER, lateSuccess: true });
+    laterWorld.repos[0]?.deployments?.push({
+      id: 300,
+      sha: RELEASE,
+      ref: 'main',
+      environment: 'production',
+      productionEnvironment: true,
+      creator: 'dave',
+      createdAt: '2026-11-01T12:00:00Z',
+      statuses: [{ state: 'success', createdAt: '2026-11-01T12:05:00Z', creator: 'dave' }],
+    });
+    const later = await openHarness(laterWorld, { dir: first.dir });
+    try {
+      // A past period collected in between must not make the cursor claim more than was listed.
+      await collectDeployments(later.ctx, FULL_NAME, monthWindow('2026-09'));
+      const requestsBefore = later.emulator.stats().requests;
+      const result = await collectDeployments(later.ctx, FULL_NAME, OCTOBER);
+      const requests = later.emulator.stats().requests - requestsBefore;
+      const docs = await later.documents('deployment');
+
+      expect(docs.get('300')?.data.creator?.login).toBe('dave');
+      expect(docs.get('202')?.data.statuses.map((status) => status.state)).toEqual([
+        'in_progress',
+        'success',
+      ]);
+      expect(result.written).toBe(2);
+      expect(requests).toBeLessThanOrEqual(3);
+    } finally {
+      await later.close();
       await removeDir(first.dir);
     }
   });

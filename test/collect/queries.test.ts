@@ -1,11 +1,19 @@
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { githubSchema } from '../../emulator/graphql/github-schema.ts';
+import { overrideCommitsQuery } from '../../lambdas/adapters/github/parse-overrides.ts';
 import { BRANCH_HISTORY_QUERY } from '../../lambdas/adapters/github/queries/branch-commits.ts';
+import {
+  DEPLOYMENT_STATUSES_PAGE_QUERY,
+  DEPLOYMENT_STATUSES_QUERY,
+  WORKFLOW_RUN_JOBS_PAGE_QUERY,
+  WORKFLOW_RUN_JOBS_QUERY,
+} from '../../lambdas/adapters/github/queries/deployments.ts';
 import {
   buildFollowUpQuery,
   MERGED_PULL_REQUESTS_QUERY,
 } from '../../lambdas/adapters/github/queries/pull-requests.ts';
+import { DEFAULT_BRANCH_FILES_QUERY } from '../../lambdas/collect/default-branch-files.ts';
 
 /** Every query the collectors send is valid against GitHub's published schema. */
 
@@ -40,6 +48,20 @@ describe('collector queries against GitHub’s schema', () => {
       expect(errorsOf(query)).toEqual([]);
       expect(Object.keys(variables).length).toBeGreaterThan(0);
       expect(prAliases.size).toBe(new Set(p.map((page) => page.pullRequestId)).size);
+    }
+  });
+
+  it('accepts the bulk deployment, job and default-branch-file queries', () => {
+    for (const query of [
+      DEPLOYMENT_STATUSES_QUERY,
+      DEPLOYMENT_STATUSES_PAGE_QUERY,
+      WORKFLOW_RUN_JOBS_QUERY,
+      WORKFLOW_RUN_JOBS_PAGE_QUERY,
+      DEFAULT_BRANCH_FILES_QUERY,
+      overrideCommitsQuery(1),
+      overrideCommitsQuery(20),
+    ]) {
+      expect(errorsOf(query)).toEqual([]);
     }
   });
 

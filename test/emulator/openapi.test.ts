@@ -99,6 +99,8 @@ function buildWorld() {
       },
     ],
   });
+  // A second run, so that the run listing has a page to announce.
+  repo.workflowRun({ id: 5001, createdAt: '2026-10-30T09:00:00Z', actor: 'alice' });
   repo.ruleSuite({
     id: 1,
     actor: 'dave',
@@ -221,6 +223,11 @@ const CASES: Case[] = [
   {
     template: '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
     path: `${REPO}/deployments/1000/statuses`,
+  },
+  {
+    template: '/repos/{owner}/{repo}/actions/runs',
+    path: `${REPO}/actions/runs`,
+    query: 'created=2026-09-01T00:00:00Z..2026-11-01T00:00:00Z',
   },
   { template: '/repos/{owner}/{repo}/actions/runs/{run_id}', path: `${REPO}/actions/runs/5000` },
   { template: '/repos/{owner}/{repo}/actions/runs/{run_id}/jobs', path: `${REPO}/actions/runs/5000/jobs` },

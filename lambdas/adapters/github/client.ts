@@ -73,8 +73,33 @@ export interface GitHubCost {
   readonly notModified: number;
 }
 
+/** A REST answer kept for a conditional request: its validator and what it said. */
+export interface CachedRestResponse {
+  readonly etag: string;
+  readonly status: number;
+  readonly data: unknown;
+  /** The headers a reader needs again (`link` for the next page); rate-limit figures come fresh from the 304. */
+  readonly headers: Readonly<Record<string, string | number | undefined>>;
+  readonly url: string;
+}
+
+/**
+ * Where ETags and the answers they validate are kept. The client keeps its own in memory; a
+ * collection run may lend it a persistent one (see lambdas/collect/etag-cache.ts), so that the
+ * next run — a new process, another Lambda — asks conditionally too and GitHub's 304s are free.
+ */
+export interface ConditionalCache {
+  get(url: string): Promise<CachedRestResponse | undefined>;
+  set(url: string, entry: CachedRestResponse): void;
+}
+
 export interface GitHubClient {
   readonly baseUrl: string;
+  /**
+   * Use `cache` for conditional requests from now on (undefined: back to the client's own, in
+   * memory); returns the one used before.
+   */
+  useConditionalCache?(cache: ConditionalCache | undefined): ConditionalCache | undefined;
   /** `login` of the token's user, or `app/<slug>` for a GitHub App installation; cached. */
   identity(): Promise<string>;
   graphql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
@@ -122,11 +147,6 @@ export class GitHubQueryError extends SourceError {
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledOctokitInstance = InstanceType<typeof ThrottledOctokit>;
-
-interface CachedResponse {
-  readonly etag: string;
-  readonly response: GitHubResponse<unknown> & { url: string };
-}
 
 interface RequestOptionsLike {
   method?: string;
@@ -201,13 +221,15 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   if (options.auth.kind === 'app') signInAsApp(octokit, options.auth, baseUrl);
 
   // Conditional requests: GitHub answers 304 (free of charge) when the ETag still matches.
-  const etagCache = new Map<string, CachedResponse>();
+  const ownCache = memoryConditionalCache();
+  let etagCache: ConditionalCache = ownCache;
   octokit.hook.wrap('request', async (request, requestOptions: RequestOptionsLike) => {
     const method = String(requestOptions.method ?? 'GET').toUpperCase();
     if (method !== 'GET') return request(requestOptions as never);
     const parsed = octokit.request.endpoint.parse(requestOptions as never);
     const cacheKey = parsed.url;
-    const cached = etagCache.get(cacheKey);
+    const cache = etagCache;
+    const cached = await cache.get(cacheKey);
     if (cached) {
       requestOptions.headers = { ...(requestOptions.headers ?? {}), 'if-none-match': cached.etag };
     }
@@ -215,21 +237,26 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       const response = await request(requestOptions as never);
       const etag = response.headers.etag;
       if (typeof etag === 'string') {
-        etagCache.set(cacheKey, {
+        cache.set(cacheKey, {
           etag,
-          response: {
-            data: response.data,
-            status: response.status,
-            headers: response.headers,
-            url: response.url,
-          },
+          data: response.data,
+          status: response.status,
+          headers: { link: response.headers.link },
+          url: response.url,
         });
       }
       return response;
     } catch (error) {
       // The cached body, with the 304's own headers: its rate-limit figures are the current ones.
-      if (cached && statusOf(error) === 304)
-        return { ...cached.response, headers: { ...cached.response.headers, ...headersOf(error) } };
+      if (cached && statusOf(error) === 304) {
+        cache.set(cacheKey, cached);
+        return {
+          data: cached.data,
+          status: cached.status,
+          url: cached.url,
+          headers: { ...cached.headers, ...headersOf(error) },
+        };
+      }
       throw error;
     }
   });
@@ -238,6 +265,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
   const client: GitHubClient = {
     baseUrl,
+    useConditionalCache(cache) {
+      const before = etagCache === ownCache ? undefined : etagCache;
+      etagCache = cache ?? ownCache;
+      return before;
+    },
     get cost(): GitHubCost {
       return { ...totals };
     },
@@ -300,6 +332,17 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
   };
   return client;
+}
+
+/** The client's own cache: this process only. */
+function memoryConditionalCache(): ConditionalCache {
+  const entries = new Map<string, CachedRestResponse>();
+  return {
+    get: async (url) => entries.get(url),
+    set: (url, entry) => {
+      entries.set(url, entry);
+    },
+  };
 }
 
 /** Paths a GitHub App reaches with its JWT (auth-app signs these itself), not an installation token. */

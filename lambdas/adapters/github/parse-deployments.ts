@@ -88,13 +88,19 @@ export interface DeploymentStatusRecord {
  */
 export function parseDeploymentStatuses(json: unknown): DeploymentStatusRecord[] {
   const parsed = z.array(restDeploymentStatusSchema).parse(json);
-  const statuses = parsed.map((s) => ({
-    state: s.state,
-    createdAt: isoUtc(s.created_at),
-    creator: actorOf(s.creator),
-    logUrl: nonEmpty(s.log_url) ?? nonEmpty(s.target_url) ?? null,
-    description: nonEmpty(s.description) ?? null,
-  }));
+  return oldestFirst(
+    parsed.map((s) => ({
+      state: s.state,
+      createdAt: isoUtc(s.created_at),
+      creator: actorOf(s.creator),
+      logUrl: nonEmpty(s.log_url) ?? nonEmpty(s.target_url) ?? null,
+      description: nonEmpty(s.description) ?? null,
+    })),
+  );
+}
+
+/** GitHub's newest-first list, oldest first (ties keep GitHub's order reversed). */
+function oldestFirst(statuses: readonly DeploymentStatusRecord[]): DeploymentStatusRecord[] {
   return statuses
     .map((status, position) => ({ status, position }))
     .sort(
@@ -190,4 +196,181 @@ export function parseWorkflowJobs(json: unknown): WorkflowJobSummary[] {
       startedAt: job.started_at ? isoUtc(job.started_at) : null,
       completedAt: job.completed_at ? isoUtc(job.completed_at) : null,
     }));
+}
+
+// --- Bulk reading: REST listings with node ids, GraphQL `nodes(ids:)` for statuses and jobs ---
+
+/** A deployment of the REST listing with the id GraphQL knows it by. */
+export interface ListedDeployment {
+  readonly deployment: DeploymentSummary;
+  readonly nodeId: string;
+}
+
+/** One page of `GET /repos/{owner}/{repo}/deployments` (newest first), with each `node_id`. */
+export function parseDeploymentListing(json: unknown): ListedDeployment[] {
+  const rows = z.array(z.object({ node_id: z.string().min(1) })).parse(json);
+  return parseDeploymentsPage(json).map((deployment, i) => ({
+    deployment,
+    nodeId: (rows[i] as { node_id: string }).node_id,
+  }));
+}
+
+const pageInfoSchema = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
+
+const graphStatusSchema = z.object({
+  state: z.string(),
+  createdAt: restTime,
+  description: z.string().nullable(),
+  logUrl: z.string().nullable(),
+  creator: z.object({ login: z.string(), __typename: z.string() }).nullable(),
+});
+
+const statusConnectionSchema = z.object({
+  totalCount: z.number().int(),
+  pageInfo: pageInfoSchema,
+  nodes: z.array(graphStatusSchema),
+});
+
+/**
+ * GraphQL spells an app's bot `deploy-bot` (a `Bot`), REST `deploy-bot[bot]`: the evidence keeps
+ * REST's spelling, so that a document does not change with the API it was read through.
+ */
+function graphActor(actor: { login: string; __typename: string } | null): Actor | null {
+  if (!actor) return null;
+  if (actor.__typename === 'Bot')
+    return { login: actor.login.endsWith('[bot]') ? actor.login : `${actor.login}[bot]`, type: 'Bot' };
+  return { login: actor.login, type: actor.__typename };
+}
+
+/** One page of one deployment's statuses, GitHub's order (newest first). */
+export interface StatusesPage {
+  readonly statuses: DeploymentStatusRecord[];
+  readonly totalCount: number;
+  readonly hasNextPage: boolean;
+  readonly endCursor: string | null;
+}
+
+function statusesPageOf(connection: z.infer<typeof statusConnectionSchema>): StatusesPage {
+  return {
+    statuses: connection.nodes.map((s) => ({
+      // GraphQL's enum (`IN_PROGRESS`) is REST's state (`in_progress`) in capitals.
+      state: s.state.toLowerCase(),
+      createdAt: isoUtc(s.createdAt),
+      creator: graphActor(s.creator),
+      logUrl: nonEmpty(s.logUrl) ?? null,
+      description: nonEmpty(s.description) ?? null,
+    })),
+    totalCount: connection.totalCount,
+    hasNextPage: connection.pageInfo.hasNextPage,
+    endCursor: connection.pageInfo.endCursor,
+  };
+}
+
+/** `DeploymentStatuses`: node id -> the first page of its statuses (a node GitHub no longer has is absent). */
+export function parseDeploymentStatusesNodes(json: unknown): Map<string, StatusesPage> {
+  const parsed = z
+    .object({
+      nodes: z.array(z.object({ id: z.string(), statuses: statusConnectionSchema.nullable() }).nullable()),
+    })
+    .parse(json);
+  const pages = new Map<string, StatusesPage>();
+  for (const node of parsed.nodes) {
+    if (node?.statuses) pages.set(node.id, statusesPageOf(node.statuses));
+  }
+  return pages;
+}
+
+/** `DeploymentStatusesPage`: the next page of one deployment's statuses. */
+export function parseDeploymentStatusesPage(json: unknown): StatusesPage {
+  const parsed = z
+    .object({ node: z.object({ statuses: statusConnectionSchema.nullable() }).nullable() })
+    .parse(json);
+  if (!parsed.node?.statuses) return { statuses: [], totalCount: 0, hasNextPage: false, endCursor: null };
+  return statusesPageOf(parsed.node.statuses);
+}
+
+/** Every page of one deployment's statuses (GitHub's order), oldest first as the evidence keeps them. */
+export function statusesOldestFirst(
+  newestFirst: readonly DeploymentStatusRecord[],
+): DeploymentStatusRecord[] {
+  return oldestFirst(newestFirst);
+}
+
+/** A run of the REST listing with the node id of its check suite (whose check runs are its jobs). */
+export interface ListedWorkflowRun {
+  readonly run: WorkflowRunSummary;
+  readonly checkSuiteNodeId: string | null;
+}
+
+/** One page of `GET /repos/{owner}/{repo}/actions/runs`: `{ total_count, workflow_runs }`. */
+export function parseWorkflowRunsPage(json: unknown): { totalCount: number; runs: ListedWorkflowRun[] } {
+  const parsed = z.object({ total_count: z.number().int(), workflow_runs: z.array(z.unknown()) }).parse(json);
+  return {
+    totalCount: parsed.total_count,
+    runs: parsed.workflow_runs.map((raw) => parseListedWorkflowRun(raw)),
+  };
+}
+
+/** `GET /repos/{owner}/{repo}/actions/runs/{run_id}`, with its check suite's node id. */
+export function parseListedWorkflowRun(json: unknown): ListedWorkflowRun {
+  const suite = z.object({ check_suite_node_id: z.string().nullable().optional() }).parse(json);
+  return { run: parseWorkflowRun(json), checkSuiteNodeId: suite.check_suite_node_id ?? null };
+}
+
+const graphJobSchema = z.object({
+  name: z.string(),
+  status: z.string().nullable(),
+  conclusion: z.string().nullable(),
+  startedAt: restTime.nullable(),
+  completedAt: restTime.nullable(),
+});
+
+const checkRunConnectionSchema = z.object({
+  totalCount: z.number().int(),
+  pageInfo: pageInfoSchema,
+  nodes: z.array(graphJobSchema),
+});
+
+export interface JobsPage {
+  readonly jobs: WorkflowJobSummary[];
+  readonly hasNextPage: boolean;
+  readonly endCursor: string | null;
+}
+
+function jobsPageOf(connection: z.infer<typeof checkRunConnectionSchema>): JobsPage {
+  return {
+    // GraphQL's enums are REST's values in capitals (`COMPLETED` / `completed`).
+    jobs: connection.nodes.map((job) => ({
+      name: job.name,
+      status: job.status?.toLowerCase() ?? null,
+      conclusion: job.conclusion?.toLowerCase() ?? null,
+      startedAt: job.startedAt ? isoUtc(job.startedAt) : null,
+      completedAt: job.completedAt ? isoUtc(job.completedAt) : null,
+    })),
+    hasNextPage: connection.pageInfo.hasNextPage,
+    endCursor: connection.pageInfo.endCursor,
+  };
+}
+
+/** `WorkflowRunJobs`: check-suite node id -> the first page of its jobs. */
+export function parseWorkflowRunJobsNodes(json: unknown): Map<string, JobsPage> {
+  const parsed = z
+    .object({
+      nodes: z.array(z.object({ id: z.string(), checkRuns: checkRunConnectionSchema.nullable() }).nullable()),
+    })
+    .parse(json);
+  const pages = new Map<string, JobsPage>();
+  for (const node of parsed.nodes) {
+    if (node?.checkRuns) pages.set(node.id, jobsPageOf(node.checkRuns));
+  }
+  return pages;
+}
+
+/** `WorkflowRunJobsPage`: the next page of one run's jobs. */
+export function parseWorkflowRunJobsPage(json: unknown): JobsPage {
+  const parsed = z
+    .object({ node: z.object({ checkRuns: checkRunConnectionSchema.nullable() }).nullable() })
+    .parse(json);
+  if (!parsed.node?.checkRuns) return { jobs: [], hasNextPage: false, endCursor: null };
+  return jobsPageOf(parsed.node.checkRuns);
 }

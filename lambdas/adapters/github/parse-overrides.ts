@@ -255,6 +255,37 @@ export const OVERRIDE_COMMIT_QUERY = `query OverrideCommit($owner: String!, $nam
   rateLimit { cost }
 }`;
 
+/** Up to this many override commits are read per request (aliases of one query). */
+export const OVERRIDE_COMMITS_PER_QUERY = 20;
+
+/**
+ * The commits of several overrides in one request: `OVERRIDE_COMMIT_QUERY`'s selection once per
+ * commit, under the aliases `c0`, `c1`, … (a commit GitHub no longer has answers null).
+ */
+export function overrideCommitsQuery(count: number): string {
+  const selection = /object\(oid: \$oid\) \{([\s\S]*)\n {4}\}\n {2}\}\n {2}rateLimit/.exec(
+    OVERRIDE_COMMIT_QUERY,
+  )?.[1];
+  if (!selection) throw new Error('OVERRIDE_COMMIT_QUERY has no object(oid:) selection');
+  const declarations = Array.from({ length: count }, (_, i) => `$oid${i}: GitObjectID!`).join(', ');
+  const objects = Array.from(
+    { length: count },
+    (_, i) => `c${i}: object(oid: $oid${i}) {${selection}\n    }`,
+  );
+  return `query OverrideCommits($owner: String!, $name: String!, ${declarations}) {
+  repository(owner: $owner, name: $name) {
+    ${objects.join('\n    ')}
+  }
+  rateLimit { cost }
+}`;
+}
+
+/** One alias of an `overrideCommitsQuery` answer, in the shape `parseOverrideCommit` reads. */
+export function overrideCommitAt(json: unknown, index: number): unknown {
+  const repository = (json as { repository?: Record<string, unknown> | null } | null)?.repository;
+  return { repository: repository ? { object: repository[`c${index}`] ?? null } : null };
+}
+
 const gitActorSchema = z
   .object({
     user: z.object({ login: z.string() }).nullable().optional(),
