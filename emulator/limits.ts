@@ -14,6 +14,9 @@ export interface RateLimits {
   readonly graphql?: number;
 }
 
+/** GitHub's rate-limit window: an hour from the first request charged in it. */
+export const RATE_WINDOW_MS = 3_600_000;
+
 export interface RateState {
   readonly resource: RateResource;
   readonly limit: number;
@@ -23,8 +26,6 @@ export interface RateState {
   readonly reset: number;
 }
 
-const HOUR_MS = 3_600_000;
-
 export class RateLimiter {
   private readonly windows = new Map<string, { started: number; used: number }>();
 
@@ -32,9 +33,14 @@ export class RateLimiter {
    * `limitsOf` gives a key its own limits where GitHub does (a GitHub App installation's higher
    * limit, e.g. 15,000 an hour on Enterprise Cloud); other keys get `limits`.
    */
+  /**
+   * `windowMs` shortens the hour for tests and demonstrations (an "emulated hour" of seconds),
+   * so that a run whose budget runs out sees the reset without waiting an hour.
+   */
   constructor(
     private readonly limits: RateLimits = {},
     private readonly limitsOf: (key: string) => RateLimits | undefined = () => undefined,
+    private readonly windowMs: number = RATE_WINDOW_MS,
   ) {}
 
   limitOf(resource: RateResource, key?: string): number {
@@ -50,7 +56,7 @@ export class RateLimiter {
       limit,
       used: window.used,
       remaining: Math.max(0, limit - window.used),
-      reset: Math.ceil((window.started + HOUR_MS) / 1000),
+      reset: Math.ceil((window.started + this.windowMs) / 1000),
     };
   }
 
@@ -65,7 +71,7 @@ export class RateLimiter {
   private current(token: string, resource: RateResource, nowMs: number): { started: number; used: number } {
     const key = `${resource}\u0000${token}`;
     let window = this.windows.get(key);
-    if (!window || nowMs >= window.started + HOUR_MS) {
+    if (!window || nowMs >= window.started + this.windowMs) {
       window = { started: nowMs, used: 0 };
       this.windows.set(key, window);
     }

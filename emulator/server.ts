@@ -38,6 +38,11 @@ export interface EmulatorOptions {
   readonly latencyMs?: number;
   /** Points and requests per hour; GitHub's 5,000 each by default. */
   readonly rateLimits?: RateLimits;
+  /**
+   * Length of the rate-limit window in seconds (GitHub's: 3,600). A short "emulated hour" lets a
+   * test run a budget out and see it reset, with `x-ratelimit-reset` telling the truth.
+   */
+  readonly rateWindowSeconds?: number;
   /** Keep at most this many entries in `requestLog` (oldest dropped); default 10,000. */
   readonly requestLogSize?: number;
   /**
@@ -118,8 +123,10 @@ interface Answer {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const view = viewWorld(options.world);
   const tokens = new Map(Object.entries(options.tokens ?? { [DEFAULT_TOKEN]: DEFAULT_LOGIN }));
-  const limiter = new RateLimiter(options.rateLimits, (key) =>
-    key.startsWith('installation:') ? options.installationRateLimits : undefined,
+  const limiter = new RateLimiter(
+    options.rateLimits,
+    (key) => (key.startsWith('installation:') ? options.installationRateLimits : undefined),
+    options.rateWindowSeconds === undefined ? undefined : options.rateWindowSeconds * 1000,
   );
   const appAuthority = options.app
     ? new AppAuthority(options.app, options.world.org, () => baseUrl())

@@ -312,6 +312,16 @@ export const collectionRunDataSchema = z.object({
     requests: z.number().int().nonnegative(),
     graphqlPoints: z.number().int().nonnegative(),
   }),
+  /** What each asked-for kind cost (runs written before this field: absent); the budget planner reads it. */
+  costByKind: z
+    .record(
+      z.string(),
+      z.object({
+        requests: z.number().int().nonnegative(),
+        graphqlPoints: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 export type CollectionRunData = z.infer<typeof collectionRunDataSchema>;
 
