@@ -13,7 +13,8 @@ import type { EvidenceIndex, IndexEntry } from '../evidence/ports.ts';
 
 /** Requests (REST, the `core` bucket) and points (the `graphql` bucket) a collection is expected to cost. */
 export interface CostEstimate {
-  readonly requests: number;
+  /** REST requests: GitHub's `core` bucket. */
+  readonly restRequests: number;
   readonly graphqlPoints: number;
   /** Repository kinds (`org/name pull-requests`, `organisation teams`) no recorded run tells the cost of. */
   readonly unknown: readonly string[];
@@ -67,7 +68,7 @@ export async function estimateCollectionCost(
     request.repos === 'all'
       ? [...new Set(runs.flatMap((run) => run.repos))].sort()
       : request.repos.map((repo) => repo.toLowerCase());
-  let requests = 0;
+  let restRequests = 0;
   let graphqlPoints = 0;
   const unknown: string[] = [];
   for (const kind of request.kinds) {
@@ -80,12 +81,12 @@ export async function estimateCollectionCost(
         continue;
       }
       const share = repo === null ? 1 : Math.max(1, latest.repos.length);
-      requests += cost.requests / share;
+      restRequests += cost.restRequests / share;
       graphqlPoints += cost.graphqlPoints / share;
     }
   }
   return {
-    requests: Math.ceil(requests),
+    restRequests: Math.ceil(restRequests),
     graphqlPoints: Math.ceil(graphqlPoints),
     unknown,
     runsRead: rows.length,
@@ -98,7 +99,7 @@ export function planBudget(
   budgets: { readonly core: RateBudget; readonly graphql: RateBudget },
 ): BudgetPlan {
   const needs: BudgetShortfall[] = [
-    { budget: budgets.core, needed: estimate.requests },
+    { budget: budgets.core, needed: estimate.restRequests },
     { budget: budgets.graphql, needed: estimate.graphqlPoints },
   ];
   const short = needs.filter((need) => need.needed > need.budget.remaining);
@@ -134,7 +135,7 @@ export async function planCollectionBudget(
 /** The plan in words, for a person (the command line) or a log line. */
 export function describeBudgetPlan(plan: BudgetPlan): string {
   const { estimate } = plan;
-  const need = `about ${count(estimate.requests)} REST requests and ${count(estimate.graphqlPoints)} GraphQL points`;
+  const need = `about ${count(estimate.restRequests)} REST requests and ${count(estimate.graphqlPoints)} GraphQL points`;
   const basis =
     estimate.unknown.length === 0
       ? 'from the recorded runs'
@@ -157,7 +158,7 @@ export function describeBudgetPlan(plan: BudgetPlan): string {
 
 interface RecordedRun {
   readonly repos: readonly string[];
-  readonly costs: ReadonlyMap<string, { requests: number; graphqlPoints: number }>;
+  readonly costs: ReadonlyMap<string, { restRequests: number; graphqlPoints: number }>;
 }
 
 function runOf(row: IndexEntry): RecordedRun {
@@ -166,12 +167,12 @@ function runOf(row: IndexEntry): RecordedRun {
     .split(',')
     .filter(Boolean)
     .map((repo) => repo.toLowerCase());
-  const costs = new Map<string, { requests: number; graphqlPoints: number }>();
+  const costs = new Map<string, { restRequests: number; graphqlPoints: number }>();
   for (const [name, value] of Object.entries(attributes)) {
-    const kind = /^requests:(.+)$/.exec(name)?.[1];
+    const kind = /^rest:(.+)$/.exec(name)?.[1];
     if (kind === undefined || typeof value !== 'number') continue;
     const points = attributes[`points:${kind}`];
-    costs.set(kind, { requests: value, graphqlPoints: typeof points === 'number' ? points : 0 });
+    costs.set(kind, { restRequests: value, graphqlPoints: typeof points === 'number' ? points : 0 });
   }
   return { repos, costs };
 }

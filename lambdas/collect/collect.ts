@@ -19,7 +19,6 @@ import {
   type CollectContext,
   type CollectKind,
   type CollectProgress,
-  costSince,
   type KeptRicher,
   provenanceOf,
   type RepoRef,
@@ -79,8 +78,8 @@ export interface CollectionError {
   readonly message: string;
 }
 
-/** Requests and GraphQL points one kind cost, summed over the repositories of a run. */
-export type KindCosts = Partial<Record<CollectKind, { requests: number; graphqlPoints: number }>>;
+/** REST requests (GitHub's `core` bucket) and GraphQL points one kind cost, over the repositories of a run. */
+export type KindCosts = Partial<Record<CollectKind, { restRequests: number; graphqlPoints: number }>>;
 
 /**
  * GitHub's rate-limit budget ran out and the client did not wait for its reset (a Lambda
@@ -170,7 +169,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
         });
       }
     }
-    addCost(costByKind, 'overrides', costSince(before, deps.github.cost));
+    addCost(costByKind, 'overrides', before, deps.github.cost);
   }
 
   for (const [i, repo] of repos.entries()) {
@@ -225,7 +224,7 @@ export async function collect(deps: CollectDeps, request: CollectRequest): Promi
         }
       }
     }
-    addCost(costByKind, 'teams', costSince(before, deps.github.cost));
+    addCost(costByKind, 'teams', before, deps.github.cost);
   }
   const deferred = deferralOf(budgetRun);
   if (deferred) {
@@ -324,14 +323,10 @@ function deferralOf(budgetRun: BudgetRun): CollectionDeferral | undefined {
   return { resumeAt: exhausted.budget.resetAt, budget: exhausted.budget, sources: deferred };
 }
 
-function addCost(
-  costs: KindCosts,
-  kind: CollectKind,
-  cost: { requests: number; graphqlPoints: number },
-): void {
-  const entry = costs[kind] ?? { requests: 0, graphqlPoints: 0 };
-  entry.requests += cost.requests;
-  entry.graphqlPoints += cost.graphqlPoints;
+function addCost(costs: KindCosts, kind: CollectKind, before: GitHubCost, after: GitHubCost): void {
+  const entry = costs[kind] ?? { restRequests: 0, graphqlPoints: 0 };
+  entry.restRequests += after.restRequests - before.restRequests;
+  entry.graphqlPoints += after.graphqlPoints - before.graphqlPoints;
   costs[kind] = entry;
 }
 
@@ -397,7 +392,7 @@ async function collectRepositoryWith(
         recordCollectorFailure(ctx, kind, repo.fullName, window, error);
       }
     }
-    addCost(budgetRun.costByKind, kind, costSince(costBefore, ctx.github.cost));
+    addCost(budgetRun.costByKind, kind, costBefore, ctx.github.cost);
     const after = totalsOf(counts);
     ctx.progress({
       type: 'kind-finished',

@@ -317,7 +317,8 @@ export const collectionRunDataSchema = z.object({
     .record(
       z.string(),
       z.object({
-        requests: z.number().int().nonnegative(),
+        /** REST requests: what GitHub's `core` bucket counts. */
+        restRequests: z.number().int().nonnegative(),
         graphqlPoints: z.number().int().nonnegative(),
       }),
     )

@@ -129,7 +129,7 @@ function indexAttributesOf(doc: AnyEvidenceDocument): IndexEntry['attributes'] {
       const data = doc.data;
       const costs: Record<string, number> = {};
       for (const [kind, cost] of Object.entries(data.costByKind ?? {})) {
-        costs[`requests:${kind}`] = cost.requests;
+        costs[`rest:${kind}`] = cost.restRequests;
         costs[`points:${kind}`] = cost.graphqlPoints;
       }
       return {

@@ -96,6 +96,8 @@ export interface GitHubCost {
   readonly requests: number;
   /** Sum of `rateLimit.cost` over every GraphQL query that asked for it. */
   readonly graphqlPoints: number;
+  /** Of `requests`, those to the REST API: what GitHub's `core` bucket counts. */
+  readonly restRequests: number;
   /** Conditional GETs GitHub answered `304 Not Modified` (served from the ETag cache). */
   readonly notModified: number;
 }
@@ -192,7 +194,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const isGitHubDotCom = /^https:\/\/api\.github\.com$/i.test(baseUrl);
   const graphqlMinIntervalMs = options.graphqlMinIntervalMs ?? (isGitHubDotCom ? 1000 : 0);
   const baseFetch = options.fetch ?? globalThis.fetch;
-  const totals = { requests: 0, graphqlPoints: 0, notModified: 0 };
+  const totals = { requests: 0, graphqlPoints: 0, notModified: 0, restRequests: 0 };
   const notify = options.onProgress ?? (() => {});
   const waitForReset = options.waitForRateLimitReset ?? true;
   const budgets = new Map<string, RateBudget>();
@@ -200,7 +202,10 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const countingFetch: typeof fetch = async (input, init) => {
     const response = await baseFetch(input, init);
     if (response.status === 304) totals.notModified += 1;
-    else totals.requests += 1;
+    else {
+      totals.requests += 1;
+      if (resourceOfUrl(response.url || requestUrlOf(input)) === 'core') totals.restRequests += 1;
+    }
     const budget = budgetOfHeaders((name) => response.headers.get(name) ?? undefined);
     if (budget) budgets.set(budget.resource, budget);
     // plugin-retry will try a 5xx again; say so here, where method and URL are at hand.
@@ -653,6 +658,10 @@ export function describeBucket(budget: Pick<RateBudget, 'resource' | 'limit'>): 
 
 function isoOfEpochSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function requestUrlOf(input: Parameters<typeof fetch>[0]): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 }
 
 function resourceOfUrl(url: string): 'core' | 'graphql' {
