@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
 import { loadWorld } from '../../emulator/world.ts';
-import { connectGitHub, type GitHubClient } from '../../lambdas/app/connect-github.ts';
+import { connectGitHub, type GitHubClient, type GitHubWait } from '../../lambdas/app/connect-github.ts';
 import { InputError } from '../../lambdas/errors.ts';
 import { UsageError } from './options.ts';
 
@@ -25,7 +25,8 @@ export interface SourceOptions {
   readonly org?: string;
   /** Use the bundled demo organisation when no source is named (`cm01 run`). */
   readonly demoByDefault: boolean;
-  readonly onRetry?: (text: string) => void;
+  /** Each wait for a GitHub rate limit (the command line counts it down). */
+  readonly onWait?: (wait: GitHubWait) => void;
 }
 
 export async function openSource(
@@ -39,7 +40,8 @@ export async function openSource(
     throw new UsageError('--org', `"${options.org}" is not a GitHub organisation name`);
   const worldFile =
     options.world ?? (options.org === undefined && options.demoByDefault ? DEMO_WORLD : undefined);
-  if (worldFile !== undefined) return openEmulatorSource(worldFile, options.world === undefined);
+  if (worldFile !== undefined)
+    return openEmulatorSource(worldFile, options.world === undefined, options.onWait);
   if (options.org === undefined) {
     throw new UsageError(
       'source',
@@ -50,7 +52,7 @@ export async function openSource(
   const github = await connectGitHub({
     baseUrl,
     env,
-    ...(options.onRetry ? { onWait: options.onRetry } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
   });
   return {
     org: options.org,
@@ -61,11 +63,19 @@ export async function openSource(
   };
 }
 
-async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source> {
+async function openEmulatorSource(
+  file: string,
+  isDemo: boolean,
+  onWait: SourceOptions['onWait'],
+): Promise<Source> {
   if (!existsSync(file)) throw new InputError('--github-world', `no such file: ${file}`);
   const world = await loadWorld(file);
   const emulator = await startEmulator({ world, port: 0 });
-  const github = await connectGitHub({ baseUrl: emulator.url, token: DEFAULT_TOKEN });
+  const github = await connectGitHub({
+    baseUrl: emulator.url,
+    token: DEFAULT_TOKEN,
+    ...(onWait ? { onWait } : {}),
+  });
   return {
     org: world.org,
     now: new Date(world.now),

@@ -23,6 +23,8 @@ export interface RunPeriodRequest {
   readonly allowIncomplete?: boolean;
   /** Why the period's pack is issued again (late evidence, a fixed rule); recorded in its seal. */
   readonly reissueReason?: string;
+  /** Told before collecting when GitHub's remaining budget will not cover the expected cost. */
+  readonly onBudgetShort?: (text: string) => void;
   /** Before the pack is built: the CLI switches its progress display from collecting to packing. */
   readonly onCollected?: (collection: CollectionOutcome) => void;
   readonly onPackProgress?: (text: string) => void;
@@ -43,6 +45,7 @@ export async function runPeriod(
     profile: request.profile.profile,
     ...(request.repos ? { repos: request.repos } : {}),
     ...(request.kinds ? { kinds: request.kinds } : {}),
+    ...(request.onBudgetShort ? { onBudgetShort: request.onBudgetShort } : {}),
   });
   request.onCollected?.(collection);
   // Fail before reading anything more when this collection itself failed.

@@ -23,7 +23,7 @@ import {
   windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress } from '../progress.ts';
+import { collectionProgress, rateLimitCountdown } from '../progress.ts';
 import { openSource } from '../source.ts';
 import { formatCounts, gapLines, missingLines } from '../summaries.ts';
 
@@ -61,7 +61,12 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
   const repos = reposOf(options);
   const profile = await profileOf(options);
   const created = new CreatedFolders();
-  const source = await openSource({ world: options.githubWorld, org: options.org, demoByDefault: false });
+  const source = await openSource({
+    world: options.githubWorld,
+    org: options.org,
+    demoByDefault: false,
+    onWait: rateLimitCountdown(reporter),
+  });
   try {
     const window = requested ?? previousMonth(source.now);
     assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
@@ -74,7 +79,13 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
         clock: () => source.now,
         progress: collectionProgress(reporter, window.label, kinds ?? COLLECT_KINDS),
       },
-      { window, profile: profile.profile, ...(repos ? { repos } : {}), ...(kinds ? { kinds } : {}) },
+      {
+        window,
+        profile: profile.profile,
+        ...(repos ? { repos } : {}),
+        ...(kinds ? { kinds } : {}),
+        onBudgetShort: (text) => reporter.notice(text),
+      },
     );
     const { summary, missing } = outcome;
     const failed = missing.length > 0;

@@ -27,7 +27,7 @@ import {
   windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress, packProgress } from '../progress.ts';
+import { collectionProgress, packProgress, rateLimitCountdown } from '../progress.ts';
 import { openSource } from '../source.ts';
 import { formatCounts, gapLines, missingLines, packBrief, packJson, packLines } from '../summaries.ts';
 
@@ -77,7 +77,12 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
   const repos = reposOf(options);
   const profile = await profileOf(options);
   const created = new CreatedFolders();
-  const source = await openSource({ world: options.githubWorld, org: options.org, demoByDefault: true });
+  const source = await openSource({
+    world: options.githubWorld,
+    org: options.org,
+    demoByDefault: true,
+    onWait: rateLimitCountdown(reporter),
+  });
   try {
     const window = requested ?? previousMonth(source.now);
     assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
@@ -101,6 +106,7 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
         ...(options.reason ? { reissueReason: options.reason } : {}),
         ...(repos ? { repos } : {}),
         ...(kinds ? { kinds } : {}),
+        onBudgetShort: (text) => reporter.notice(text),
         onCollected: () => reporter.stopProgress(),
         onPackProgress: packProgress(reporter),
       },
