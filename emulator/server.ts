@@ -422,7 +422,9 @@ function rateLimitBody(limiter: RateLimiter, token: string): unknown {
     return { limit: state.limit, used: state.used, remaining: state.remaining, reset: state.reset };
   };
   const core = shape('core');
-  return { resources: { core, graphql: shape('graphql') }, rate: core };
+  // GitHub always reports its search bucket too (30 requests a minute); the emulator charges none.
+  const search = { limit: 30, used: 0, remaining: 30, reset: Math.ceil(Date.now() / 1000) + 60 };
+  return { resources: { core, graphql: shape('graphql'), search }, rate: core };
 }
 
 function json(status: number, body: unknown): Answer {
