@@ -14,6 +14,9 @@ export interface RateLimits {
   readonly graphql?: number;
 }
 
+/** GitHub's rate-limit window: an hour from the first request charged in it. */
+export const RATE_WINDOW_MS = 3_600_000;
+
 export interface RateState {
   readonly resource: RateResource;
   readonly limit: number;
@@ -23,8 +26,6 @@ export interface RateState {
   readonly reset: number;
 }
 
-const HOUR_MS = 3_600_000;
-
 export class RateLimiter {
   private readonly windows = new Map<string, { started: number; used: number }>();
 
@@ -32,11 +33,15 @@ export class RateLimiter {
    * `limitsOf` gives a key its own limits where GitHub does (a GitHub App installation's higher
    * limit, e.g. 15,000 an hour on Enterprise Cloud); other keys get `limits`.
    */
+  /**
+   * `windowMs` shortens the hour for tests and demonstrations (an "emulated hour" of seconds),
+   * so that a run whose budget runs out sees the reset without waiting an hour.
+   */
   constructor(
     private readonly limits: RateLimits = {},
     private readonly limitsOf: (key: string) => RateLimits | undefined = () => undefined,
     /** Length of a rate-limit window: GitHub's hour, shorter only where a benchmark compresses time. */
-    private readonly windowMs: number = HOUR_MS,
+    private readonly windowMs: number = RATE_WINDOW_MS,
   ) {}
 
   limitOf(resource: RateResource, key?: string): number {

@@ -41,13 +41,14 @@ export interface EmulatorOptions {
    * answers a GraphQL page more slowly than a REST call, e.g. 1,000 ms against 250 ms).
    */
   readonly latencyMs?: number | { readonly rest?: number; readonly graphql?: number };
-  /**
-   * Length of the rate-limit window in seconds; GitHub's hour (3,600) by default. A benchmark
-   * that spends several hours of budget compresses it, so a run at GitHub's limits still ends.
-   */
-  readonly rateWindowSeconds?: number;
   /** Points and requests per hour; GitHub's 5,000 each by default. */
   readonly rateLimits?: RateLimits;
+  /**
+   * Length of the rate-limit window in seconds (GitHub's hour, 3,600, by default). A short
+   * "emulated hour" lets a test run a budget out and see it reset, with `x-ratelimit-reset`
+   * telling the truth; a benchmark that spends several hours of budget compresses it too.
+   */
+  readonly rateWindowSeconds?: number;
   /** Keep at most this many entries in `requestLog` (oldest dropped); default 10,000. */
   readonly requestLogSize?: number;
   /**
@@ -494,7 +495,9 @@ function rateLimitBody(limiter: RateLimiter, token: string): unknown {
     return { limit: state.limit, used: state.used, remaining: state.remaining, reset: state.reset };
   };
   const core = shape('core');
-  return { resources: { core, graphql: shape('graphql') }, rate: core };
+  // GitHub always reports its search bucket too (30 requests a minute); the emulator charges none.
+  const search = { limit: 30, used: 0, remaining: 30, reset: Math.ceil(Date.now() / 1000) + 60 };
+  return { resources: { core, graphql: shape('graphql'), search }, rate: core };
 }
 
 function json(status: number, body: unknown): Answer {

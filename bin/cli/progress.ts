@@ -1,4 +1,5 @@
 import type { CollectKind, CollectProgress } from '../../lambdas/app/collect-window.ts';
+import type { GitHubWait } from '../../lambdas/app/connect-github.ts';
 import type { Reporter } from './output.ts';
 
 /** Kinds read once for the organisation, not per repository. */
@@ -61,4 +62,43 @@ export function packProgress(reporter: Reporter): (text: string) => void {
     const stage = stages.findIndex((s) => text.startsWith(s));
     reporter.progress({ ...(stage >= 0 ? { value: stage } : {}), detail: text });
   };
+}
+
+/**
+ * GitHub's rate-limit waits, shown as they happen: why (which budget ran out, its limit as
+ * GitHub's headers give it), until when, and a countdown — in the progress bar on a terminal,
+ * as lines off one (every second for a short wait, every ten seconds or every minute for long
+ * ones). Overlapping waits (several requests stopped by the same limit) show once.
+ */
+export function rateLimitCountdown(reporter: Reporter): (wait: GitHubWait) => void {
+  let until = 0;
+  let timer: NodeJS.Timeout | undefined;
+  return (wait) => {
+    const end = Date.parse(wait.until);
+    if (end <= until) return;
+    until = end;
+    reporter.notice(`waiting ${clock(wait.seconds)} for GitHub: ${wait.reason}; going on at ${wait.until}`);
+    if (timer) clearInterval(timer);
+    const step = wait.seconds <= 15 ? 1 : wait.seconds <= 600 ? 10 : 60;
+    timer = setInterval(() => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(timer);
+        timer = undefined;
+        reporter.progress({ detail: 'collecting again' });
+        return;
+      }
+      if (reporter.interactive) reporter.progress({ detail: `waiting for GitHub: ${clock(left)} left` });
+      else if (left % step === 0) reporter.notice(`  ${clock(left)} left`);
+    }, 1000);
+    // The countdown never keeps the process alive: the request waiting for the reset does.
+    timer.unref();
+  };
+}
+
+/** `4s`, `1:05`, `59:00`: seconds as a person reads a countdown. */
+function clock(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}:${String(seconds % 60).padStart(2, '0')}`;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_TOKEN, startEmulator } from '../../emulator/server.ts';
 import { loadWorld } from '../../emulator/world.ts';
-import { connectGitHub, type GitHubClient } from '../../lambdas/app/connect-github.ts';
+import { connectGitHub, type GitHubClient, type GitHubWait } from '../../lambdas/app/connect-github.ts';
 import {
   connectEmulatedSources,
   connectSourcesFromEnv,
@@ -37,6 +37,8 @@ export interface SourceOptions {
   /** Better Stack's Uptime API base (`--better-stack-url`); the token is always `BETTER_STACK_API_TOKEN`. */
   readonly betterStackUrl?: string | undefined;
   readonly onRetry?: (text: string) => void;
+  /** Each wait for a GitHub rate limit (the command line counts it down). */
+  readonly onWait?: (wait: GitHubWait) => void;
 }
 
 export async function openSource(
@@ -57,7 +59,7 @@ export async function openSource(
         "a world file's own linear and betterStack sections are its Linear and Better Stack; give this with --org",
       );
     }
-    return openEmulatorSource(worldFile, options.world === undefined);
+    return openEmulatorSource(worldFile, options.world === undefined, options.onWait);
   }
   if (options.org === undefined) {
     throw new UsageError(
@@ -73,7 +75,7 @@ export async function openSource(
   const github = await connectGitHub({
     baseUrl,
     env,
-    ...(options.onRetry ? { onWait: options.onRetry } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
   });
   return {
     org: options.org,
@@ -85,11 +87,19 @@ export async function openSource(
   };
 }
 
-async function openEmulatorSource(file: string, isDemo: boolean): Promise<Source> {
+async function openEmulatorSource(
+  file: string,
+  isDemo: boolean,
+  onWait: SourceOptions['onWait'],
+): Promise<Source> {
   if (!existsSync(file)) throw new InputError('--github-world', `no such file: ${file}`);
   const world = await loadWorld(file);
   const emulator = await startEmulator({ world, port: 0 });
-  const github = await connectGitHub({ baseUrl: emulator.url, token: DEFAULT_TOKEN });
+  const github = await connectGitHub({
+    baseUrl: emulator.url,
+    token: DEFAULT_TOKEN,
+    ...(onWait ? { onWait } : {}),
+  });
   return {
     org: world.org,
     now: new Date(world.now),

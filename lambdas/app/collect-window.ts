@@ -1,9 +1,10 @@
 import { type CollectDeps, type CollectionSummary, collect } from '../collect/collect.ts';
-import type { CollectKind } from '../collect/context.ts';
+import { COLLECT_KINDS, type CollectKind } from '../collect/context.ts';
 import type { MissingSource } from '../core/pack-model.ts';
 import type { Profile } from '../core/profile.ts';
 import type { SettleTime } from '../core/settle.ts';
 import type { Window } from '../core/window.ts';
+import { describeBudgetPlan, planCollectionBudget } from './budget-plan.ts';
 import { CollectionFailedError, missingSourcesOf } from './collection-failure.ts';
 import { type CollectionPlan, collectionPlanOf } from './collection-plan.ts';
 
@@ -22,6 +23,12 @@ export interface CollectWindowRequest {
   readonly kinds?: readonly CollectKind[];
   /** Deployments are read past the window up to its settle time; default the 3rd, 06:00 UTC. */
   readonly settle?: SettleTime;
+  /**
+   * Told, before anything is collected, when GitHub's remaining budget will not cover what the
+   * index says the collection costs (the plan in words): the run then waits for the reset where
+   * the budget runs out. The plan only informs; it never stops a run.
+   */
+  readonly onBudgetShort?: (text: string) => void;
 }
 
 export interface CollectionOutcome {
@@ -36,6 +43,7 @@ export async function collectWindow(
   request: CollectWindowRequest,
 ): Promise<CollectionOutcome> {
   const plan = collectionPlanOf(request.profile);
+  if (request.onBudgetShort) await warnWhenBudgetShort(deps, request, request.onBudgetShort);
   const summary = await collect(deps, {
     window: request.window,
     teams: plan.teams,
@@ -45,6 +53,25 @@ export async function collectWindow(
     ...(request.settle ? { settle: request.settle } : {}),
   });
   return { summary, plan, missing: missingSourcesOf(summary) };
+}
+
+async function warnWhenBudgetShort(
+  deps: CollectDeps,
+  request: CollectWindowRequest,
+  tell: (text: string) => void,
+): Promise<void> {
+  let budget: Awaited<ReturnType<typeof planCollectionBudget>>;
+  try {
+    budget = await planCollectionBudget(deps, {
+      repos: request.repos?.map((repo) => (repo.includes('/') ? repo : `${deps.org}/${repo}`)) ?? 'all',
+      kinds: request.kinds ?? COLLECT_KINDS,
+      now: deps.clock(),
+    });
+  } catch {
+    // A server without rate limiting (GitHub Enterprise Server may have it off) has no budget to plan.
+    return;
+  }
+  if (budget.short.length > 0) tell(describeBudgetPlan(budget));
 }
 
 /** The failure policy applied to a collection on its own: any missing source fails it. */

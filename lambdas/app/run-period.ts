@@ -26,6 +26,8 @@ export interface RunPeriodRequest {
   readonly reissueReason?: string;
   /** Deployments up to this time after the window ship its changes (the stack's `packSettleTime`); default the 3rd, 06:00 UTC. */
   readonly settle?: SettleTime;
+  /** Told before collecting when GitHub's remaining budget will not cover the expected cost. */
+  readonly onBudgetShort?: (text: string) => void;
   /** Before the pack is built: the CLI switches its progress display from collecting to packing. */
   readonly onCollected?: (collection: CollectionOutcome) => void;
   readonly onPackProgress?: (text: string) => void;
@@ -47,6 +49,7 @@ export async function runPeriod(
     ...(request.repos ? { repos: request.repos } : {}),
     ...(request.kinds ? { kinds: request.kinds } : {}),
     ...(request.settle ? { settle: request.settle } : {}),
+    ...(request.onBudgetShort ? { onBudgetShort: request.onBudgetShort } : {}),
   });
   request.onCollected?.(collection);
   // Fail before reading anything more when this collection itself failed.

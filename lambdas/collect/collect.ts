@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GitHubAuthError, type GitHubClient } from '../adapters/github/client.ts';
+import {
+  describeBucket,
+  GitHubAuthError,
+  GitHubBudgetExhaustedError,
+  type GitHubClient,
+  type GitHubCost,
+  type RateBudget,
+} from '../adapters/github/client.ts';
 import type { SettleTime } from '../core/settle.ts';
 import { assertNotFuture, type Window } from '../core/window.ts';
 import { describeError, InputError, malformedInput, StoreError } from '../errors.ts';
@@ -79,6 +86,22 @@ export interface CollectionError {
   readonly message: string;
 }
 
+/** REST requests (GitHub's `core` bucket) and GraphQL points one kind cost, over the repositories of a run. */
+export type KindCosts = Partial<Record<CollectKind, { restRequests: number; graphqlPoints: number }>>;
+
+/**
+ * GitHub's rate-limit budget ran out and the client did not wait for its reset (a Lambda
+ * function): these sources were not read in this run. Each is also an error (and its gaps are
+ * recorded), so nothing silently counts as collected; a run after `resumeAt` that reads them
+ * over the same window repairs them.
+ */
+export interface CollectionDeferral {
+  /** When the budget resets: the earliest a resumed run can read the rest. */
+  readonly resumeAt: string;
+  readonly budget: RateBudget;
+  readonly sources: readonly { readonly repo: string | null; readonly kind: CollectKind }[];
+}
+
 export interface RepositoryCollection {
   readonly repo: string;
   readonly counts: KindCounts;
@@ -99,6 +122,10 @@ export interface CollectionSummary {
   readonly gaps: Gap[];
   readonly errors: CollectionError[];
   readonly apiCost: { requests: number; graphqlPoints: number };
+  /** What each kind cost (the budget planner's estimate for the next run). */
+  readonly costByKind: KindCosts;
+  /** Present when the budget ran out before every source was read (see `CollectionDeferral`). */
+  readonly deferred?: CollectionDeferral;
   /** Where the `collection-run` document was stored. */
   readonly runEvidence: IndexEntry;
 }
@@ -150,52 +177,97 @@ async function collectWith(
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
   const keptRicher: KeptRicher[] = [];
   ctx.noteKeptRicher = (attempt) => keptRicher.push(attempt);
+  const costByKind: KindCosts = {};
+  const budgetRun: BudgetRun = { costByKind };
   // The audit log is read once for the organisation and the run, not once per repository.
   let auditLog: OrganisationAuditLog | undefined;
   if (kinds.includes('overrides')) {
+    const before = deps.github.cost;
     try {
       auditLog = await readOrganisationAuditLog(ctx, deps.org, request.window);
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
-      auditLog = null;
-      errors.push({
-        repo: null,
-        source: 'overrides',
-        message: `overrides: audit log: ${describeError(error)}`,
-      });
-      ctx.recordGap({
-        withholds: 'audit-log',
-        repo: null,
-        window: { from: request.window.from, to: request.window.to },
-        reason: `the audit log could not be read: ${describeError(error)}`,
-      });
+      if (error instanceof GitHubBudgetExhaustedError) {
+        // Nothing else can be read before the reset either: the whole run waits.
+        budgetRun.exhausted = error;
+      } else {
+        auditLog = null;
+        errors.push({
+          repo: null,
+          source: 'overrides',
+          message: `overrides: audit log: ${describeError(error)}`,
+        });
+        ctx.recordGap({
+          withholds: 'audit-log',
+          repo: null,
+          window: { from: request.window.from, to: request.window.to },
+          reason: `the audit log could not be read: ${describeError(error)}`,
+        });
+      }
     }
+    addCost(costByKind, 'overrides', before, deps.github.cost);
   }
 
   for (const [i, repo] of repos.entries()) {
+    if (budgetRun.exhausted) {
+      budgetRun.deferred = [
+        ...(budgetRun.deferred ?? []),
+        ...kinds.filter((k) => k !== 'teams').map((kind) => ({ repo: repo.fullName, kind })),
+      ];
+      continue;
+    }
     progress({ type: 'repo-started', repo: repo.fullName, index: i, total: repos.length });
     try {
       const result = await collectRepositoryWith(ctx, counts, repo, {
         ...request,
         kinds,
         ...(auditLog !== undefined ? { auditLog } : {}),
+        budgetRun,
       });
       errors.push(...result.errors);
       progress({ type: 'repo-finished', repo: repo.fullName, index: i, total: repos.length });
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
+      if (error instanceof GitHubBudgetExhaustedError) {
+        // Resolving the repository itself ran the budget out: all of its kinds wait.
+        budgetRun.exhausted = error;
+        budgetRun.deferred = [
+          ...(budgetRun.deferred ?? []),
+          ...kinds.filter((k) => k !== 'teams').map((kind) => ({ repo: repo.fullName, kind })),
+        ];
+        continue;
+      }
       errors.push({ repo: repo.fullName, source: 'repository', message: describeError(error) });
       for (const kind of kinds) recordCollectorFailure(ctx, kind, repo.fullName, request.window, error);
       progress({ type: 'repo-failed', repo: repo.fullName, message: describeError(error) });
     }
   }
   if (kinds.includes('teams')) {
-    try {
-      await snapshotTeams(ctx, deps.org, request.teams ?? DEFAULT_TEAM_SLUGS);
-    } catch (error) {
-      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
-      errors.push({ repo: null, source: 'teams', message: `teams: ${describeError(error)}` });
-      recordCollectorFailure(ctx, 'teams', null, request.window, error);
+    const before = deps.github.cost;
+    if (budgetRun.exhausted) {
+      budgetRun.deferred = [...(budgetRun.deferred ?? []), { repo: null, kind: 'teams' }];
+    } else {
+      try {
+        await snapshotTeams(ctx, deps.org, request.teams ?? DEFAULT_TEAM_SLUGS);
+      } catch (error) {
+        if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
+        if (error instanceof GitHubBudgetExhaustedError) {
+          budgetRun.exhausted = error;
+          budgetRun.deferred = [...(budgetRun.deferred ?? []), { repo: null, kind: 'teams' }];
+        } else {
+          errors.push({ repo: null, source: 'teams', message: `teams: ${describeError(error)}` });
+          recordCollectorFailure(ctx, 'teams', null, request.window, error);
+        }
+      }
+    }
+    addCost(costByKind, 'teams', before, deps.github.cost);
+  }
+  const deferred = deferralOf(budgetRun);
+  if (deferred) {
+    for (const { repo, kind } of deferred.sources) {
+      const reason = `deferred: GitHub's ${describeBucket(deferred.budget)} ran out; read again after it resets at ${deferred.resumeAt}`;
+      errors.push({ repo, source: kind, message: `${kind}: ${reason}` });
+      recordCollectorFailure(ctx, kind, repo, request.window, reason);
     }
   }
   const enrichments = await collectEnrichments(ctx, deps.sources ?? {}, request.window, kinds);
@@ -255,6 +327,7 @@ async function collectWith(
       ...(keptRicher.length > 0 ? { keptRicher } : {}),
       apiCost,
       ...(enrichers.length > 0 ? { enrichers } : {}),
+      costByKind,
     },
   });
   const written: Record<string, number> = {};
@@ -275,8 +348,30 @@ async function collectWith(
     gaps,
     errors,
     apiCost,
+    costByKind,
+    ...(deferred ? { deferred } : {}),
     runEvidence: run.entry,
   };
+}
+
+/** The budget bookkeeping of one run: what each kind cost, and where the budget ran out. */
+interface BudgetRun {
+  readonly costByKind: KindCosts;
+  exhausted?: GitHubBudgetExhaustedError;
+  deferred?: { repo: string | null; kind: CollectKind }[];
+}
+
+function deferralOf(budgetRun: BudgetRun): CollectionDeferral | undefined {
+  const { exhausted, deferred } = budgetRun;
+  if (!exhausted || !deferred || deferred.length === 0) return undefined;
+  return { resumeAt: exhausted.budget.resetAt, budget: exhausted.budget, sources: deferred };
+}
+
+function addCost(costs: KindCosts, kind: CollectKind, before: GitHubCost, after: GitHubCost): void {
+  const entry = costs[kind] ?? { restRequests: 0, graphqlPoints: 0 };
+  entry.restRequests += after.restRequests - before.restRequests;
+  entry.graphqlPoints += after.graphqlPoints - before.graphqlPoints;
+  costs[kind] = entry;
 }
 
 /**
@@ -298,7 +393,11 @@ export async function collectRepository(
   const ctx = makeContext(deps, tokenIdentity, counts, gaps);
   const conditional = lendEtagCache(deps, tokenIdentity);
   try {
-    const result = await collectRepositoryWith(ctx, counts, resolved as RepoRef, { ...request, kinds });
+    const result = await collectRepositoryWith(ctx, counts, resolved as RepoRef, {
+      ...request,
+      kinds,
+      budgetRun: { costByKind: {} },
+    });
     await conditional.cache.flush(deps.clock().toISOString());
     return { ...result, counts, gaps };
   } finally {
@@ -310,23 +409,40 @@ async function collectRepositoryWith(
   ctx: CollectContext,
   counts: KindCounts,
   repo: RepoRef,
-  request: CollectRequest & { kinds: CollectKind[]; auditLog?: OrganisationAuditLog },
+  request: CollectRequest & {
+    kinds: CollectKind[];
+    auditLog?: OrganisationAuditLog;
+    budgetRun: BudgetRun;
+  },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
   const errors: CollectionError[] = [];
   const window = request.window;
+  const budgetRun = request.budgetRun;
   const run = async (kind: CollectKind, job: () => Promise<unknown>) => {
     if (!request.kinds.includes(kind)) return;
+    // Once the budget is out, the rest of the repository's kinds wait for the reset, unread.
+    if (budgetRun.exhausted) {
+      budgetRun.deferred = [...(budgetRun.deferred ?? []), { repo: repo.fullName, kind }];
+      return;
+    }
     ctx.progress({ type: 'kind-started', repo: repo.fullName, kind });
     const before = totalsOf(counts);
+    const costBefore: GitHubCost = ctx.github.cost;
     try {
       await job();
     } catch (error) {
       // A bad credential or a failing store stops the run; anything else is this kind's failure.
       if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
         throw error;
-      errors.push({ repo: repo.fullName, source: kind, message: `${kind}: ${describeError(error)}` });
-      recordCollectorFailure(ctx, kind, repo.fullName, window, error);
+      if (error instanceof GitHubBudgetExhaustedError) {
+        budgetRun.exhausted = error;
+        budgetRun.deferred = [...(budgetRun.deferred ?? []), { repo: repo.fullName, kind }];
+      } else {
+        errors.push({ repo: repo.fullName, source: kind, message: `${kind}: ${describeError(error)}` });
+        recordCollectorFailure(ctx, kind, repo.fullName, window, error);
+      }
     }
+    addCost(budgetRun.costByKind, kind, costBefore, ctx.github.cost);
     const after = totalsOf(counts);
     ctx.progress({
       type: 'kind-finished',
@@ -413,6 +529,7 @@ function recordCollectorFailure(
   kind: CollectKind,
   repo: string | null,
   window: Pick<Window, 'from' | 'to'>,
+  /** What went wrong; a string is the reason in words (a deferral). */
   error: unknown,
 ): void {
   if (ORGANISATION_KINDS.has(kind) && repo !== null) return;
@@ -421,7 +538,10 @@ function recordCollectorFailure(
       withholds,
       repo,
       window: { from: window.from, to: window.to },
-      reason: `the ${kind} collection failed: ${describeError(error)}`,
+      reason:
+        typeof error === 'string'
+          ? `the ${kind} collection was ${error}`
+          : `the ${kind} collection failed: ${describeError(error)}`,
     });
   }
 }

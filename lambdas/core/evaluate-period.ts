@@ -39,8 +39,8 @@ import {
   requirementOf,
   versionsInForce,
 } from './profile.ts';
-import type { SourceFacts } from './source-facts.ts';
 import { type SettleTime, settleTimeOf } from './settle.ts';
+import type { SourceFacts } from './source-facts.ts';
 import { inWindow, type Window } from './window.ts';
 
 export interface PeriodEvaluationInput {

@@ -387,6 +387,17 @@ export const collectionRunDataSchema = z.object({
   }),
   /** Linear / Better Stack, when the run was configured to read them; absent = not configured. */
   enrichers: z.array(enricherRunSchema).optional(),
+  /** What each asked-for kind cost (runs written before this field: absent); the budget planner reads it. */
+  costByKind: z
+    .record(
+      z.string(),
+      z.object({
+        /** REST requests: what GitHub's `core` bucket counts. */
+        restRequests: z.number().int().nonnegative(),
+        graphqlPoints: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 export type CollectionRunData = z.infer<typeof collectionRunDataSchema>;
 

@@ -123,8 +123,27 @@ function indexAttributesOf(doc: AnyEvidenceDocument): IndexEntry['attributes'] {
         rulesets: doc.data.rulesets.length,
         ...(doc.data.protection ? { requireSignedCommits: doc.data.protection.requireSignedCommits } : {}),
       };
-    case 'collection-run':
-      return undefined;
+    case 'collection-run': {
+      // What the budget planner needs to estimate the next run from the index alone, without
+      // reading each run's document: what was asked, and what each kind cost.
+      const data = doc.data;
+      const costs: Record<string, number> = {};
+      for (const [kind, cost] of Object.entries(data.costByKind ?? {})) {
+        costs[`rest:${kind}`] = cost.restRequests;
+        costs[`points:${kind}`] = cost.graphqlPoints;
+      }
+      return {
+        status: data.status,
+        repos: data.repos.join(','),
+        ...(data.kinds ? { kinds: data.kinds.join(',') } : {}),
+        windowFrom: data.window.from,
+        windowTo: data.window.to,
+        finishedAt: data.finishedAt,
+        requests: data.apiCost.requests,
+        graphqlPoints: data.apiCost.graphqlPoints,
+        ...costs,
+      };
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_BUDGET_WAITS, type ResumePoint } from '../app/collect-within-budget.ts';
+import { COLLECT_KINDS } from '../collect/context.ts';
 import { SHIPPED_PROFILE_IDS } from '../core/shipped-profiles.ts';
 import { monthWindow, previousMonth, rangeWindow, type Window } from '../core/window.ts';
 import { InputError, malformedInput } from '../errors.ts';
@@ -45,16 +47,35 @@ const onDemandSchema = z
   })
   .strict();
 
+/**
+ * Where a fan-out item goes on after its budget wait (set by the state machine from the item's
+ * last result, never by a person): the kinds still to read, and how many waits came before.
+ */
+const resumeSchema = z
+  .object({
+    kinds: z
+      .array(z.enum(COLLECT_KINDS))
+      .min(1, 'names no kind to resume')
+      .refine((kinds) => new Set(kinds).size === kinds.length, 'names a kind twice'),
+    attempt: z.number().int().min(1).max(MAX_BUDGET_WAITS),
+  })
+  .strict();
+
 const fanOutItemSchema = z
   .object({
     repo: repoName,
     /** The execution's input, passed to every iteration; the window comes from here only. */
     input: z.record(z.string(), z.unknown()).optional(),
+    resume: resumeSchema.optional(),
   })
   .strict();
 
 export interface JobRequest {
   readonly window: Window;
+  /** A fan-out item only: true (the handler plans its budget and may hand the wait to Step Functions). */
+  readonly fanOutItem?: boolean;
+  /** A fan-out item resumed after a budget wait. */
+  readonly resume?: ResumePoint;
   readonly repos: readonly string[] | undefined;
   readonly profile: string | undefined;
   readonly reason: string | undefined;
@@ -144,7 +165,12 @@ export function parseCollectorEvent(event: unknown, now: Date, options: JobEvent
   if (request.repos && !request.repos.some((repo) => bare(repo) === bare(item.repo))) {
     throw malformedInput('repos', `does not name "${item.repo}", the repository of this fan-out item`);
   }
-  return { ...request, repos: [item.repo] };
+  return {
+    ...request,
+    repos: [item.repo],
+    fanOutItem: true,
+    ...(item.resume ? { resume: item.resume } : {}),
+  };
 }
 
 function assertInOrg(repo: string, org: string, field: string): void {

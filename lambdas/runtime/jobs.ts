@@ -3,6 +3,7 @@ import { openPackSigner } from '../adapters/open-signer.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
 import { collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
+import { collectWithinBudget, type ResumePoint } from '../app/collect-within-budget.ts';
 import { listRepositories } from '../app/list-repositories.ts';
 import { publishRoom } from '../app/room-site.ts';
 import { runPeriod } from '../app/run-period.ts';
@@ -56,7 +57,8 @@ export type GitHubDeps = Pick<JobDeps, 'org' | 'github' | 'clock'>;
 async function awsGitHubDeps(): Promise<GitHubDeps> {
   const config = functionConfig();
   const auth = await loadGitHubCredential(config.githubSecretArn);
-  const github = createGitHubClient({ baseUrl: config.githubApiUrl, auth });
+  // A function never sleeps for a rate limit's reset: its fan-out item waits in Step Functions.
+  const github = createGitHubClient({ baseUrl: config.githubApiUrl, auth, waitForRateLimitReset: false });
   return { org: config.org, github, clock: () => new Date() };
 }
 
@@ -107,12 +109,54 @@ export function collectorHandler(
   kinds: readonly CollectKind[],
   deps: () => Promise<JobDeps> = productionDeps,
 ) {
-  return async (event: unknown): Promise<CollectionSummary> => {
+  return async (event: unknown): Promise<CollectorResult> => {
     const ports = await deps();
     // A fan-out item { repo, input } collects its one repository; its conflicts are refused there.
     const request = parseCollectorEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
     const repos = request.repos;
+    const [repo] = repos ?? [];
+    if (request.fanOutItem && repo !== undefined) {
+      const item = await collectWithinBudget(ports, {
+        window: request.window,
+        profile: profile.profile,
+        repo,
+        kinds,
+        ...(request.resume ? { resume: request.resume } : {}),
+        onPlan: (_plan, text) => console.log(JSON.stringify({ message: 'budget plan', repo, plan: text })),
+      });
+      if (item.state === 'waiting') {
+        console.log(
+          JSON.stringify({
+            message: 'waiting for the rate-limit reset',
+            repo,
+            resumeAt: item.resumeAt,
+            resume: item.resume,
+            reason: item.reason,
+            ...(item.collection ? { runId: item.collection.summary.runId } : {}),
+          }),
+        );
+        return {
+          status: 'waiting',
+          repos: [repo],
+          reason: item.reason,
+          resumeAt: item.resumeAt,
+          resume: item.resume,
+          ...(item.collection ? { runId: item.collection.summary.runId } : {}),
+        };
+      }
+      const { summary } = item.collection;
+      console.log(
+        JSON.stringify({
+          message: 'collection finished',
+          runId: summary.runId,
+          status: summary.status,
+          counts: summary.counts,
+          gaps: summary.gaps.length,
+        }),
+      );
+      return { ...summary, resumeAt: null, resume: null };
+    }
     const outcome = await collectWindow(ports, {
       window: request.window,
       profile: profile.profile,
@@ -131,9 +175,25 @@ export function collectorHandler(
       }),
     );
     requireCompleteCollection(outcome);
-    return summary;
+    return { ...summary, resumeAt: null, resume: null };
   };
 }
+
+/**
+ * A collector's answer. `resumeAt` is null when the work is done; otherwise the fan-out's state
+ * machine waits until then (a Wait state, not the function) and calls again with `resume`.
+ */
+export type CollectorResult =
+  | (CollectionSummary & { readonly resumeAt: null; readonly resume: null })
+  | {
+      readonly status: 'waiting';
+      readonly repos: readonly string[];
+      readonly reason: string;
+      readonly resumeAt: string;
+      readonly resume: ResumePoint;
+      /** The run that read what it could before the budget ran out, if it started. */
+      readonly runId?: string;
+    };
 
 /** The fan-out's first step: the organisation's repositories (or the event's), one item each. */
 export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = productionGitHubDeps) {

@@ -27,8 +27,9 @@ export interface RepositoryFanOutProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Longest a whole run may take.
-   * @default Duration.hours(6)
+   * Longest a whole run may take, budget waits included: a first collection that needs several
+   * hours of GitHub's rate limit waits for several resets.
+   * @default Duration.hours(23) (done before the next night's run starts)
    */
   readonly executionTimeout?: Duration;
   /**
@@ -56,7 +57,8 @@ export interface RepositoryFanOutProps {
 /**
  * Fans collection out per repository on Step Functions (no home-made scheduler): one task
  * lists the repositories, a Map state collects each with bounded concurrency and retries on
- * Lambda's transient errors. One repository failing fails the run, which an alarm reports.
+ * Lambda's transient errors. An item whose GitHub budget ran out waits for the reset in a Wait
+ * state and resumes. One repository failing fails the run, which an alarm reports.
  */
 export class RepositoryFanOut extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -79,10 +81,13 @@ export class RepositoryFanOut extends Construct {
       resultSelector: { 'repositories.$': '$.repositories' },
       resultPath: '$.listed',
     });
+    // The item's result says whether GitHub's rate-limit budget ran out before the repository was
+    // read: then `resumeAt` is the reset (from `x-ratelimit-reset`) and `resume` the kinds left.
     const collectRepository = new tasks.LambdaInvoke(this, 'CollectRepository', {
       lambdaFunction: props.collectRepository,
       payloadResponseOnly: true,
-      resultPath: sfn.JsonPath.DISCARD,
+      resultSelector: { 'resumeAt.$': '$.resumeAt', 'resume.$': '$.resume' },
+      resultPath: '$.collected',
       retryOnServiceExceptions: true,
     });
     collectRepository.addRetry({
@@ -100,7 +105,24 @@ export class RepositoryFanOut extends Construct {
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    eachRepository.itemProcessor(collectRepository);
+    // Waiting for the reset is Step Functions' job, not the function's: a Wait state until the
+    // reset, then the same item again from where it stopped (the kinds left; within a kind, the
+    // collector's cursor in the index). The function bounds the number of waits (24).
+    const waitForReset = new sfn.Wait(this, 'WaitForRateLimitReset', {
+      time: sfn.WaitTime.timestampPath('$.collected.resumeAt'),
+      comment: 'GitHub rate-limit budget ran out: wait until x-ratelimit-reset',
+    });
+    const resumeRepository = new sfn.Pass(this, 'ResumeRepository', {
+      parameters: { 'repo.$': '$.repo', 'input.$': '$.input', 'resume.$': '$.collected.resume' },
+      comment: 'The same repository again, with only the kinds still to read',
+    });
+    const budgetOutcome = new sfn.Choice(this, 'BudgetRanOut')
+      .when(
+        sfn.Condition.isNotNull('$.collected.resumeAt'),
+        waitForReset.next(resumeRepository).next(collectRepository),
+      )
+      .otherwise(new sfn.Succeed(this, 'RepositoryCollected'));
+    eachRepository.itemProcessor(collectRepository.next(budgetOutcome));
 
     const logGroup = new logs.LogGroup(this, 'ExecutionLog', {
       retention: props.logRetention ?? logs.RetentionDays.THIRTEEN_MONTHS,
@@ -108,7 +130,7 @@ export class RepositoryFanOut extends Construct {
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(listRepositories.next(eachRepository)),
-      timeout: props.executionTimeout ?? Duration.hours(6),
+      timeout: props.executionTimeout ?? Duration.hours(23),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });

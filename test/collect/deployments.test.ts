@@ -451,6 +451,8 @@ describe('collectDeployments without permission', () => {
         identity: () => github.identity(),
         graphql: (query, variables) => github.graphql(query, variables),
         paginate: (route, params, options) => github.paginate(route, params, options),
+        budget: (resource) => github.budget(resource),
+        readBudget: () => github.readBudget(),
         get cost() {
           return github.cost;
         },

@@ -59,6 +59,7 @@ const TOKEN = `github_pat_11CM01${randomBytes(24).toString('hex')}`;
 
 let work: string;
 let emulator: Emulator;
+let certificate: { key: string; cert: string };
 let secrets: SecretsManagerStandIn;
 let kms: KmsStandIn;
 const SIGNING_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/5e1f0c2a-0000-4000-8000-000000000001';
@@ -214,6 +215,7 @@ function setWritable(dir: string): void {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'cm01-lambda-'));
   const tls = selfSignedCertificate(work);
+  certificate = tls;
   emulator = await startEmulator({
     world: await loadWorld(WORLD),
     tls: { key: tls.key, cert: tls.cert },
@@ -449,6 +451,79 @@ describe('each bundle on its schedule', () => {
     );
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
   }, 600_000);
+});
+
+describe('a fan-out whose GitHub budget runs out', () => {
+  it('waits in the state machine until the reset GitHub announced, never in the function, and resumes each repository to the end', async () => {
+    // The same deployment against a GitHub whose REST budget is a handful of requests in an
+    // emulated hour of seconds: only the function's GitHub URL differs from the template's.
+    const WINDOW_SECONDS = 8;
+    const limited = await startEmulator({
+      world: await loadWorld(WORLD),
+      tls: certificate,
+      enterpriseServerPaths: true,
+      tokens: { [TOKEN]: 'cm01-collector' },
+      rateLimits: { core: 8 },
+      rateWindowSeconds: WINDOW_SECONDS,
+    });
+    const onLimited = new Map<string, LambdaContainer>();
+    try {
+      const schedule = scheduleOf('CollectPullRequests');
+      const each = fn('CollectPullRequestsEach').logicalId;
+      const waited: string[] = [];
+      const returned: { payload: unknown; result: Record<string, unknown>; at: number }[] = [];
+      const execution = await runStateMachine(
+        definitionOf(schedule.stateMachineId as string),
+        { period: '2026-10' },
+        async (functionId, payload) => {
+          let container = onLimited.get(functionId);
+          if (!container) {
+            const f = functions.get(functionId) as DeployedFunction;
+            container = coldContainer({
+              ...f,
+              environment: { ...f.environment, CM01_GITHUB_API_URL: limited.url },
+            });
+            onLimited.set(functionId, container);
+          }
+          const outcome = await container.invoke(payload);
+          if (outcome.errorType === undefined && functionId === each)
+            returned.push({ payload, result: outcome.result as Record<string, unknown>, at: Date.now() });
+          return outcome;
+        },
+        undefined,
+        {
+          wait: async (timestamp) => {
+            waited.push(timestamp);
+            const ms = Date.parse(timestamp) - Date.now();
+            if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+          },
+        },
+      );
+      expect(execution).toMatchObject({ status: 'SUCCEEDED' });
+      const waits = returned.filter((r) => r.result.resumeAt !== null);
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      expect(waited).toEqual(waits.map((w) => w.result.resumeAt));
+      for (const wait of waits) {
+        // Had the function slept until the reset, the reset would lie behind its answer.
+        expect(Date.parse(wait.result.resumeAt as string)).toBeGreaterThan(wait.at);
+        expect(Date.parse(wait.result.resumeAt as string) - wait.at).toBeLessThanOrEqual(
+          (WINDOW_SECONDS + 1) * 1000,
+        );
+      }
+      // Every repository ends collected; a resumed call carries the kinds left, nothing else.
+      const finished = returned.filter((r) => r.result.resumeAt === null).map((r) => r.result.repos);
+      expect(finished).toEqual([['acme/infra'], ['acme/payments-api'], ['acme/web-app']]);
+      for (const { payload } of returned) {
+        const item = payload as { resume?: { kinds: string[] } };
+        if (item.resume) expect(Object.keys(item).sort()).toEqual(['input', 'repo', 'resume']);
+      }
+      expect(returned.some((r) => (r.payload as { resume?: unknown }).resume !== undefined)).toBe(true);
+      for (const wait of waits) expect(wait.result.reason).toMatch(/budget/);
+    } finally {
+      await Promise.all([...onLimited.values()].map((c) => c.close()));
+      await limited.close();
+    }
+  }, 300_000);
 });
 
 describe('a bad on-demand event', () => {

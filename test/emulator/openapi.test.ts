@@ -160,6 +160,7 @@ function checkSuiteIdOf(app: string): number {
 }
 const CASES: Case[] = [
   { template: '/user', path: '/user' },
+  { template: '/rate_limit', path: '/rate_limit' },
   { template: '/app', path: '/app', asApp: true },
   { template: '/orgs/{org}/installation', path: '/orgs/acme/installation', asApp: true },
   {

@@ -55,6 +55,7 @@ describe('job handlers', () => {
   it('collect one repository of a fan-out item, for the event’s period', async () => {
     const handler = collectorHandler(['pull-requests', 'commits'], await depsOn());
     const summary = await handler({ repo: 'acme/web-app', input: { period: '2026-10' } });
+    if (summary.resumeAt !== null) throw new Error(`waiting for the budget: ${summary.reason}`);
     expect(summary.status).toBe('succeeded');
     expect(summary.repos).toEqual(['acme/web-app']);
     expect(summary.window.label).toBe('2026-10');

@@ -23,7 +23,7 @@ import {
   windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress } from '../progress.ts';
+import { collectionProgress, rateLimitCountdown } from '../progress.ts';
 import { openSource } from '../source.ts';
 import { formatCounts, gapLines, missingLines } from '../summaries.ts';
 
@@ -67,6 +67,7 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
     linearUrl: options.linearUrl,
     betterStackUrl: options.betterStackUrl,
     demoByDefault: false,
+    onWait: rateLimitCountdown(reporter),
   });
   try {
     const window = requested ?? previousMonth(source.now);
@@ -81,7 +82,13 @@ async function collect(options: CollectOptions, reporter: Reporter): Promise<Exi
         clock: () => source.now,
         progress: collectionProgress(reporter, window.label, kinds ?? COLLECT_KINDS),
       },
-      { window, profile: profile.profile, ...(repos ? { repos } : {}), ...(kinds ? { kinds } : {}) },
+      {
+        window,
+        profile: profile.profile,
+        ...(repos ? { repos } : {}),
+        ...(kinds ? { kinds } : {}),
+        onBudgetShort: (text) => reporter.notice(text),
+      },
     );
     const { summary, missing } = outcome;
     const failed = missing.length > 0;

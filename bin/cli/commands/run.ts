@@ -27,7 +27,7 @@ import {
   windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress, packProgress } from '../progress.ts';
+import { collectionProgress, packProgress, rateLimitCountdown } from '../progress.ts';
 import { openSource } from '../source.ts';
 import { formatCounts, gapLines, missingLines, packBrief, packJson, packLines } from '../summaries.ts';
 
@@ -83,6 +83,7 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
     linearUrl: options.linearUrl,
     betterStackUrl: options.betterStackUrl,
     demoByDefault: true,
+    onWait: rateLimitCountdown(reporter),
   });
   try {
     const window = requested ?? previousMonth(source.now);
@@ -108,6 +109,7 @@ async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus>
         ...(options.reason ? { reissueReason: options.reason } : {}),
         ...(repos ? { repos } : {}),
         ...(kinds ? { kinds } : {}),
+        onBudgetShort: (text) => reporter.notice(text),
         onCollected: () => reporter.stopProgress(),
         onPackProgress: packProgress(reporter),
       },

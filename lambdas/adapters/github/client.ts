@@ -3,6 +3,7 @@ import { Octokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import Bottleneck from 'bottleneck';
+import { z } from 'zod';
 import { SourceError } from '../../errors.ts';
 import { TOOL_ID } from '../../version.ts';
 
@@ -24,6 +25,22 @@ export type GitHubAuth =
       readonly installationId: number;
     };
 
+/**
+ * One rate-limit bucket as GitHub last reported it in its `x-ratelimit-*` headers (or
+ * `GET /rate_limit`): the limit is read, never assumed, because a GitHub App installation's is
+ * higher than a user's (and grows with the organisation) and GitHub Enterprise Server's is set
+ * by its administrator.
+ */
+export interface RateBudget {
+  /** `core` (REST), `graphql`, `search`, … as `x-ratelimit-resource` names it. */
+  readonly resource: string;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly used: number;
+  /** When the window resets (ISO-8601 UTC, from `x-ratelimit-reset`). */
+  readonly resetAt: string;
+}
+
 /** What the client tells its caller while it waits or retries (never the credential). */
 export type GitHubClientEvent =
   | {
@@ -33,6 +50,8 @@ export type GitHubClientEvent =
       readonly retryAfterSeconds: number;
       readonly retryCount: number;
       readonly willRetry: boolean;
+      /** The bucket that ran out, as its headers said (primary limits). */
+      readonly budget?: RateBudget;
     }
   | { readonly type: 'retry'; readonly method: string; readonly url: string; readonly status: number };
 
@@ -56,6 +75,14 @@ export interface GitHubClientOptions {
   readonly graphqlMinIntervalMs?: number;
   /** Overrides `globalThis.fetch` (e.g. to count or observe traffic in a benchmark). */
   readonly fetch?: typeof fetch;
+  /**
+   * Whether to wait, inside this process, for a primary rate limit to reset (default true: the
+   * command line waits and shows a countdown). A Lambda function passes false: it must not
+   * spend its fifteen minutes asleep, so the request fails at once with
+   * `GitHubBudgetExhaustedError` naming the reset time, and Step Functions does the waiting.
+   * Secondary limits (a `retry-after` of seconds to a minute) are waited for either way.
+   */
+  readonly waitForRateLimitReset?: boolean;
 }
 
 export interface GitHubResponse<T> {
@@ -69,6 +96,8 @@ export interface GitHubCost {
   readonly requests: number;
   /** Sum of `rateLimit.cost` over every GraphQL query that asked for it. */
   readonly graphqlPoints: number;
+  /** Of `requests`, those to the REST API: what GitHub's `core` bucket counts. */
+  readonly restRequests: number;
   /** Conditional GETs GitHub answered `304 Not Modified` (served from the ETag cache). */
   readonly notModified: number;
 }
@@ -116,6 +145,13 @@ export interface GitHubClient {
   ): Promise<T[]>;
   /** Running totals since the client was created. */
   readonly cost: GitHubCost;
+  /** The budget of a rate-limit bucket as the latest response's headers reported it. */
+  budget(resource: 'core' | 'graphql'): RateBudget | undefined;
+  /**
+   * Both buckets as GitHub reports them now (`GET /rate_limit`, which GitHub does not count
+   * against the limit); also remembered as the latest `budget`.
+   */
+  readBudget(): Promise<{ readonly core: RateBudget; readonly graphql: RateBudget }>;
 }
 
 /** GitHub refused the credential (bad, revoked or expired). */
@@ -140,6 +176,22 @@ export class GitHubRateLimitError extends SourceError {
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
+/**
+ * A primary rate limit ran out and the client was told not to wait for its reset
+ * (`waitForRateLimitReset: false`): the caller ends its unit of work and resumes at `resetAt`.
+ */
+export class GitHubBudgetExhaustedError extends GitHubRateLimitError {
+  override name = 'GitHubBudgetExhaustedError';
+  /** The bucket that ran out, as GitHub's headers reported it. */
+  readonly budget: RateBudget;
+  constructor(message: string, budget: RateBudget, options?: { cause?: unknown }) {
+    super(message, {
+      ...options,
+      retryAfterSeconds: Math.max(0, Math.ceil((Date.parse(budget.resetAt) - Date.now()) / 1000)),
+    });
+    this.budget = budget;
+  }
+}
 /** A GraphQL query GitHub rejected (a schema error, a field it will not serve). */
 export class GitHubQueryError extends SourceError {
   override name = 'GitHubQueryError';
@@ -162,13 +214,20 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const isGitHubDotCom = /^https:\/\/api\.github\.com$/i.test(baseUrl);
   const graphqlMinIntervalMs = options.graphqlMinIntervalMs ?? (isGitHubDotCom ? 1000 : 0);
   const baseFetch = options.fetch ?? globalThis.fetch;
-  const totals = { requests: 0, graphqlPoints: 0, notModified: 0 };
+  const totals = { requests: 0, graphqlPoints: 0, notModified: 0, restRequests: 0 };
   const notify = options.onProgress ?? (() => {});
+  const waitForReset = options.waitForRateLimitReset ?? true;
+  const budgets = new Map<string, RateBudget>();
 
   const countingFetch: typeof fetch = async (input, init) => {
     const response = await baseFetch(input, init);
     if (response.status === 304) totals.notModified += 1;
-    else totals.requests += 1;
+    else {
+      totals.requests += 1;
+      if (resourceOfUrl(response.url || requestUrlOf(input)) === 'core') totals.restRequests += 1;
+    }
+    const budget = budgetOfHeaders((name) => response.headers.get(name) ?? undefined);
+    if (budget) budgets.set(budget.resource, budget);
     // plugin-retry will try a 5xx again; say so here, where method and URL are at hand.
     if (response.status >= 500) {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -185,7 +244,9 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       _octokit: unknown,
       retryCount: number,
     ) => {
-      const willRetry = retryCount < retries;
+      const budget = type === 'rate-limit' ? budgets.get(resourceOfUrl(requestOptions.url)) : undefined;
+      // Without waiting for the reset, a primary limit ends the request (GitHubBudgetExhaustedError).
+      const willRetry = retryCount < retries && (type === 'secondary-limit' || waitForReset);
       notify({
         type,
         method: requestOptions.method,
@@ -193,6 +254,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         retryAfterSeconds: retryAfter,
         retryCount,
         willRetry,
+        ...(budget ? { budget } : {}),
       });
       return willRetry;
     };
@@ -227,6 +289,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const method = String(requestOptions.method ?? 'GET').toUpperCase();
     if (method !== 'GET') return request(requestOptions as never);
     const parsed = octokit.request.endpoint.parse(requestOptions as never);
+    // The budget is read fresh, never from a cached body.
+    if (/\/rate_limit$/.test(new URL(parsed.url).pathname)) return request(requestOptions as never);
     const cacheKey = parsed.url;
     const cache = etagCache;
     const cached = await cache.get(cacheKey);
@@ -261,6 +325,22 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     }
   });
 
+  /**
+   * A primary limit the client did not wait for becomes GitHubBudgetExhaustedError, carrying the
+   * bucket as its headers reported it; a secondary limit (which says nothing of the budget) stays
+   * GitHubRateLimitError.
+   */
+  const exhaustedOr = (error: SourceError, resource: 'core' | 'graphql'): SourceError => {
+    if (waitForReset || !(error instanceof GitHubRateLimitError) || isSecondaryLimit(error)) return error;
+    const budget = budgets.get(resource);
+    if (budget === undefined) return error;
+    return new GitHubBudgetExhaustedError(
+      `GitHub's ${describeBucket(budget)} ran out; it resets at ${budget.resetAt}`,
+      budget,
+      { cause: error },
+    );
+  };
+
   let identityPromise: Promise<string> | undefined;
 
   const client: GitHubClient = {
@@ -272,6 +352,22 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     },
     get cost(): GitHubCost {
       return { ...totals };
+    },
+    budget(resource) {
+      return budgets.get(resource);
+    },
+    async readBudget() {
+      const response = await client.rest<{ resources?: Record<string, unknown> }>('GET /rate_limit');
+      const read = (resource: 'core' | 'graphql'): RateBudget => {
+        const parsed = rateLimitResourceSchema.safeParse(response.data.resources?.[resource]);
+        if (!parsed.success)
+          throw new SourceError(`GET /rate_limit: GitHub's answer has no valid "resources.${resource}"`);
+        const { limit, remaining, used, reset } = parsed.data;
+        const budget = { resource, limit, remaining, used, resetAt: isoOfEpochSeconds(reset) };
+        budgets.set(resource, budget);
+        return budget;
+      };
+      return { core: read('core'), graphql: read('graphql') };
     },
     identity() {
       identityPromise ??= (async () => {
@@ -292,7 +388,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       try {
         data = await octokit.graphql(query, variables);
       } catch (error) {
-        throw toGitHubError(error, `GraphQL ${operationNameOf(query)}`, options.auth);
+        throw exhaustedOr(toGitHubError(error, `GraphQL ${operationNameOf(query)}`, options.auth), 'graphql');
       }
       const cost = rateLimitCostOf(data);
       if (cost !== undefined) totals.graphqlPoints += cost;
@@ -311,7 +407,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           headers: response.headers,
         };
       } catch (error) {
-        throw toGitHubError(error, route, options.auth);
+        throw exhaustedOr(toGitHubError(error, route, options.auth), 'core');
       }
     },
     async paginate<T>(
@@ -490,6 +586,15 @@ function graphqlErrorsOf(error: unknown): { type?: string; message?: string; pat
   return undefined;
 }
 
+/** plugin-throttling throws a GraphQL `RATE_LIMITED` answer (HTTP 200) with the body as `data`. */
+function graphqlErrorsOfData(error: unknown): { type?: string; message?: string }[] | undefined {
+  if (error !== null && typeof error === 'object' && 'data' in error) {
+    const errors = (error as { data?: { errors?: unknown } }).data?.errors;
+    if (Array.isArray(errors)) return errors as { type?: string; message?: string }[];
+  }
+  return undefined;
+}
+
 function credentialSetting(auth: GitHubAuth): string {
   return auth.kind === 'token'
     ? 'the GITHUB_TOKEN setting (or the GitHub token secret)'
@@ -501,7 +606,7 @@ function toGitHubError(error: unknown, what: string, auth: GitHubAuth): SourceEr
   if (error instanceof SourceError) return error;
   const status = statusOf(error);
   const headers = headersOf(error);
-  const graphqlErrors = graphqlErrorsOf(error);
+  const graphqlErrors = graphqlErrorsOf(error) ?? graphqlErrorsOfData(error);
   const detail = safeMessage(error);
   if (graphqlErrors && graphqlErrors.length > 0) {
     const first = graphqlErrors[0];
@@ -558,4 +663,54 @@ function safeMessage(error: unknown): string {
     .replace(/(gh[pousr]_|github_pat_)[A-Za-z0-9_]+/g, '[REDACTED]')
     .replace(/(access_token|token)=[^&\s]+/gi, '$1=[REDACTED]')
     .slice(0, 300);
+}
+
+const rateLimitResourceSchema = z.object({
+  limit: z.number().int().nonnegative(),
+  remaining: z.number().int().nonnegative(),
+  used: z.number().int().nonnegative(),
+  reset: z.number().int().nonnegative(),
+});
+
+/** `x-ratelimit-*` of one response, when it carries them all. */
+export function budgetOfHeaders(header: (name: string) => string | undefined): RateBudget | undefined {
+  const number = (name: string): number | undefined => {
+    const text = header(name);
+    if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+    return Number(text);
+  };
+  const limit = number('x-ratelimit-limit');
+  const remaining = number('x-ratelimit-remaining');
+  const reset = number('x-ratelimit-reset');
+  if (limit === undefined || remaining === undefined || reset === undefined) return undefined;
+  return {
+    // GitHub names the bucket; a server that does not (older GHES) speaks of `core`.
+    resource: header('x-ratelimit-resource')?.trim() || 'core',
+    limit,
+    remaining,
+    used: number('x-ratelimit-used') ?? Math.max(0, limit - remaining),
+    resetAt: isoOfEpochSeconds(reset),
+  };
+}
+
+/** `5,000 core requests an hour` / `5,000 graphql points an hour`: a bucket in words. */
+export function describeBucket(budget: Pick<RateBudget, 'resource' | 'limit'>): string {
+  const unit = budget.resource === 'graphql' ? 'points' : 'requests';
+  return `${budget.resource} budget of ${budget.limit.toLocaleString('en-US')} ${unit} an hour`;
+}
+
+function isoOfEpochSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function requestUrlOf(input: Parameters<typeof fetch>[0]): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
+function resourceOfUrl(url: string): 'core' | 'graphql' {
+  return /\/graphql$/.test(new URL(url, 'http://github.invalid').pathname) ? 'graphql' : 'core';
+}
+
+function isSecondaryLimit(error: GitHubRateLimitError): boolean {
+  return /secondary rate/i.test(safeMessage(error.cause));
 }

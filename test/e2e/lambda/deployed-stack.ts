@@ -355,10 +355,21 @@ interface Retrier {
   readonly MaxAttempts?: number;
 }
 
+interface ChoiceRule {
+  readonly Variable: string;
+  readonly IsNull?: boolean;
+  readonly IsPresent?: boolean;
+  readonly Next: string;
+}
+
 type State = {
   readonly Type: string;
   readonly Next?: string;
   readonly End?: boolean;
+  readonly Choices?: readonly ChoiceRule[];
+  readonly Default?: string;
+  readonly TimestampPath?: string;
+  readonly Parameters?: Record<string, string>;
   readonly Resource?: string;
   readonly ResultSelector?: Record<string, string>;
   readonly ResultPath?: string | null;
@@ -376,10 +387,19 @@ export type Execution =
 /** Step Functions refuses a state's result above 256 KiB (`States.DataLimitExceeded`). */
 const STATE_DATA_LIMIT = 256 * 1024;
 
+export interface InterpreterOptions {
+  /**
+   * A Wait state with `TimestampPath`: called with the timestamp; default sleeps until then (in
+   * real time, as Step Functions would).
+   */
+  readonly wait?: (timestamp: string, stateName: string) => Promise<void>;
+}
+
 /**
  * Runs a definition the way Step Functions does, for the states the fan-out uses (Task with a
  * function ARN as resource, ResultSelector, ResultPath, Retry; Map with ItemsPath, ItemSelector
- * and an inline processor). Anything else is refused, so a change of the construct is noticed.
+ * and an inline processor; Choice on IsNull/IsPresent; Wait with TimestampPath; Pass with
+ * Parameters; Succeed). Anything else is refused, so a change of the construct is noticed.
  * Map items run one after another (Step Functions would run up to MaxConcurrency at once).
  */
 export async function runStateMachine(
@@ -387,6 +407,7 @@ export async function runStateMachine(
   input: unknown,
   invoke: (functionLogicalId: string, payload: unknown) => Promise<Outcome>,
   context: { executionInput: unknown; mapItem?: unknown } = { executionInput: input },
+  options: InterpreterOptions = {},
 ): Promise<Execution> {
   let data = input;
   let name: string | undefined = definition.StartAt;
@@ -429,11 +450,45 @@ export async function runStateMachine(
       for (const item of items) {
         const itemContext = { executionInput: context.executionInput, mapItem: item };
         const itemInput = state.ItemSelector ? select(state.ItemSelector, data, itemContext) : item;
-        const execution = await runStateMachine(state.ItemProcessor, itemInput, invoke, itemContext);
+        const execution = await runStateMachine(state.ItemProcessor, itemInput, invoke, itemContext, options);
         if (execution.status === 'FAILED') return execution;
         results.push(execution.output);
       }
       data = placeResult(data, results, state.ResultPath);
+    } else if (state.Type === 'Choice') {
+      const rule: ChoiceRule | undefined = state.Choices?.find((choice) => {
+        const present = isPresent(choice.Variable, data);
+        if (choice.IsPresent !== undefined) return present === choice.IsPresent;
+        if (choice.IsNull !== undefined) {
+          if (!present) throw new Error(`${name}: ${choice.Variable} is absent (States.Runtime)`);
+          return (readPath(choice.Variable, data, context) === null) === choice.IsNull;
+        }
+        throw new Error(`${name}: a choice rule other than IsNull/IsPresent is not interpreted by this test`);
+      });
+      const next: string | undefined = rule?.Next ?? state.Default;
+      if (next === undefined) return { status: 'FAILED', error: 'States.NoChoiceMatched', cause: name };
+      name = next;
+      continue;
+    } else if (state.Type === 'Wait') {
+      if (state.TimestampPath === undefined)
+        throw new Error(`${name}: only TimestampPath waits are interpreted`);
+      const timestamp = readPath(state.TimestampPath, data, context);
+      // Step Functions accepts an RFC 3339 timestamp in UTC, and fails the execution otherwise.
+      if (
+        typeof timestamp !== 'string' ||
+        !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(timestamp)
+      ) {
+        return {
+          status: 'FAILED',
+          error: 'States.Runtime',
+          cause: `${name}: ${String(timestamp)} is not a timestamp`,
+        };
+      }
+      await (options.wait ?? sleepUntil)(timestamp, name);
+    } else if (state.Type === 'Pass') {
+      data = state.Parameters ? select(state.Parameters, data, context) : data;
+    } else if (state.Type === 'Succeed') {
+      return { status: 'SUCCEEDED', output: data };
     } else {
       throw new Error(`${name}: state type ${state.Type} is not interpreted by this test`);
     }
@@ -467,6 +522,20 @@ function readPath(
   for (const segment of path.split('.').slice(1))
     value = (value as Record<string, unknown> | undefined)?.[segment];
   return value;
+}
+
+function isPresent(path: string, data: unknown): boolean {
+  let value = data;
+  for (const segment of path.split('.').slice(1)) {
+    if (value === null || typeof value !== 'object' || !(segment in value)) return false;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return true;
+}
+
+async function sleepUntil(timestamp: string): Promise<void> {
+  const ms = Date.parse(timestamp) - Date.now();
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function placeResult(data: unknown, result: unknown, resultPath: string | null | undefined): unknown {
