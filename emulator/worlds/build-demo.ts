@@ -54,6 +54,10 @@ export const DEMO_PUSHES = {
   footerTypo: { repo: 'web-app', label: 'footer-typo' },
   /** infra: frank bypasses protection and the ruleset without a justification. */
   natGateways: { repo: 'infra', label: 'nat-gateways' },
+  /** web-app: made on 29 September, pushed straight to main on 2 October (real-organisation block). */
+  latePush: { repo: 'web-app', label: 'late-push' },
+  /** infra: frank bypasses protection; his commit's Approved-by trailer names heidi, who left no trace. */
+  selfApprovedTrailer: { repo: 'infra', label: 'self-approved-trailer' },
 } as const;
 
 const BOT = 'deploy-bot';
@@ -935,6 +939,7 @@ export function buildDemoWorld(): WorldDocument {
     files: [modified('src/styles/fonts.css', 10, 4)],
     closedAt: t('10-02 12:00'),
   });
+  addLatePushScenario(web);
   web.ship(
     web.pr({
       number: 310,
@@ -1192,6 +1197,7 @@ export function buildDemoWorld(): WorldDocument {
       mergedAt: t('10-29 10:00'),
     }),
   );
+  addRealOrganisationWebScenarios(web);
   // Merged after the period but before `now`: belongs to November's pack, not October's.
   web.pr({
     number: 322,
@@ -1214,7 +1220,7 @@ export function buildDemoWorld(): WorldDocument {
     files: [file('src/components/Wishlist.tsx', 60)],
   });
 
-  addRealOrganisationScenarios(payments);
+  addRealOrganisationScenarios(payments, infra, auditLog);
 
   return withDemoServices(
     worldDocument({
@@ -1350,7 +1356,11 @@ function withDemoServices(world: WorldDocument): WorldDocument {
 // "Missing evidence is unknown"): the ways a real organisation slips past a policy, each its own
 // payments-api PR merged after the repository's other October changes. Other blocks add their
 // scenarios elsewhere; keep this one together.
-function addRealOrganisationScenarios(payments: DemoRepo): void {
+function addRealOrganisationScenarios(
+  payments: DemoRepo,
+  infra: DemoRepo,
+  auditLog: WorldAuditEventDoc[],
+): void {
   const authFiles = [modified('src/auth/session.ts', 24, 6)];
   // A Security Champ approved the first commit; more auth code was pushed after it.
   payments.ship(
@@ -1597,6 +1607,99 @@ function addRealOrganisationScenarios(payments: DemoRepo): void {
     outcome: 'success',
   });
   Object.assign(byHand, { ref: unmerged.headRef });
+
+  // frank (no override approver) bypasses infra's protection and writes an Approved-by trailer
+  // naming heidi himself; heidi never reviewed, commented or acted: the trailer is his own claim.
+  const beforeTrailer = infra.history.head;
+  const trailerSha = infra.history.push({
+    label: DEMO_PUSHES.selfApprovedTrailer.label,
+    at: t('10-28 16:00'),
+    author: 'frank',
+    message:
+      'Scale the bastion host down to zero\n\n' +
+      'Justification: nobody has used the bastion since SSM Session Manager\n' +
+      'Risk: low, the instance can be started again from the console\n' +
+      'Approved-by: @heidi',
+    signed: true,
+    activityType: 'push',
+    ruleSuite: 'bypass',
+  });
+  auditLog.push({
+    action: 'protected_branch.policy_override',
+    actor: 'frank',
+    repo: 'acme/infra',
+    branch: 'refs/heads/main',
+    createdAt: t('10-28 16:00'),
+    after: trailerSha,
+    before: beforeTrailer,
+    reasons: [{ code: 'pull_request_required', message: 'Changes must be made through a pull request.' }],
+  });
+}
+
+/**
+ * web-app, real-organisation block: a commit made on 29 September (after the last September
+ * merge) and pushed straight to main on 2 October by grace; main did not move in between, so
+ * the push is a fast-forward. It is an October change, dated by the push.
+ */
+function addLatePushScenario(web: DemoRepo): void {
+  const sha = web.history.push({
+    label: DEMO_PUSHES.latePush.label,
+    madeAt: t('09-29 16:00'),
+    at: t('10-02 09:00'),
+    author: 'grace',
+    message: 'Tighten the content security policy',
+    signed: true,
+  });
+  web.history.pipeline({ sha, at: t('10-02 09:05'), triggeredBy: 'grace', bot: BOT });
+}
+
+/** web-app, real-organisation block: scenarios at the end of October (after #321, before #322). */
+function addRealOrganisationWebScenarios(web: DemoRepo): void {
+  // bob pushes his PR's head straight to main: GitHub marks #324 merged, activity shows a push.
+  const headPushed = web.pr({
+    number: 324,
+    title: 'WEB-117 Gift card balance page (head pushed straight to main)',
+    body: changeRecord({
+      ...ROUTINE,
+      description: 'bob pushed the branch head to main with git push; nobody reviewed or merged it.',
+    }),
+    author: 'bob',
+    headRef: 'bob/WEB-117-gift-cards',
+    createdAt: t('10-30 08:00'),
+    commits: [{ at: t('10-30 08:30') }],
+    files: [file('src/pages/gift-cards.tsx', 70)],
+  });
+  web.history.pushPullRequestHead(headPushed, t('10-30 09:00'), 'bob');
+  web.history.pipeline({ sha: headPushed.mergeCommit!, at: t('10-30 09:05'), triggeredBy: 'bob', bot: BOT });
+  // No SCA check ran: `scala-compile` contains "sca" only as letters, not as a word. web-app has
+  // no required checks, so SCA is judged by category alone.
+  const scalaHead = t('10-30 10:30');
+  web.ship(
+    web.pr({
+      number: 325,
+      title: 'WEB-118 Price formatting service (only scala-compile ran, no SCA)',
+      body: changeRecord({
+        ...ROUTINE,
+        description: 'npm-audit was not run; a scala-compile check ran instead.',
+      }),
+      author: 'grace',
+      headRef: 'grace/WEB-118-price-format',
+      createdAt: t('10-30 10:00'),
+      commits: [{ at: scalaHead }],
+      files: [file('src/format/price.ts', 40)],
+      checks: [
+        ...ci(WEB_CI, scalaHead, { 'npm-audit': { absent: true } }),
+        {
+          name: 'scala-compile',
+          conclusion: 'SUCCESS',
+          startedAt: plusMinutes(scalaHead, 2),
+          completedAt: plusMinutes(scalaHead, 9),
+        },
+      ],
+      reviews: [approval('bob', t('10-30 11:30'))],
+      mergedAt: t('10-30 12:00'),
+    }),
+  );
 }
 
 function isMain(): boolean {

@@ -160,6 +160,11 @@ export interface PushSpec {
   readonly author: string;
   readonly message: string;
   readonly signed: boolean;
+  /**
+   * When the commit was made (author and committer date), if long before the push: a commit
+   * made on one day can reach the branch days later. Defaults to 3 minutes before `at`.
+   */
+  readonly madeAt?: string;
   readonly activityType?: Extract<WorldActivityType, 'push' | 'force_push'>;
   /** A rule-suite evaluation of the push, when a ruleset applies to the branch. */
   readonly ruleSuite?: 'pass' | 'bypass';
@@ -345,8 +350,8 @@ export class RepoHistory {
       message: spec.message,
       author: spec.author,
       committer: spec.author,
-      authoredAt: plusMinutes(spec.at, -3),
-      committedAt: spec.at,
+      authoredAt: spec.madeAt ?? plusMinutes(spec.at, -3),
+      committedAt: spec.madeAt ?? spec.at,
       signature: spec.signed ? signatureBy(spec.author) : null,
     });
     this.mainLine.push({ sha: commit.sha, at: spec.at });
@@ -364,6 +369,27 @@ export class RepoHistory {
       });
     }
     return commit.sha;
+  }
+
+  /**
+   * An open PR's head pushed straight onto the default branch (a fast-forward, no merge
+   * commit). GitHub then marks the PR merged, with its head as the "merge commit" and the
+   * pusher as the merger; repository activity records a push.
+   */
+  pushPullRequestHead(pullRequest: WorldPullRequestDoc, at: string, pusher: string): void {
+    const headSha = pullRequest.commits.at(-1);
+    if (!headSha || pullRequest.mergedAt || pullRequest.closedAt) {
+      throw new InconsistentHistoryError(`${this.name}#${pullRequest.number}: not an open PR with commits`);
+    }
+    const before = this.head;
+    // A fast-forward: the PR's first commit sits on the branch head as it is now.
+    if (!this.commit(pullRequest.commits[0]!).parents.includes(before)) {
+      throw new InconsistentHistoryError(`${this.name}#${pullRequest.number}: head is not a fast-forward`);
+    }
+    this.assertAfterHead(at, `push of #${pullRequest.number}'s head`);
+    for (const sha of pullRequest.commits) this.mainLine.push({ sha, at });
+    this.addActivity('push', before, headSha, at, pusher);
+    Object.assign(pullRequest, { mergedAt: at, closedAt: at, mergedBy: pusher, mergeCommit: headSha });
   }
 
   /** A rule-suite evaluation of a merge that a bypass actor pushed through the ruleset. */
