@@ -1263,6 +1263,8 @@ function withDemoServices(world: WorldDocument): WorldDocument {
       const named = [
         ...pr.title.matchAll(keyPattern),
         ...pr.headRef.matchAll(keyPattern),
+        // Linear's own branch names carry the key in lower case (alice/eng-238-…).
+        ...pr.headRef.toUpperCase().matchAll(/(?<=\/)[A-Z][A-Z0-9]{1,9}-[0-9]+\b/g),
         ...pr.body.matchAll(/linear\.app\/[^/\s]+\/issue\/([A-Z][A-Z0-9]{1,9}-[0-9]+)/g),
       ].map((match) => match[1] ?? match[0]);
       for (const key of named) {

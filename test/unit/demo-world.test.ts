@@ -7,7 +7,10 @@ import {
   DEMO_INCIDENTS,
   DEMO_MISSING_TICKET,
   DEMO_NOW,
+  DEMO_PUSHES,
   DEMO_WORLD_FILE,
+  demoBranchCommitSha,
+  demoPushSha,
 } from '../../emulator/worlds/build-demo.ts';
 import { serializeWorld } from '../../emulator/worlds/history-builder.ts';
 import type {
@@ -170,7 +173,13 @@ describe('the demo organisation as a github-world/1 file', () => {
   it('records an activity event for every move of a default branch, pr_merge for merges and push for pushes', () => {
     for (const r of demo.repos) {
       const line = firstParentLine(r).reverse();
-      const merges = new Set(r.pullRequests.map((p) => p.mergeCommit));
+      // A PR whose head was pushed straight to the branch is marked merged with that head as its
+      // "merge commit"; the branch moved by a push, so only real merge commits are pr_merge.
+      const merges = new Set(
+        r.pullRequests
+          .filter((p) => p.mergeCommit && !p.commits.includes(p.mergeCommit))
+          .map((p) => p.mergeCommit),
+      );
       for (let i = 1; i < line.length; i++) {
         const event = r.activity.find((a) => a.after === line[i]);
         expect(event, `${r.name} ${line[i]}`).toBeDefined();
@@ -362,27 +371,74 @@ describe('the demo scenarios', () => {
     ).toBe(false);
   });
 
-  it('has a direct push to main that no override covers', () => {
+  it('has direct pushes to main that no override covers: the footer typo, a late push and a PR head', () => {
     const web = repo('web-app');
-    const push = web.activity.filter((a) => a.activityType === 'push');
-    expect(push).toHaveLength(1);
-    const sha = push[0]!.after;
-    expect(web.pullRequests.some((p) => p.mergeCommit === sha || p.commits.includes(sha))).toBe(false);
-    expect(demo.auditLog.some((e) => e.after === sha)).toBe(false);
-    expect(web.ruleSuites.some((s) => s.afterSha === sha)).toBe(false);
+    const pushed = web.activity.filter((a) => a.activityType === 'push').map((a) => a.after);
+    const typo = demoPushSha('web-app', DEMO_PUSHES.footerTypo.label);
+    const late = demoPushSha('web-app', DEMO_PUSHES.latePush.label);
+    const head = demoBranchCommitSha('web-app', 324, 0);
+    expect(pushed.sort()).toEqual([typo, late, head].sort());
+    for (const sha of pushed) {
+      expect(demo.auditLog.some((e) => e.after === sha)).toBe(false);
+      expect(web.ruleSuites.some((s) => s.afterSha === sha)).toBe(false);
+    }
+    for (const sha of [typo, late]) {
+      expect(web.pullRequests.some((p) => p.mergeCommit === sha || p.commits.includes(sha))).toBe(false);
+    }
+  });
+
+  it('has a commit made on 29 September and pushed to main on 2 October', () => {
+    const web = repo('web-app');
+    const late = demoPushSha('web-app', DEMO_PUSHES.latePush.label);
+    const commit = web.commits.find((c) => c.sha === late)!;
+    expect(commit.committedAt).toBe('2026-09-29T16:00:00Z');
+    expect(commit.authoredAt).toBe('2026-09-29T16:00:00Z');
+    const event = web.activity.find((a) => a.after === late)!;
+    expect(event).toMatchObject({ activityType: 'push', actor: 'grace', timestamp: '2026-10-02T09:00:00Z' });
+    // A fast-forward: main did not move between the commit and the push.
+    expect(commit.parents).toEqual([event.before]);
+  });
+
+  it('has a PR whose head was pushed straight to main, which GitHub marks merged', () => {
+    const web = repo('web-app');
+    const p = pr('web-app', 324);
+    const head = demoBranchCommitSha('web-app', 324, 0);
+    expect(p.commits).toEqual([head]);
+    expect(p).toMatchObject({ mergeCommit: head, mergedBy: 'bob', mergedAt: '2026-10-30T09:00:00Z' });
+    expect(p.reviews).toEqual([]);
+    expect(web.activity.find((a) => a.after === head)).toMatchObject({ activityType: 'push', actor: 'bob' });
+  });
+
+  it('has a PR on which scala-compile ran and no SCA check did, in a repository without required checks', () => {
+    const web = repo('web-app');
+    const names = headChecks(web, pr('web-app', 325)).map((c) => c.name);
+    expect(names).toContain('scala-compile');
+    expect(names).not.toContain('npm-audit');
+    expect(names.filter((n) => /(^|[^a-z0-9])(sca|dependency|audit)([^a-z0-9]|$)/i.test(n))).toEqual([]);
+    expect(web.protection).toBeNull();
   });
 
   it('has a justified override by an approver and an unjustified one by someone else, each in the audit log', () => {
     const approvers = team('override-approvers');
     const overrides = demo.auditLog.filter((e) => e.action === 'protected_branch.policy_override');
-    expect(overrides).toHaveLength(2);
+    expect(overrides).toHaveLength(3);
     const commitOf = (repoFullName: string, sha: string) =>
       repo(repoFullName.split('/')[1]!).commits.find((c) => c.sha === sha)!;
     const justified = overrides.find((e) => approvers.includes(e.actor))!;
     expect(commitOf(justified.repo, justified.after).message).toMatch(/^Justification: \S/m);
     expect(commitOf(justified.repo, justified.after).message).toMatch(/^Risk: \S/m);
-    const unjustified = overrides.find((e) => !approvers.includes(e.actor))!;
+    const unjustified = overrides.find(
+      (e) => e.after === demoPushSha('infra', DEMO_PUSHES.natGateways.label) && !approvers.includes(e.actor),
+    )!;
     expect(commitOf(unjustified.repo, unjustified.after).message).not.toMatch(/Justification:|Approved-by:/);
+    // The pusher names an approver in an Approved-by trailer; she left no trace on the change.
+    const trailer = overrides.find(
+      (e) => e.after === demoPushSha('infra', DEMO_PUSHES.selfApprovedTrailer.label),
+    )!;
+    expect(approvers).not.toContain(trailer.actor);
+    expect(commitOf(trailer.repo, trailer.after).message).toMatch(/^Approved-by: @heidi$/m);
+    expect(approvers).toContain('heidi');
+    expect(demo.auditLog.filter((e) => e.actor === 'heidi')).toEqual([]);
   });
 
   it('has a ruleset bypass in the rule suites that matches a push activity', () => {
@@ -450,8 +506,9 @@ describe('the demo scenarios', () => {
 describe('the expected October verdicts agree with the world', () => {
   it('lists as population exactly the October PR merges, direct pushes and production deploys of unmerged code', () => {
     const fromWorld = demo.repos.flatMap((r) => {
+      // A PR whose head was pushed straight to main is marked merged, but is a direct push.
       const merges = r.pullRequests
-        .filter((p) => inOctober(p.mergedAt))
+        .filter((p) => inOctober(p.mergedAt) && !(p.mergeCommit && p.commits.includes(p.mergeCommit)))
         .map((p) => `acme/${r.name} ${p.mergeCommit} pull_request #${p.number}`);
       const pushes = r.activity
         .filter((a) => a.activityType === 'push' && inOctober(a.timestamp))
@@ -503,6 +560,8 @@ describe('the expected October verdicts agree with the world', () => {
         // A unit status a person posted meets the required check (Clicki) but not Clerk's unit category.
         'acme/payments-api#133 CI-PASSED',
         'acme/web-app#314 PEER-REVIEW',
+        // scala-compile is no SCA check: Clerk requires the SCA category, Clicki no category.
+        'acme/web-app#325 CI-PASSED',
       ].sort(),
     );
     expect(pr('web-app', 314).labels.map((l) => l.name)).toContain('standard-change');
