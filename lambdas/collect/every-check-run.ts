@@ -29,6 +29,12 @@ export async function withEveryCheckRun(
   const onHead = data.checks.filter((check) => check.commitSha === ref);
   // The rollup lists the latest run of every check and status: none there, none at all.
   if (onHead.length === 0) return data;
+  // Every latest run and status started and finished before the merge: nothing ran after it, so
+  // the rollup is the head commit's checks as they stood at the merge (attempts it hides were
+  // superseded before the merge too). The REST lists are read only where a run or status is
+  // later than the merge or still going, the one case where the rollup can hide what passed
+  // before it: three REST requests a PR saved on GitHub's budget, none of the evidence.
+  if (settledBeforeMerge(onHead, data.mergedAt)) return data;
   try {
     const hasRuns = onHead.some((check) => check.kind === 'check_run');
     const suites = !hasRuns
@@ -90,4 +96,14 @@ export async function withEveryCheckRun(
       ],
     };
   }
+}
+
+function settledBeforeMerge(checks: readonly CheckData[], mergedAt: string | null): boolean {
+  if (mergedAt === null) return false;
+  const merged = Date.parse(mergedAt);
+  return checks.every((check) => {
+    const finished = check.completedAt ?? null;
+    if (finished === null || Date.parse(finished) > merged) return false;
+    return check.startedAt === null || Date.parse(check.startedAt) <= merged;
+  });
 }
