@@ -2,7 +2,7 @@ import { createGitHubClient, type GitHubClient } from '../adapters/github/client
 import { openPackSigner } from '../adapters/open-signer.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
-import { collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
+import { type CollectionOutcome, collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
 import { collectWithinBudget, type ResumePoint } from '../app/collect-within-budget.ts';
 import { listRepositories } from '../app/list-repositories.ts';
 import { publishRoom } from '../app/room-site.ts';
@@ -146,15 +146,7 @@ export function collectorHandler(
         };
       }
       const { summary } = item.collection;
-      console.log(
-        JSON.stringify({
-          message: 'collection finished',
-          runId: summary.runId,
-          status: summary.status,
-          counts: summary.counts,
-          gaps: summary.gaps.length,
-        }),
-      );
+      logCollectionFinished(summary);
       return { ...summary, resumeAt: null, resume: null };
     }
     const outcome = await collectWindow(ports, {
@@ -164,16 +156,7 @@ export function collectorHandler(
       ...(repos ? { repos } : {}),
     });
     const { summary } = outcome;
-    console.log(
-      JSON.stringify({
-        message: 'collection finished',
-        runId: summary.runId,
-        status: summary.status,
-        counts: summary.counts,
-        gaps: summary.gaps.length,
-        missing: outcome.missing,
-      }),
-    );
+    logCollectionFinished(summary, outcome.missing);
     requireCompleteCollection(outcome);
     return { ...summary, resumeAt: null, resume: null };
   };
@@ -262,4 +245,18 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
     console.log(JSON.stringify({ message: 'pack built', ...result }));
     return result;
   };
+}
+
+/** One log line per finished collection, the same on every path (alarms and searches match it). */
+function logCollectionFinished(summary: CollectionSummary, missing?: CollectionOutcome['missing']): void {
+  console.log(
+    JSON.stringify({
+      message: 'collection finished',
+      runId: summary.runId,
+      status: summary.status,
+      counts: summary.counts,
+      gaps: summary.gaps.length,
+      ...(missing === undefined ? {} : { missing }),
+    }),
+  );
 }
