@@ -324,9 +324,11 @@ class UnknownTally {
   }
 }
 
-const NOT_COLLECTED_TITLE = 'evidence of a change not in the store (no gap recorded)';
+const NOT_COLLECTED_TITLE =
+  "evidence of a change not in the store (no gap recorded), or not collected for its kind (a direct push's changed files)";
 const NOT_COLLECTED_FIX =
-  'collect the period again (cm01 collect) so every change has its pull request, checks, team and protection snapshots';
+  'collect the period again (cm01 collect) so every change has its pull request, checks, team and protection ' +
+  "snapshots; a direct push's changed files are not collected: review its commit on GitHub by hand";
 
 function reposOf(gaps: readonly GapRow[], withholds: UnknownCause): string {
   const repos = [
