@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { COLLECT_KINDS, collectWindow } from '../../../lambdas/app/collect-window.ts';
-import { assertNotFuture, previousMonth } from '../../../lambdas/core/window.ts';
+import { openCollectionInput } from '../collection-input.ts';
 import { openWritableStore } from '../compose.ts';
 import type { CliContext, ExitStatus } from '../context.ts';
 import { CreatedFolders } from '../files.ts';
@@ -12,19 +12,13 @@ import {
   addStoreOption,
   addWindowOptions,
   type CollectScopeOptions,
-  kindsOf,
   type ProfileOptions,
-  profileOf,
-  reposOf,
   type SourceOptions,
   type StoreOptions,
-  storeUrlOf,
   type WindowOptions,
-  windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress, rateLimitCountdown } from '../progress.ts';
-import { openSource } from '../source.ts';
+import { collectionProgress } from '../progress.ts';
 import { formatCounts, gapLines, missingLines } from '../summaries.ts';
 
 interface CollectOptions
@@ -55,23 +49,13 @@ export function collectCommand(cli: CliContext): Command {
 }
 
 async function collect(options: CollectOptions, reporter: Reporter): Promise<ExitStatus> {
-  const requested = windowFromOptions(options);
-  const storeUrl = storeUrlOf(options);
-  const kinds = kindsOf(options);
-  const repos = reposOf(options);
-  const profile = await profileOf(options);
+  const { storeUrl, kinds, repos, profile, source, window } = await openCollectionInput(
+    options,
+    reporter,
+    false,
+  );
   const created = new CreatedFolders();
-  const source = await openSource({
-    world: options.githubWorld,
-    org: options.org,
-    linearUrl: options.linearUrl,
-    betterStackUrl: options.betterStackUrl,
-    demoByDefault: false,
-    onWait: rateLimitCountdown(reporter),
-  });
   try {
-    const window = requested ?? previousMonth(source.now);
-    assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
     const ports = await openWritableStore(storeUrl, created);
     const outcome = await collectWindow(
       {

@@ -3,7 +3,7 @@ import { openPackSigner } from '../../../lambdas/adapters/open-signer.ts';
 import { renderPack } from '../../../lambdas/adapters/pdf/render-pack.ts';
 import { COLLECT_KINDS } from '../../../lambdas/app/collect-window.ts';
 import { runPeriod } from '../../../lambdas/app/run-period.ts';
-import { assertNotFuture, previousMonth } from '../../../lambdas/core/window.ts';
+import { openCollectionInput } from '../collection-input.ts';
 import { openWritableStore } from '../compose.ts';
 import type { CliContext, ExitStatus } from '../context.ts';
 import { assertWritableFolder, CreatedFolders, writeFilesAtomically } from '../files.ts';
@@ -16,19 +16,13 @@ import {
   addStoreOption,
   addWindowOptions,
   type CollectScopeOptions,
-  kindsOf,
   type ProfileOptions,
-  profileOf,
-  reposOf,
   type SourceOptions,
   type StoreOptions,
-  storeUrlOf,
   type WindowOptions,
-  windowFromOptions,
 } from '../options.ts';
 import type { Reporter } from '../output.ts';
-import { collectionProgress, packProgress, rateLimitCountdown } from '../progress.ts';
-import { openSource } from '../source.ts';
+import { collectionProgress, packProgress } from '../progress.ts';
 import { formatCounts, gapLines, missingLines, packBrief, packJson, packLines } from '../summaries.ts';
 
 interface RunOptions extends WindowOptions, StoreOptions, ProfileOptions, SourceOptions, CollectScopeOptions {
@@ -70,24 +64,14 @@ export function runCommand(cli: CliContext): Command {
 }
 
 async function run(options: RunOptions, reporter: Reporter): Promise<ExitStatus> {
-  // Every value is checked before anything is opened, collected or written.
-  const requested = windowFromOptions(options);
-  const storeUrl = storeUrlOf(options);
-  const kinds = kindsOf(options);
-  const repos = reposOf(options);
-  const profile = await profileOf(options);
+  // Every value is checked before anything is opened, collected or written (openCollectionInput).
+  const { storeUrl, kinds, repos, profile, source, window } = await openCollectionInput(
+    options,
+    reporter,
+    true,
+  );
   const created = new CreatedFolders();
-  const source = await openSource({
-    world: options.githubWorld,
-    org: options.org,
-    linearUrl: options.linearUrl,
-    betterStackUrl: options.betterStackUrl,
-    demoByDefault: true,
-    onWait: rateLimitCountdown(reporter),
-  });
   try {
-    const window = requested ?? previousMonth(source.now);
-    assertNotFuture(window, source.now, options.period !== undefined ? '--period' : '--from');
     const out = await assertWritableFolder(options.out ?? 'out', '--out');
     await created.watch(out);
     const ports = await openWritableStore(storeUrl, created);
