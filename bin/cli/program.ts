@@ -2,32 +2,38 @@ import { Command, CommanderError } from 'commander';
 import { Cm01Error, isMalformedInput } from '../../lambdas/errors.ts';
 import { describeCauses, redactSecrets } from '../../lambdas/redact-secrets.ts';
 import { TOOL_ID } from '../../lambdas/version.ts';
-import { collectCommand } from './commands/collect.ts';
-import { indexCommand } from './commands/index-rebuild.ts';
-import { packCommand } from './commands/pack.ts';
-import { packsCommand } from './commands/packs.ts';
-import { roomCommand } from './commands/room.ts';
-import { runCommand } from './commands/run.ts';
-import { sampleCommand } from './commands/sample.ts';
-import { storeCommand } from './commands/store.ts';
-import { verifyCommand } from './commands/verify.ts';
 import { CliContext } from './context.ts';
+
+type MakeCommand = (cli: CliContext) => Command;
 
 /**
  * The `cm01` program: one module per command under `commands/`, each a function that builds its
  * `Command` (options, help, action). Adding a command is one module and one line here.
+ *
+ * A command's module is loaded only when that command runs: between them they pull in the PDF
+ * renderer, the AWS SDK, the GitHub client and emulator and the charts, seconds of start-up that
+ * `cm01 verify` or a mistyped option should not pay. The overview (`cm01`, `--help`, `help`, an
+ * unknown command) loads them all, in this order.
  */
-const COMMANDS: readonly ((cli: CliContext) => Command)[] = [
-  runCommand,
-  collectCommand,
-  packCommand,
-  verifyCommand,
-  storeCommand,
-  packsCommand,
-  indexCommand,
-  sampleCommand,
-  roomCommand,
-];
+const COMMANDS: Readonly<Record<string, () => Promise<MakeCommand>>> = {
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  collect: async () => (await import('./commands/collect.ts')).collectCommand,
+  pack: async () => (await import('./commands/pack.ts')).packCommand,
+  verify: async () => (await import('./commands/verify.ts')).verifyCommand,
+  store: async () => (await import('./commands/store.ts')).storeCommand,
+  packs: async () => (await import('./commands/packs.ts')).packsCommand,
+  index: async () => (await import('./commands/index-rebuild.ts')).indexCommand,
+  sample: async () => (await import('./commands/sample.ts')).sampleCommand,
+  room: async () => (await import('./commands/room.ts')).roomCommand,
+};
+
+/** The commands `argv` needs: the one it names, or every one for the overview and suggestions. */
+async function commandsFor(argv: readonly string[]): Promise<MakeCommand[]> {
+  const named = argv[0];
+  const load = named !== undefined ? COMMANDS[named] : undefined;
+  if (named !== undefined && Object.hasOwn(COMMANDS, named) && load) return [await load()];
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
 
 const GLOBAL_HELP_AFTER = `
 Window:   --period YYYY-MM (a calendar month, UTC)  or  --from ISO --to ISO (half-open [from, to);
@@ -45,14 +51,14 @@ Exit status: 0 done (exceptions in a pack are findings, not errors), 1 failed, 2
 Run \`cm01 <command> --help\` for a command's options.
 `;
 
-export function buildProgram(cli: CliContext, write: CliOutput) {
+export function buildProgram(cli: CliContext, write: CliOutput, commands: readonly MakeCommand[]) {
   const program = new Command('cm01')
     .description('SOC 2 CM-01 change-management evidence: collect from GitHub, judge, render the pack')
     .version(TOOL_ID, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addHelpText('after', GLOBAL_HELP_AFTER)
     .showSuggestionAfterError(true);
-  for (const make of COMMANDS) program.addCommand(make(cli));
+  for (const make of commands) program.addCommand(make(cli));
   // Every command, nested ones included, reports usage errors the same way and never exits itself.
   const configure = (command: Command): void => {
     command
@@ -90,7 +96,7 @@ const PROCESS_OUTPUT: CliOutput = {
 
 export async function runCli(argv: readonly string[], write: CliOutput = PROCESS_OUTPUT): Promise<number> {
   const cli = new CliContext();
-  const program = buildProgram(cli, write);
+  const program = buildProgram(cli, write, await commandsFor(argv));
   if (argv.length === 0) {
     // No command at all: the overview, as a usage error.
     write.err(program.helpInformation());
