@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -7,6 +8,12 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // One test file per core. Vitest's default keeps a core free for itself, which on a 2-core
+    // machine means one file at a time; but the main process only relays results, and much of
+    // the suite waits (on `cm01` child processes, S3, DynamoDB, an emulated rate-limit hour),
+    // so a second file fills that time. Every file has its own temporary folders, emulator
+    // port, and S3 bucket and DynamoDB table names, so files do not share state.
+    maxWorkers: availableParallelism(),
     projects: [
       {
         test: {

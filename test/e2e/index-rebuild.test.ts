@@ -9,7 +9,7 @@ import { type AwsClients, createAwsClients, openEvidenceStore } from '../../lamb
 import { canonicalJson } from '../../lambdas/evidence/canonical-json.ts';
 import { parseEvidenceDocument } from '../../lambdas/evidence/documents.ts';
 import { contentHashOf, evidenceKey } from '../../lambdas/evidence/record.ts';
-import { cm01 } from '../cli/run-cli.ts';
+import { cm01Async as cm01 } from '../cli/run-cli.ts';
 import { runTool } from '../pack/pdf-tools.ts';
 
 /**
@@ -44,8 +44,17 @@ async function evidenceRows(table: string): Promise<Record<string, unknown>[]> {
     .sort((a, b) => (`${a.pk} ${a.sk}` < `${b.pk} ${b.sk}` ? -1 : 1));
 }
 
-function pack(store: string, out: string) {
-  const result = cm01(['pack', '--period', '2026-10', '--store', store, '--out', join(work, out), '--json']);
+async function pack(store: string, out: string) {
+  const result = await cm01([
+    'pack',
+    '--period',
+    '2026-10',
+    '--store',
+    store,
+    '--out',
+    join(work, out),
+    '--json',
+  ]);
   expect(result.status, result.stderr).toBe(0);
   return {
     summary: JSON.parse(result.stdout),
@@ -60,9 +69,9 @@ const tableOf = (url: string) => new URL(url).searchParams.get('table') as strin
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'cm01-rebuild-'));
   clients = await createAwsClients();
-  const init = cm01(['store', 'init', '--store', original]);
+  const init = await cm01(['store', 'init', '--store', original]);
   expect(init.status, init.stderr).toBe(0);
-  const collected = cm01([
+  const collected = await cm01([
     'collect',
     '--period',
     '2026-10',
@@ -81,12 +90,12 @@ afterAll(async () => {
 
 describe('cm01 index rebuild on S3 and DynamoDB', () => {
   it('recreates, in a fresh table, exactly the rows the collectors wrote; the pack is byte-identical', async () => {
-    const before = pack(original, 'before');
+    const before = await pack(original, 'before');
     expect(before.manifest().indexCrossCheck.findings).toEqual([]);
 
-    const init = cm01(['store', 'init', '--store', rebuilt]);
+    const init = await cm01(['store', 'init', '--store', rebuilt]);
     expect(init.status, init.stderr).toBe(0);
-    const result = cm01(['index', 'rebuild', '--store', rebuilt, '--json']);
+    const result = await cm01(['index', 'rebuild', '--store', rebuilt, '--json']);
     expect(result.status, result.stderr).toBe(0);
     const counts = JSON.parse(result.stdout);
 
@@ -97,12 +106,12 @@ describe('cm01 index rebuild on S3 and DynamoDB', () => {
     expect(counts.skipped).toEqual([]);
     expect(rebuiltRows).toEqual(originalRows);
 
-    const after = pack(rebuilt, 'after');
+    const after = await pack(rebuilt, 'after');
     for (const ext of FILES) expect(after.file(ext).equals(before.file(ext)), ext).toBe(true);
   }, 600_000);
 
-  it('is idempotent: run again, it writes nothing', () => {
-    const again = cm01(['index', 'rebuild', '--store', rebuilt, '--org', 'acme', '--json']);
+  it('is idempotent: run again, it writes nothing', async () => {
+    const again = await cm01(['index', 'rebuild', '--store', rebuilt, '--org', 'acme', '--json']);
     expect(again.status, again.stderr).toBe(0);
     const counts = JSON.parse(again.stdout);
     expect(counts.written).toBe(0);
@@ -110,10 +119,10 @@ describe('cm01 index rebuild on S3 and DynamoDB', () => {
     expect(counts.read).toBeGreaterThan(300);
   });
 
-  it('refuses a stray argument or an organisation that is not one, writing nothing', () => {
-    expect(cm01(['index', 'rebuild', 'now', '--store', rebuilt]).status).toBe(2);
-    expect(cm01(['index', 'rebuild', '--store', rebuilt, '--period', '2026-10']).status).toBe(2);
-    const bad = cm01(['index', 'rebuild', '--store', rebuilt, '--org', '../acme']);
+  it('refuses a stray argument or an organisation that is not one, writing nothing', async () => {
+    expect((await cm01(['index', 'rebuild', 'now', '--store', rebuilt])).status).toBe(2);
+    expect((await cm01(['index', 'rebuild', '--store', rebuilt, '--period', '2026-10'])).status).toBe(2);
+    const bad = await cm01(['index', 'rebuild', '--store', rebuilt, '--org', '../acme']);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--org');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
@@ -122,7 +131,7 @@ describe('cm01 index rebuild on S3 and DynamoDB', () => {
 
 describe('the pack cross-checks the index against the bucket', () => {
   it('reads and names an object whose index row was deleted; the population is unchanged', async () => {
-    const before = pack(original, 'cross-before');
+    const before = await pack(original, 'cross-before');
     const rows = await evidenceRows(tableOf(original));
     const found = rows.find((row) => String(row.pk) === 'pull-request#2026-10');
     const victim = {
@@ -138,7 +147,7 @@ describe('the pack cross-checks the index against the bucket', () => {
       }),
     );
 
-    const after = pack(original, 'cross-after');
+    const after = await pack(original, 'cross-after');
 
     expect(after.summary.indexCrossCheck.findings).toHaveLength(1);
     expect(after.file('population.csv').equals(before.file('population.csv'))).toBe(true);
@@ -170,7 +179,7 @@ describe('the pack cross-checks the index against the bucket', () => {
       contentType: 'application/json',
       contentHash: contentHashOf(slipped),
     });
-    const after = pack(original, 'slipped-after');
+    const after = await pack(original, 'slipped-after');
     const population = after.file('population.csv').toString('utf8');
     expect(population).toContain(`${slipped.repo},pull_request,9999,`);
     expect(after.manifest().indexCrossCheck.findings).toEqual(

@@ -227,7 +227,7 @@ beforeAll(async () => {
   secrets.put(SECRET_ARN, TOKEN);
   kms = await startKmsStandIn(SIGNING_KEY_ARN);
 
-  stack = synthesizeWithCdkCli(join(work, 'cdk.out'), {
+  stack = await synthesizeWithCdkCli(join(work, 'cdk.out'), {
     'cm01:org': 'acme',
     'cm01:stage': 'e2e',
     'cm01:githubApiUrl': emulator.url,

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type DeploymentConfig, parseDeploymentContext } from '../../lib/config.ts';
 import { EvidenceStack, type JobDefinition } from '../../lib/evidence-stack.ts';
@@ -98,6 +100,57 @@ export function synthesizeEvidenceApp(
     assembly,
     validationReport,
     dispose: () => rmSync(outdir, { recursive: true, force: true }),
+  };
+}
+
+/** A cloud assembly synthesised in another process: its stack's resources and nag's report. */
+export interface SynthesizedAssembly {
+  readonly directory: string;
+  readonly resources: Readonly<Record<string, CfnResourceJson>>;
+  readonly validationReport: ValidationReport;
+  dispose(): void;
+}
+
+/**
+ * The stack with every standard job, synthesised exactly as `synthesizeEvidenceApp` does but in
+ * a child process. Synthesis bundles each real handler synchronously — a minute or more on a busy
+ * machine — and a test worker that blocks that long stops answering the test runner.
+ */
+export async function synthesizeStandardAppInChild(): Promise<SynthesizedAssembly> {
+  const script = fileURLToPath(new URL('./synthesize-standard-app.ts', import.meta.url));
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const printed = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 600_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      if (status === 0) resolve(stdout);
+      else reject(new Error(`synthesis ended with ${signal ?? `status ${status}`}:\n${stderr}`));
+    });
+  });
+  const { directory, stackName } = JSON.parse(printed.trim().split('\n').at(-1) as string) as {
+    directory: string;
+    stackName: string;
+  };
+  const templateJson = new CloudAssembly(directory).getStackByName(stackName).template as {
+    Resources: Record<string, CfnResourceJson>;
+  };
+  return {
+    directory,
+    resources: templateJson.Resources,
+    validationReport: JSON.parse(readFileSync(join(directory, 'validation-report.json'), 'utf8')),
+    dispose: () => rmSync(directory, { recursive: true, force: true }),
   };
 }
 

@@ -27,7 +27,21 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The stack for each settle time, synthesised once (synthesis bundles the pack job) and shared by
+ * the tests that read it: they only read the template.
+ */
+const templates = new Map<string, Template>();
 function template(props: { packSettleTime?: { dayOfMonth: number; hourUtc: number } }): Template {
+  const key = JSON.stringify(props.packSettleTime ?? null);
+  const known = templates.get(key);
+  if (known) return known;
+  const synthesized = synthesize(props);
+  templates.set(key, synthesized);
+  return synthesized;
+}
+
+function synthesize(props: { packSettleTime?: { dayOfMonth: number; hourUtc: number } }): Template {
   const outdir = mkdtempSync(join(tmpdir(), 'cm01-settle-'));
   outdirs.push(outdir);
   const stack = new EvidenceStack(new App({ outdir }), 'Settle', {

@@ -2,17 +2,17 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableStandardJobs, STANDARD_JOBS } from '../../lib/standard-jobs.ts';
-import { resourcesOfType, type SynthesizedEvidenceApp, synthesizeEvidenceApp } from './evidence-app.ts';
+import { resourcesOfType, type SynthesizedAssembly, synthesizeStandardAppInChild } from './evidence-app.ts';
 
 /**
  * The stack as `bin/app.ts` deploys it: every job of the architecture with its real handler,
  * bundled, nag-clean, and the pack job's bundle carrying the files pdfkit and the renderer read
  * beside themselves at run time.
  */
-let app: SynthesizedEvidenceApp;
+let app: SynthesizedAssembly;
 
-beforeAll(() => {
-  app = synthesizeEvidenceApp({ jobs: STANDARD_JOBS });
+beforeAll(async () => {
+  app = await synthesizeStandardAppInChild();
 }, 300_000);
 
 afterAll(() => app?.dispose());
@@ -23,7 +23,7 @@ function assetDirOf(functionPrefix: string): string {
   );
   const s3Key = (found?.[1].Properties.Code as { S3Key?: unknown } | undefined)?.S3Key;
   if (typeof s3Key !== 'string') throw new Error(`no bundled asset for ${functionPrefix}`);
-  return join(app.assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
+  return join(app.directory, `asset.${s3Key.replace(/\.zip$/, '')}`);
 }
 
 describe('the standard jobs', () => {

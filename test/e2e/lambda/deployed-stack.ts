@@ -33,19 +33,32 @@ export interface SynthesizedStack {
 /**
  * `cdk synth` of the project's app (`bin/app.ts` through `cdk.json`) with `-c` context, into
  * `outdir`. The environment holds no AWS credentials, so the command line asks no AWS service.
+ * The command runs without blocking this process: synthesis bundles every function, which can
+ * take longer than the test runner waits for a silent worker on a busy machine.
  */
-export function synthesizeWithCdkCli(
+export async function synthesizeWithCdkCli(
   outdir: string,
   context: Readonly<Record<string, string>>,
-): SynthesizedStack {
+): Promise<SynthesizedStack> {
   const cdk = join(PROJECT_ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
   const args = [cdk, 'synth', '--quiet', '--no-notices', '--output', outdir];
   for (const [key, value] of Object.entries(context)) args.push('--context', `${key}=${value}`);
-  execFileSync(process.execPath, args, {
-    cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 300_000,
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300_000,
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status, signal) => {
+      if (status === 0) resolve();
+      else reject(new Error(`cdk synth ended with ${signal ?? `status ${status}`}:\n${stderr}`));
+    });
   });
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
