@@ -129,6 +129,10 @@ export class RestApi {
       this.inRepo((r, [ref = ''], request) => this.checkSuites(r, ref, request)),
     );
     add(
+      `${repo}/commits/([^/]+)/check-runs`,
+      this.inRepo((r, [ref = ''], request) => this.commitCheckRuns(r, ref, request)),
+    );
+    add(
       `${repo}/check-suites/(\\d+)/check-runs`,
       this.inRepo((r, [id = ''], request) => this.checkRuns(r, Number(id), request)),
     );
@@ -621,21 +625,54 @@ export class RestApi {
       .flatMap((sha) => this.suitesOf(repo, sha))
       .find((candidate) => candidate.id === suiteId);
     if (!suite) return notFound();
+    return this.listCheckRuns(repo, [suite], request);
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`: the runs of every suite of the commit,
+   * with the same `filter` (latest of each name per suite, or `all`), `check_name`, `status` and
+   * `app_id` filters as a suite's list.
+   */
+  private commitCheckRuns(repo: RepoView, ref: string, request: RestRequest): RestResponse {
+    const sha = this.resolveRef(repo, ref);
+    if (!sha) return error(422, `No commit found for SHA: ${ref}`);
+    const appId = request.query.get('app_id');
+    const suites = this.suitesOf(repo, sha).filter(
+      (suite) =>
+        appId === null ||
+        (suite.app !== null &&
+          String(appIdOf(this.view.world, suite.app, (slug) => stableId(slug))) === appId),
+    );
+    return this.listCheckRuns(repo, suites, request);
+  }
+
+  private listCheckRuns(
+    repo: RepoView,
+    suites: readonly CheckSuiteView[],
+    request: RestRequest,
+  ): RestResponse {
     const filter = request.query.get('filter') ?? 'latest';
     if (filter !== 'latest' && filter !== 'all') return error(422, `Invalid filter: ${filter}`);
     const name = request.query.get('check_name');
     const status = request.query.get('status');
-    const runs = (filter === 'all' ? suite.runs : latestRuns(suite.runs))
+    const runs = suites
+      .flatMap((suite) =>
+        (filter === 'all' ? suite.runs : latestRuns(suite.runs)).map((run) => ({
+          suite,
+          run,
+          order: suite.runs.indexOf(run),
+        })),
+      )
       .filter(
-        (run) =>
+        ({ run }) =>
           (name === null || run.name === name) && (status === null || run.status.toLowerCase() === status),
       )
       .sort(
         (a, b) =>
-          Date.parse(b.startedAt ?? b.completedAt ?? '') - Date.parse(a.startedAt ?? a.completedAt ?? '') ||
-          suite.runs.indexOf(b) - suite.runs.indexOf(a),
+          Date.parse(b.run.startedAt ?? b.run.completedAt ?? '') -
+            Date.parse(a.run.startedAt ?? a.run.completedAt ?? '') || b.order - a.order,
       );
-    const page = this.paged(request, runs, (run) =>
+    const page = this.paged(request, runs, ({ suite, run }) =>
       this.shapes.checkRun(repo, suite, run, stableId(checkKey(repo, run))),
     );
     return { ...page, body: { total_count: runs.length, check_runs: page.body } };

@@ -1,5 +1,5 @@
 import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
-import { parseCheckRuns, parseCheckSuites, parseCommitStatuses } from '../adapters/github/parse-checks.ts';
+import { parseCommitCheckRuns, parseCommitStatuses } from '../adapters/github/parse-checks.ts';
 import type { CheckData, PullRequestData } from '../evidence/documents.ts';
 import type { CollectContext, RepoRef } from './context.ts';
 
@@ -7,12 +7,11 @@ import type { CollectContext, RepoRef } from './context.ts';
  * Every run of every check on a merged PR's head commit, and every status posted on it.
  * GitHub's statusCheckRollup (read with the PR) shows only the latest run of each check and the
  * latest status of each context, so a re-run after the merge would replace the run that passed
- * before it. The check suites of the commit, each suite's runs with `filter=all`, and the
- * commit's statuses keep every run. No policy is applied here.
+ * before it. The commit's check runs with `filter=all` (every suite's) and its statuses keep
+ * every run. No policy is applied here.
  */
 
-export const CHECK_SUITES_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/check-suites';
-export const SUITE_CHECK_RUNS_ROUTE = 'GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs';
+export const COMMIT_CHECK_RUNS_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs';
 export const COMMIT_STATUSES_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/statuses';
 
 /**
@@ -37,28 +36,17 @@ export async function withEveryCheckRun(
   if (settledBeforeMerge(onHead, data.mergedAt)) return data;
   try {
     const hasRuns = onHead.some((check) => check.kind === 'check_run');
-    const suites = !hasRuns
+    // Every run of every suite of the commit in one list (each run names its suite and app):
+    // one request a PR, where listing the suites and then each suite's runs took two or more.
+    const runs: CheckData[] = !hasRuns
       ? []
-      : parseCheckSuites(
+      : parseCommitCheckRuns(
           await ctx.github.paginate<unknown>(
-            CHECK_SUITES_ROUTE,
-            { owner: repo.owner, repo: repo.name, ref, per_page: 100 },
-            { itemsKey: 'check_suites' },
-          ),
-        );
-    const runs: CheckData[] = [];
-    for (const suite of suites) {
-      runs.push(
-        ...parseCheckRuns(
-          await ctx.github.paginate<unknown>(
-            SUITE_CHECK_RUNS_ROUTE,
-            { owner: repo.owner, repo: repo.name, check_suite_id: suite.id, filter: 'all', per_page: 100 },
+            COMMIT_CHECK_RUNS_ROUTE,
+            { owner: repo.owner, repo: repo.name, ref, filter: 'all', per_page: 100 },
             { itemsKey: 'check_runs' },
           ),
-          suite,
-        ),
-      );
-    }
+        );
     const statuses = onHead.some((check) => check.kind === 'status')
       ? parseCommitStatuses(
           await ctx.github.paginate<unknown>(COMMIT_STATUSES_ROUTE, {

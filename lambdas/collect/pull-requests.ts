@@ -26,12 +26,7 @@ import {
   shareOfCost,
   storeEvidence,
 } from './context.ts';
-import {
-  CHECK_SUITES_ROUTE,
-  COMMIT_STATUSES_ROUTE,
-  SUITE_CHECK_RUNS_ROUTE,
-  withEveryCheckRun,
-} from './every-check-run.ts';
+import { COMMIT_CHECK_RUNS_ROUTE, COMMIT_STATUSES_ROUTE, withEveryCheckRun } from './every-check-run.ts';
 
 /**
  * Every pull request merged into the repository's default branch in the window, whole: the
@@ -56,12 +51,7 @@ export interface CollectPullRequestsResult {
 }
 
 /** The REST lists read for each PR beside the GraphQL search (named in each document's provenance). */
-const REST_ROUTES = [
-  CHECK_SUITES_ROUTE,
-  SUITE_CHECK_RUNS_ROUTE,
-  COMMIT_STATUSES_ROUTE,
-  BRANCH_ACTIVITY_ROUTE,
-].join('; ');
+const REST_ROUTES = [COMMIT_CHECK_RUNS_ROUTE, COMMIT_STATUSES_ROUTE, BRANCH_ACTIVITY_ROUTE].join('; ');
 
 /** Bounds on one follow-up request, so that no single query nears GitHub's node limit or timeout. */
 const MAX_CHECKS_PER_FOLLOW_UP = 50;
