@@ -15,7 +15,6 @@ import {
 } from '../adapters/github/queries/pull-requests.ts';
 import { inWindow, type Window } from '../core/window.ts';
 import { SourceError } from '../errors.ts';
-import type { PullRequestData } from '../evidence/documents.ts';
 import { BRANCH_ACTIVITY_ROUTE, BranchPushes } from './commit-pushers.ts';
 import {
   type CollectContext,
@@ -26,7 +25,7 @@ import {
   shareOfCost,
   storeEvidence,
 } from './context.ts';
-import { COMMIT_CHECK_RUNS_ROUTE, COMMIT_STATUSES_ROUTE, withEveryCheckRun } from './every-check-run.ts';
+import { COMMIT_CHECK_RUNS_ROUTE, COMMIT_STATUSES_ROUTE, withEveryCheckRuns } from './every-check-run.ts';
 
 /**
  * Every pull request merged into the repository's default branch in the window, whole: the
@@ -50,8 +49,13 @@ export interface CollectPullRequestsResult {
   readonly searchRanges: number;
 }
 
-/** The REST lists read for each PR beside the GraphQL search (named in each document's provenance). */
-const REST_ROUTES = [COMMIT_CHECK_RUNS_ROUTE, COMMIT_STATUSES_ROUTE, BRANCH_ACTIVITY_ROUTE].join('; ');
+/** What is read for each PR beside the GraphQL search (named in each document's provenance). */
+const REST_ROUTES = [
+  'GraphQL EveryCheckRun',
+  COMMIT_CHECK_RUNS_ROUTE,
+  COMMIT_STATUSES_ROUTE,
+  BRANCH_ACTIVITY_ROUTE,
+].join('; ');
 
 /** Bounds on one follow-up request, so that no single query nears GitHub's node limit or timeout. */
 const MAX_CHECKS_PER_FOLLOW_UP = 50;
@@ -118,9 +122,11 @@ export async function collectPullRequests(
         .map((pr) => new PullRequestAssembly(pr));
       await completeAssemblies(ctx, repo, assemblies);
       // REST lists GitHub's search cannot reach: every run of every check, who pushed each commit.
-      const withChecks: PullRequestData[] = [];
-      for (const assembly of assemblies)
-        withChecks.push(await withEveryCheckRun(ctx, repo, assembly.toData()));
+      const withChecks = await withEveryCheckRuns(
+        ctx,
+        repo,
+        assemblies.map((assembly) => assembly.toData()),
+      );
       const completed = await pushes.withPushers(withChecks);
       const pageCost = costSince(costBefore, ctx.github.cost);
       const parameters = {
