@@ -5,6 +5,10 @@ import {
   parseMergedPullRequestsPage,
 } from '../adapters/github/parse-pull-requests.ts';
 import {
+  EVERY_CHECK_RUN_COMMITS_PER_QUERY,
+  everyCheckRunQuery,
+} from '../adapters/github/queries/every-check-run.ts';
+import {
   buildFollowUpQuery,
   type ChecksPageRequest,
   type ConnectionPageRequest,
@@ -49,9 +53,12 @@ export interface CollectPullRequestsResult {
   readonly searchRanges: number;
 }
 
-/** What is read for each PR beside the GraphQL search (named in each document's provenance). */
+/**
+ * What is read for each PR beside the GraphQL search (named in each document's provenance); the
+ * `EveryCheckRun` query as sent for a full batch (a smaller one repeats the same fragment fewer times).
+ */
 const REST_ROUTES = [
-  'GraphQL EveryCheckRun',
+  graphqlRequestName('EveryCheckRun', everyCheckRunQuery(EVERY_CHECK_RUN_COMMITS_PER_QUERY)),
   COMMIT_CHECK_RUNS_ROUTE,
   COMMIT_STATUSES_ROUTE,
   BRANCH_ACTIVITY_ROUTE,
