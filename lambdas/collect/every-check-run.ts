@@ -21,8 +21,8 @@ export const COMMIT_CHECK_RUNS_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/
 export const COMMIT_STATUSES_ROUTE = 'GET /repos/{owner}/{repo}/commits/{ref}/statuses';
 
 /**
- * The PRs of one search page with every check run read: the runs of the head commits that need
- * them in one GraphQL request per `EVERY_CHECK_RUN_COMMITS_PER_QUERY` commits (not one REST list
+ * The PRs with every check run read: the runs of the head commits that need them in one GraphQL
+ * request per `EVERY_CHECK_RUN_COMMITS_PER_QUERY` commits (not one REST list
  * per PR); statuses, and any commit GraphQL did not answer whole, through REST as below.
  */
 export async function withEveryCheckRuns(
@@ -72,7 +72,7 @@ function headChecks(data: PullRequestData): CheckData[] {
  * superseded before the merge too). Every run is read only where a run or status is later than
  * the merge or still going, the one case where the rollup can hide what passed before it.
  */
-function needsEveryRun(data: PullRequestData): boolean {
+export function needsEveryRun(data: PullRequestData): boolean {
   const onHead = headChecks(data);
   // The rollup lists the latest run of every check and status: none there, none at all.
   return onHead.length > 0 && !settledBeforeMerge(onHead, data.mergedAt);

@@ -8,7 +8,7 @@ import { type CollectBed, openCollectBed } from './harness.ts';
 /**
  * Every run of every check of a PR whose rollup shows a run after the merge: the rollup keeps
  * only the latest run of each check, so the passing run before the merge and the failing re-run
- * after it are both read — through GraphQL, one request for the page's head commits, counted over
+ * after it are both read — through GraphQL, one request for up to 20 head commits across search pages, counted over
  * HTTP; through REST (one list of the commit's runs, every suite's) where one GraphQL page cannot
  * hold them or GitHub refuses the GraphQL request.
  */
@@ -59,7 +59,7 @@ describe('a PR whose check was re-run after the merge', () => {
     expect(doc?.data.completeness.filter((entry) => entry.field === 'checks')).toEqual([]);
   });
 
-  it('reads them in one GraphQL request for the page, and nothing for a PR whose checks all settled before its merge', () => {
+  it('reads them in one GraphQL request (a batch of up to 20 head commits, across search pages), and nothing for a PR whose checks all settled before its merge', () => {
     expect(operations.filter((name) => name === 'EveryCheckRun')).toHaveLength(1);
     const paths = bed.emulator.requestLog.map((entry) => entry.path);
     expect(paths.filter((path) => path.includes('/check-runs') || path.includes('/check-suites'))).toEqual(
