@@ -58,6 +58,8 @@ const REST_LATENCY_MS = Number(process.env.BENCH_REST_LATENCY_MS ?? 250);
 const GRAPHQL_LATENCY_MS = Number(process.env.BENCH_GRAPHQL_LATENCY_MS ?? 1_000);
 const HOUR_SECONDS = Number(process.env.BENCH_HOUR_SECONDS ?? 60);
 const PACK_MULTIPLIER = Number(process.env.BENCH_PACK_MULTIPLIER ?? 5);
+/** Print the charged requests of each collection by route (BENCH_ROUTES=1). */
+const ROUTES = process.env.BENCH_ROUTES === '1';
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'cold,warm,pack,latency').split(','));
 /** GitHub's default limits for one token: 5,000 REST requests and 5,000 GraphQL points an hour. */
 const GITHUB_LIMITS = { core: 5_000, graphql: 5_000 } as const;
@@ -99,6 +101,10 @@ interface CollectFigures {
   readonly pullRequestsRead: number;
   readonly errors: number;
   readonly peakRssMb: number;
+  /** Charged requests by REST route template (and selecting query parameters) or GraphQL operation. */
+  readonly byRoute: Readonly<Record<string, number>>;
+  /** GraphQL points by operation (as each answer's `rateLimit.cost` says; BENCH_ROUTES=1). */
+  readonly pointsByOperation: Readonly<Record<string, number>>;
 }
 
 interface PackFigures {
@@ -123,14 +129,27 @@ async function collectPhase(args: {
 }): Promise<CollectFigures> {
   const { store, index } = await openStore(`local:${args.dir}`);
   const counted = { rest: 0, graphql: 0, notModified: 0, rateLimited: 0, waits: 0, waitedMs: 0 };
+  const byRoute: Record<string, number> = {};
+  const pointsByOperation: Record<string, number> = {};
   const countingFetch: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const charged =
+      response.status !== 304 &&
+      !(response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0');
     if (response.status === 304) counted.notModified++;
-    else if (response.status === 403 && response.headers.get('x-ratelimit-remaining') === '0')
-      counted.rateLimited++;
+    else if (!charged) counted.rateLimited++;
     else if (new URL(url).pathname.endsWith('/graphql')) counted.graphql++;
     else counted.rest++;
+    if (charged) {
+      const route = routeOf(url, init?.body);
+      byRoute[route] = (byRoute[route] ?? 0) + 1;
+      if (ROUTES && route.startsWith('GraphQL ')) {
+        const answer = (await response.clone().json()) as { data?: { rateLimit?: { cost?: number } } };
+        const cost = answer.data?.rateLimit?.cost;
+        if (typeof cost === 'number') pointsByOperation[route] = (pointsByOperation[route] ?? 0) + cost;
+      }
+    }
     return response;
   };
   const github = createGitHubClient({
@@ -190,7 +209,46 @@ async function collectPhase(args: {
     pullRequestsRead: (summary.counts['pull-request'] ?? 0) + (summary.unchanged['pull-request'] ?? 0),
     errors: summary.errors.length,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    byRoute,
+    pointsByOperation,
   };
+}
+
+/**
+ * A charged request's route: REST as GitHub's route template with the query parameters that
+ * select what is listed (paging left out), GraphQL by operation name.
+ */
+function routeOf(url: string, body: unknown): string {
+  const parsed = new URL(url);
+  if (parsed.pathname.endsWith('/graphql')) {
+    const query = typeof body === 'string' ? (JSON.parse(body) as { query?: string }).query : undefined;
+    const name = /\b(?:query|mutation)\s+(\w+)/.exec(query ?? '')?.[1] ?? '(anonymous)';
+    return `GraphQL ${name}`;
+  }
+  const segments = parsed.pathname.split('/').filter((segment) => segment !== '');
+  const template: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    const previous = template[template.length - 1];
+    if (i === 1 && (segments[0] === 'repos' || segments[0] === 'orgs'))
+      template.push(segments[0] === 'repos' ? '{owner}' : '{org}');
+    else if (i === 2 && segments[0] === 'repos') template.push('{repo}');
+    else if (previous === 'branches' || previous === 'contents') {
+      // A branch or a path may hold slashes: the rest is the name, but for a trailing `protection`.
+      const rest = segments.slice(i);
+      template.push(previous === 'branches' ? '{branch}' : '{path}');
+      if (previous === 'branches' && rest[rest.length - 1] === 'protection' && rest.length > 1)
+        template.push('protection');
+      break;
+    } else if (/^\d+$/.test(segment)) template.push('{id}');
+    else if (/^[0-9a-f]{40}$/.test(segment)) template.push('{sha}');
+    else if (previous === 'teams') template.push('{team_slug}');
+    else template.push(segment);
+  }
+  const selectors = [...parsed.searchParams.keys()]
+    .filter((key) => !['page', 'per_page', 'after', 'before'].includes(key))
+    .sort();
+  return `GET /${template.join('/')}${selectors.length > 0 ? `?${selectors.join('&')}` : ''}`;
 }
 
 /** Build the month's pack from the store alone, as `cm01 pack` does. */
@@ -396,6 +454,14 @@ function reportCollect(label: string, figures: CollectFigures, merged: number): 
     `${s(figures.wallMs)} (of which waiting for the emulated hour to reset ${s(figures.waitedMs)}; CPU of the collector ${s(figures.cpuMs)})`,
   );
   row(`${label}: requests (REST + GraphQL)`, `${requests} (${perPr(requests, merged)} per merged PR)`);
+  if (ROUTES) {
+    const routes = Object.entries(figures.byRoute).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    for (const [route, count] of routes)
+      row(
+        `${label}: by route: ${route}`,
+        `${count} (${perPr(count, merged)} per merged PR)${route in figures.pointsByOperation ? `; ${figures.pointsByOperation[route]} points` : ''}`,
+      );
+  }
 }
 
 async function main(): Promise<void> {

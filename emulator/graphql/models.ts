@@ -404,6 +404,10 @@ export class WorldGraph {
         return connection('PullRequestConnection', prs, args, (pr) => this.pullRequest(repo, pr));
       },
       statusCheckRollup: () => this.statusCheckRollup(repo, commit),
+      checkSuites: (args: Args) => {
+        rejectArguments(args, 'Commit.checkSuites', ['filterBy']);
+        return connection('CheckSuiteConnection', this.checkSuitesOf(repo, commit), args, (suite) => suite);
+      },
       history: (args: Args) => {
         rejectArguments(args, 'Commit.history', ['author', 'path']);
         const since = typeof args.since === 'string' ? Date.parse(args.since) : Number.NEGATIVE_INFINITY;
@@ -458,6 +462,60 @@ export class WorldGraph {
         ? { keyId: signer ? stableId(signer).toString(16).toUpperCase() : null }
         : {}),
     };
+  }
+
+  /**
+   * The check suites of a commit, one per app as the REST lists group them (the same ids), each
+   * with its runs: by default the latest of each name, with `filterBy: { checkType: ALL }` every
+   * run, re-runs too — newest first, as `GET …/check-suites/{id}/check-runs` lists them.
+   */
+  private checkSuitesOf(repo: RepoView, commit: WorldCommit): Model[] {
+    const byApp = new Map<string, WorldCheck[]>();
+    for (const check of repo.checksByCommit.get(commit.sha) ?? []) {
+      if (check.kind !== 'check_run') continue;
+      byApp.set(check.app ?? '', [...(byApp.get(check.app ?? '') ?? []), check]);
+    }
+    return [...byApp.entries()].map(([app, runs]) => {
+      const key = `${repo.fullName}@${commit.sha}/suite/${app}`;
+      const completed = runs.every((run) => run.status === 'COMPLETED');
+      return {
+        __typename: 'CheckSuite',
+        id: globalId('CS', key),
+        databaseId: stableId(key),
+        status: completed ? 'COMPLETED' : 'IN_PROGRESS',
+        conclusion: !completed
+          ? null
+          : latestRuns(runs).every((run) => ['SUCCESS', 'NEUTRAL', 'SKIPPED'].includes(run.conclusion ?? ''))
+            ? 'SUCCESS'
+            : 'FAILURE',
+        commit: () => this.commit(repo, commit),
+        app:
+          app === ''
+            ? null
+            : {
+                __typename: 'App',
+                id: globalId('A', app),
+                databaseId: appIdOf(this.view.world, app, (slug) => stableId(slug)),
+                slug: app,
+                name: app === 'github-actions' ? 'GitHub Actions' : app,
+              },
+        checkRuns: (args: Args) => {
+          const filter = (args.filterBy ?? {}) as Record<string, unknown>;
+          for (const name of Object.keys(filter)) {
+            if (name !== 'checkType' && filter[name] !== undefined && filter[name] !== null)
+              notEmulated(`CheckSuite.checkRuns(filterBy: { ${name} })`);
+          }
+          const listed = (filter.checkType === 'ALL' ? runs : latestRuns(runs))
+            .map((run) => ({ run, order: runs.indexOf(run) }))
+            .sort(
+              (a, b) =>
+                Date.parse(b.run.startedAt ?? b.run.completedAt ?? '') -
+                  Date.parse(a.run.startedAt ?? a.run.completedAt ?? '') || b.order - a.order,
+            );
+          return connection('CheckRunConnection', listed, args, ({ run }) => this.checkContext(repo, run));
+        },
+      };
+    });
   }
 
   private statusCheckRollup(repo: RepoView, commit: WorldCommit): Model | null {

@@ -76,6 +76,10 @@ export class RestApi {
       this.teamMembers(org, slug, request),
     );
     add(`/orgs/${seg}/members`, ([org = ''], request) => this.orgMembers(org, request));
+    add(`/orgs/${seg}/rulesets/rule-suites`, ([org = ''], request) => this.orgRuleSuites(org, request));
+    add(`/orgs/${seg}/rulesets/rule-suites/(\\d+)`, ([org = '', id = '']) =>
+      this.orgRuleSuite(org, Number(id)),
+    );
     add(
       repo,
       this.inRepo((r) => ({ status: 200, body: this.shapes.repository(r) })),
@@ -123,6 +127,10 @@ export class RestApi {
     add(
       `${repo}/commits/([^/]+)/check-suites`,
       this.inRepo((r, [ref = ''], request) => this.checkSuites(r, ref, request)),
+    );
+    add(
+      `${repo}/commits/([^/]+)/check-runs`,
+      this.inRepo((r, [ref = ''], request) => this.commitCheckRuns(r, ref, request)),
     );
     add(
       `${repo}/check-suites/(\\d+)/check-runs`,
@@ -435,23 +443,65 @@ export class RestApi {
   }
 
   private ruleSuites(repo: RepoView, request: RestRequest): RestResponse {
-    const q = request.query;
+    const suites = this.matchingRuleSuites([repo], request.query);
+    if (!Array.isArray(suites)) return suites;
+    return this.paged(request, suites, ({ repo: of, suite }) => ruleSuiteSummary(of, suite));
+  }
+
+  /**
+   * `GET /orgs/{org}/rulesets/rule-suites`: the rule suites of every repository of the
+   * organisation, newest first, with the per-repository filters and `repository_name`.
+   */
+  private orgRuleSuites(org: string, request: RestRequest): RestResponse {
+    if (!this.isOrg(org)) return notFound();
+    const name = request.query.get('repository_name')?.toLowerCase();
+    const repos = this.orgRepoViews().filter((repo) => !name || repo.repo.name.toLowerCase() === name);
+    const suites = this.matchingRuleSuites(repos, request.query);
+    if (!Array.isArray(suites)) return suites;
+    return this.paged(request, suites, ({ repo, suite }) => ruleSuiteSummary(repo, suite));
+  }
+
+  /** `GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}`: one suite of any of its repositories. */
+  private orgRuleSuite(org: string, id: number): RestResponse {
+    if (!this.isOrg(org)) return notFound();
+    // GitHub's ids are unique across repositories; a world's are unique per repository, so the
+    // first repository (in the world's order) that has the id answers.
+    const repo = this.orgRepoViews().find((view) => view.repo.ruleSuites.some((suite) => suite.id === id));
+    return repo ? this.ruleSuite(repo, id) : notFound();
+  }
+
+  private orgRepoViews(): RepoView[] {
+    return this.view.world.repos
+      .map((repo) => this.view.repo(this.view.world.org, repo.name))
+      .filter((view): view is RepoView => view !== undefined);
+  }
+
+  /** Rule suites of the repositories that match the query's filters, newest first; or the 422 GitHub answers. */
+  private matchingRuleSuites(
+    repos: readonly RepoView[],
+    q: URLSearchParams,
+  ): { repo: RepoView; suite: WorldRuleSuite }[] | RestResponse {
     const since = this.reachBack(q.get('time_period'), oneMonthBefore(this.view.nowMs), 'day');
     if (typeof since !== 'number') return since;
     const ref = q.get('ref');
     const fullRef = ref === null ? null : ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
     const actor = q.get('actor_name')?.toLowerCase();
     const result = q.get('rule_suite_result') ?? 'all';
-    const suites = repo.repo.ruleSuites
+    return repos
+      .flatMap((repo) => repo.repo.ruleSuites.map((suite) => ({ repo, suite })))
       .filter(
-        (suite) =>
+        ({ suite }) =>
           Date.parse(suite.pushedAt) >= since &&
           (fullRef === null || suite.ref === fullRef) &&
           (!actor || suite.actor?.toLowerCase() === actor) &&
           (result === 'all' || suite.result === result),
       )
-      .sort((a, b) => Date.parse(b.pushedAt) - Date.parse(a.pushedAt) || b.id - a.id);
-    return this.paged(request, suites, (suite) => ruleSuiteSummary(repo, suite));
+      .sort(
+        (a, b) =>
+          Date.parse(b.suite.pushedAt) - Date.parse(a.suite.pushedAt) ||
+          b.suite.id - a.suite.id ||
+          a.repo.repo.name.localeCompare(b.repo.repo.name),
+      );
   }
 
   private ruleSuite(repo: RepoView, id: number): RestResponse {
@@ -575,21 +625,54 @@ export class RestApi {
       .flatMap((sha) => this.suitesOf(repo, sha))
       .find((candidate) => candidate.id === suiteId);
     if (!suite) return notFound();
+    return this.listCheckRuns(repo, [suite], request);
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/commits/{ref}/check-runs`: the runs of every suite of the commit,
+   * with the same `filter` (latest of each name per suite, or `all`), `check_name`, `status` and
+   * `app_id` filters as a suite's list.
+   */
+  private commitCheckRuns(repo: RepoView, ref: string, request: RestRequest): RestResponse {
+    const sha = this.resolveRef(repo, ref);
+    if (!sha) return error(422, `No commit found for SHA: ${ref}`);
+    const appId = request.query.get('app_id');
+    const suites = this.suitesOf(repo, sha).filter(
+      (suite) =>
+        appId === null ||
+        (suite.app !== null &&
+          String(appIdOf(this.view.world, suite.app, (slug) => stableId(slug))) === appId),
+    );
+    return this.listCheckRuns(repo, suites, request);
+  }
+
+  private listCheckRuns(
+    repo: RepoView,
+    suites: readonly CheckSuiteView[],
+    request: RestRequest,
+  ): RestResponse {
     const filter = request.query.get('filter') ?? 'latest';
     if (filter !== 'latest' && filter !== 'all') return error(422, `Invalid filter: ${filter}`);
     const name = request.query.get('check_name');
     const status = request.query.get('status');
-    const runs = (filter === 'all' ? suite.runs : latestRuns(suite.runs))
+    const runs = suites
+      .flatMap((suite) =>
+        (filter === 'all' ? suite.runs : latestRuns(suite.runs)).map((run) => ({
+          suite,
+          run,
+          order: suite.runs.indexOf(run),
+        })),
+      )
       .filter(
-        (run) =>
+        ({ run }) =>
           (name === null || run.name === name) && (status === null || run.status.toLowerCase() === status),
       )
       .sort(
         (a, b) =>
-          Date.parse(b.startedAt ?? b.completedAt ?? '') - Date.parse(a.startedAt ?? a.completedAt ?? '') ||
-          suite.runs.indexOf(b) - suite.runs.indexOf(a),
+          Date.parse(b.run.startedAt ?? b.run.completedAt ?? '') -
+            Date.parse(a.run.startedAt ?? a.run.completedAt ?? '') || b.order - a.order,
       );
-    const page = this.paged(request, runs, (run) =>
+    const page = this.paged(request, runs, ({ suite, run }) =>
       this.shapes.checkRun(repo, suite, run, stableId(checkKey(repo, run))),
     );
     return { ...page, body: { total_count: runs.length, check_runs: page.body } };

@@ -19,6 +19,13 @@ import {
   storeEvidence,
 } from './context.ts';
 import { oneYearBefore } from './overrides.ts';
+import {
+  ACTIVITY_LISTING,
+  ACTIVITY_ROUTE,
+  activityOnRef,
+  isActivityRefusal,
+  repositoryActivity,
+} from './repository-activity.ts';
 
 /**
  * Every commit that reached the default branch in the window — dated by the activity event that
@@ -28,8 +35,6 @@ import { oneYearBefore } from './overrides.ts';
  * PR merge, merge-queue merge) that moved the branch to it — so a direct push is told from a
  * merge by the evidence itself. No policy is applied here.
  */
-
-export const ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
 
 const EPOCH = '1970-01-01T00:00:00Z';
 /** How far past the window's start (in history pages) commits pushed inside it are looked for. */
@@ -57,9 +62,8 @@ export interface CollectBranchCommitsResult {
 /**
  * Repository activity is asked for the longest period GitHub's API offers: `time_period` is one
  * of day, week, month, quarter, year (GitHub's OpenAPI description of
- * `GET /repos/{owner}/{repo}/activity`), so a year back from now.
+ * `GET /repos/{owner}/{repo}/activity`), so a year back from now (see repository-activity.ts).
  */
-export const ACTIVITY_TIME_PERIOD = 'year';
 export function activityReachStart(now: Date): Date {
   return new Date(oneYearBefore(now));
 }
@@ -93,18 +97,10 @@ export async function collectBranchCommits(
   let events: ActivityEvent[] = [];
   if (activityReaches) {
     try {
-      events = parseActivityEvents(
-        await ctx.github.paginate<unknown>(ACTIVITY_ROUTE, {
-          owner: repo.owner,
-          repo: repo.name,
-          ref,
-          time_period: ACTIVITY_TIME_PERIOD,
-          direction: 'asc',
-          per_page: 100,
-        }),
-      );
+      // The run's one reading of the repository's activity (every branch), this branch's part.
+      events = parseActivityEvents(activityOnRef(await repositoryActivity(ctx, repo), ref));
     } catch (error) {
-      if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
+      if (!isActivityRefusal(error)) throw error;
       ctx.recordGap({
         withholds: 'repository-activity',
         repo: repo.fullName,
@@ -196,7 +192,7 @@ export async function collectBranchCommits(
     since: window.from,
     until,
     ref,
-    activity: activityReaches ? { time_period: ACTIVITY_TIME_PERIOD, direction: 'asc', per_page: 100 } : null,
+    activity: activityReaches ? ACTIVITY_LISTING : null,
   };
   let written = 0;
   let directPushes = 0;

@@ -31,7 +31,13 @@ import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
 import { collectEnrichments } from './enrichments.ts';
 import { IndexEtagCache } from './etag-cache.ts';
-import { collectOverrides, type OrganisationAuditLog, readOrganisationAuditLog } from './overrides.ts';
+import {
+  collectOverrides,
+  type OrganisationAuditLog,
+  type OrganisationRuleSuites,
+  readOrganisationAuditLog,
+  readOrganisationRuleSuites,
+} from './overrides.ts';
 import { snapshotBranchProtection } from './protection.ts';
 import { collectPullRequests } from './pull-requests.ts';
 import { resolveRepositories } from './repositories.ts';
@@ -207,6 +213,20 @@ async function collectWith(
     }
     addCost(costByKind, 'overrides', before, deps.github.cost);
   }
+  // Rule-suite bypasses too, once for the organisation when the run covers several repositories
+  // (one repository's own listing costs the same and needs no organisation permission).
+  let ruleSuites: OrganisationRuleSuites | undefined;
+  if (kinds.includes('overrides') && repos.length > 1 && !budgetRun.exhausted) {
+    const before = deps.github.cost;
+    try {
+      ruleSuites = await readOrganisationRuleSuites(ctx, deps.org, request.window);
+    } catch (error) {
+      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
+      if (error instanceof GitHubBudgetExhaustedError) budgetRun.exhausted = error;
+      // Anything else: each repository lists its own suites, and meets (and records) any failure there.
+    }
+    addCost(costByKind, 'overrides', before, deps.github.cost);
+  }
 
   for (const [i, repo] of repos.entries()) {
     if (budgetRun.exhausted) {
@@ -222,6 +242,7 @@ async function collectWith(
         ...request,
         kinds,
         ...(auditLog !== undefined ? { auditLog } : {}),
+        ...(ruleSuites !== undefined ? { ruleSuites } : {}),
         budgetRun,
       });
       errors.push(...result.errors);
@@ -412,6 +433,7 @@ async function collectRepositoryWith(
   request: CollectRequest & {
     kinds: CollectKind[];
     auditLog?: OrganisationAuditLog;
+    ruleSuites?: OrganisationRuleSuites;
     budgetRun: BudgetRun;
   },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
@@ -484,7 +506,10 @@ async function collectRepositoryWith(
   await run('commits', () => collectBranchCommits(ctx, repo, window));
   await run('deployments', () => collectDeployments(ctx, repo, window, request.settle));
   await run('overrides', () =>
-    collectOverrides(ctx, repo, window, request.auditLog !== undefined ? { auditLog: request.auditLog } : {}),
+    collectOverrides(ctx, repo, window, {
+      ...(request.auditLog !== undefined ? { auditLog: request.auditLog } : {}),
+      ...(request.ruleSuites !== undefined ? { ruleSuites: request.ruleSuites } : {}),
+    }),
   );
   await run('protection', () => snapshotBranchProtection(ctx, repo, ctx.clock().toISOString().slice(0, 10)));
   return { repo: repo.fullName, errors };

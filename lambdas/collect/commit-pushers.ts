@@ -1,4 +1,3 @@
-import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
 import {
   type ActivityEvent,
   mapCommitsToActivity,
@@ -6,6 +5,7 @@ import {
 } from '../adapters/github/parse-branch-commits.ts';
 import type { CommitData, PullRequestData } from '../evidence/documents.ts';
 import type { CollectContext, RepoRef } from './context.ts';
+import { ACTIVITY_ROUTE, isActivityRefusal, repositoryActivity } from './repository-activity.ts';
 
 /**
  * Who pushed each commit of a merged PR to its head branch. A commit's author and committer are
@@ -13,27 +13,18 @@ import type { CollectContext, RepoRef } from './context.ts';
  * (`GET /repos/{o}/{r}/activity`, each push with its branch and `actor`) shows it. A reviewer who
  * pushed the last commit reviewed their own code. No policy is applied here.
  *
- * The pushes of a repository are read once for a batch of PRs (not once per PR): the shortest
- * `time_period` GitHub offers that reaches back to the oldest PR's first commit, every page.
+ * The pushes come from the run's one reading of the repository's activity (every branch, a year
+ * back: see repository-activity.ts), shared with the commit and override collectors: no request
+ * of their own, whatever the PRs' age.
  */
 
-export const BRANCH_ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
-
-/** GitHub's `time_period` values and how far each reaches back from now. */
-const PERIODS = [
-  ['day', 1],
-  ['week', 7],
-  ['month', 28],
-  ['quarter', 90],
-  ['year', 365],
-] as const;
-const DAY_MS = 86_400_000;
+export const BRANCH_ACTIVITY_ROUTE = ACTIVITY_ROUTE;
 
 type PushesByBranch = ReadonlyMap<string, readonly ActivityEvent[]>;
 
-/** Pushes of one repository, read once per `time_period` and kept for the PRs that follow. */
+/** Pushes of one repository, grouped by branch once and kept for the PRs that follow. */
 export class BranchPushes {
-  private read: { period: string; reach: number; pushes: PushesByBranch | Error } | undefined;
+  private pushes: Promise<PushesByBranch | Error> | undefined;
 
   constructor(
     private readonly ctx: CollectContext,
@@ -43,36 +34,19 @@ export class BranchPushes {
   /** The PRs' data with `pushedBy` on every commit a push on its head branch brought. */
   async withPushers(pullRequests: readonly PullRequestData[]): Promise<PullRequestData[]> {
     if (pullRequests.length === 0) return [];
-    const oldest = Math.min(
-      ...pullRequests.flatMap((pr) => [
-        Date.parse(pr.createdAt),
-        ...pr.commits.map((commit) => Date.parse(commit.committedAt)),
-      ]),
-    );
-    const pushes = await this.pushesSince(oldest);
+    const pushes = await this.allPushes();
     return pullRequests.map((pr) => attachPushers(pr, pushes));
   }
 
-  private async pushesSince(oldest: number): Promise<PushesByBranch | Error> {
-    const now = this.ctx.clock().getTime();
-    if (this.read && this.read.reach <= oldest) return this.read.pushes;
-    const [period, days] = PERIODS.find(([, days]) => now - days * DAY_MS <= oldest) ?? PERIODS[4];
-    let pushes: PushesByBranch | Error;
-    try {
-      const items = await this.ctx.github.paginate<unknown>(BRANCH_ACTIVITY_ROUTE, {
-        owner: this.repo.owner,
-        repo: this.repo.name,
-        time_period: period,
-        direction: 'asc',
-        per_page: 100,
-      });
-      pushes = pushesByBranch(items);
-    } catch (error) {
-      if (!(error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError)) throw error;
-      pushes = error;
-    }
-    this.read = { period, reach: now - days * DAY_MS, pushes };
-    return pushes;
+  private allPushes(): Promise<PushesByBranch | Error> {
+    this.pushes ??= repositoryActivity(this.ctx, this.repo).then(pushesByBranch, (error: unknown) => {
+      if (!isActivityRefusal(error)) {
+        this.pushes = undefined;
+        throw error;
+      }
+      return error;
+    });
+    return this.pushes;
   }
 }
 

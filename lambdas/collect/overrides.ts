@@ -31,6 +31,7 @@ import {
   shareOfCost,
   storeEvidence,
 } from './context.ts';
+import { ACTIVITY_ROUTE, activityOnRef, repositoryActivity } from './repository-activity.ts';
 
 /**
  * Collects protected-branch overrides and ruleset bypasses of one repository from every source
@@ -54,7 +55,7 @@ const REPO_ROUTE = 'GET /repos/{owner}/{repo}';
 const AUDIT_LOG_ROUTE = 'GET /orgs/{org}/audit-log';
 const RULE_SUITES_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/rule-suites';
 const RULE_SUITE_ROUTE = 'GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}';
-const ACTIVITY_ROUTE = 'GET /repos/{owner}/{repo}/activity';
+const ORG_RULE_SUITES_ROUTE = 'GET /orgs/{org}/rulesets/rule-suites';
 const SOURCE_ORDER: readonly OverrideSource[] = ['audit-log', 'rule-suite', 'activity'];
 
 export interface CollectOverridesResult {
@@ -87,8 +88,12 @@ export async function collectOverrides(
   ctx: CollectContext,
   repo: string | RepoRef,
   window: Pick<Window, 'from' | 'to'>,
-  /** The run's one reading of the audit log; absent: this repository's entries are read here. */
-  options: { readonly auditLog?: OrganisationAuditLog } = {},
+  options: {
+    /** The run's one reading of the audit log; absent: this repository's entries are read here. */
+    readonly auditLog?: OrganisationAuditLog;
+    /** The run's one reading of the organisation's rule-suite bypasses; absent: this repository's are listed here. */
+    readonly ruleSuites?: OrganisationRuleSuites;
+  } = {},
 ): Promise<CollectOverridesResult> {
   const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
   const now = ctx.clock();
@@ -118,10 +123,10 @@ export async function collectOverrides(
     parameters.auditLogPhrase = auditLog.phrase;
   }
   const monthReach = oneMonthBefore(now);
-  const ruleSuites = await readRuleSuites(ctx, target, ref, from, to, monthReach);
+  const ruleSuites = await readRuleSuites(ctx, target, ref, from, to, monthReach, options.ruleSuites);
   if (ruleSuites) {
     sightings.push(...ruleSuites);
-    requests.add(RULE_SUITES_ROUTE).add(RULE_SUITE_ROUTE);
+    requests.add(options.ruleSuites ? ORG_RULE_SUITES_ROUTE : RULE_SUITES_ROUTE).add(RULE_SUITE_ROUTE);
   }
   const activity = await readActivity(ctx, target, ref, from, to, oneYearBefore(now));
   if (activity) {
@@ -279,6 +284,44 @@ function auditLogSightings(
   return parsed.sightings;
 }
 
+/**
+ * The rule-suite bypasses of the whole organisation, read once for a run of several
+ * repositories instead of once per repository: `GET /orgs/{org}/rulesets/rule-suites` with
+ * `rule_suite_result=bypass`, every page. Each repository then takes the suites of its own
+ * default branch (`repository_name` and `ref`); the rules each bypass skipped are still read per
+ * suite.
+ */
+export interface OrganisationRuleSuites {
+  readonly items: readonly unknown[];
+}
+
+/**
+ * Undefined when the organisation's listing is not to be used: the window is wholly out of the
+ * one-month reach (each repository records that gap, asking nothing), or GitHub refused it (403/404:
+ * the organisation route needs the organisation's "Administration" read permission, which a token
+ * that may list each repository's suites can lack). Each repository then lists its own, as
+ * without this reading.
+ */
+export async function readOrganisationRuleSuites(
+  ctx: CollectContext,
+  org: string,
+  window: Pick<Window, 'from' | 'to'>,
+): Promise<OrganisationRuleSuites | undefined> {
+  if (Date.parse(window.to) <= oneMonthBefore(ctx.clock())) return undefined;
+  try {
+    const items = await ctx.github.paginate<unknown>(ORG_RULE_SUITES_ROUTE, {
+      org,
+      time_period: 'month',
+      rule_suite_result: 'bypass',
+      per_page: PAGE_SIZE,
+    });
+    return { items };
+  } catch (error: unknown) {
+    if (unavailable(error)) return undefined;
+    throw error;
+  }
+}
+
 async function readRuleSuites(
   ctx: CollectContext,
   target: RepoName,
@@ -286,19 +329,30 @@ async function readRuleSuites(
   from: number,
   to: number,
   reach: number,
+  orgWide: OrganisationRuleSuites | undefined,
 ): Promise<OverrideSighting[] | undefined> {
   if (!reportReach(ctx, 'rule-suites', target, from, to, reach)) return undefined;
   const params = { owner: target.owner, repo: target.name };
   try {
-    const suites = parseRuleSuites(
-      await ctx.github.paginate<unknown>(RULE_SUITES_ROUTE, {
-        ...params,
-        ref,
-        time_period: 'month',
-        rule_suite_result: 'bypass',
-        per_page: PAGE_SIZE,
-      }),
-    ).filter((suite) => suite.result === 'bypass' && inRange(suite.sighting.at, from, to));
+    const listed = orgWide
+      ? parseRuleSuites(
+          orgWide.items.filter((item) => {
+            const name = (item as { repository_name?: unknown }).repository_name;
+            return typeof name === 'string' && name.toLowerCase() === target.name.toLowerCase();
+          }),
+        ).filter((suite) => suite.sighting.ref === ref)
+      : parseRuleSuites(
+          await ctx.github.paginate<unknown>(RULE_SUITES_ROUTE, {
+            ...params,
+            ref,
+            time_period: 'month',
+            rule_suite_result: 'bypass',
+            per_page: PAGE_SIZE,
+          }),
+        );
+    const suites = listed.filter(
+      (suite) => suite.result === 'bypass' && inRange(suite.sighting.at, from, to),
+    );
     const sightings: OverrideSighting[] = [];
     for (const suite of suites) {
       const bypassed = await readBypassedRules(ctx.github, params, suite.id);
@@ -343,18 +397,10 @@ async function readActivity(
 ): Promise<OverrideSighting[] | undefined> {
   if (!reportReach(ctx, 'activity', target, from, to, reach)) return undefined;
   try {
-    // One unfiltered listing: pushes and force pushes are candidates, and the PR merges let an
-    // override that merged a PR show activity among its sources — cheaper than one call per type.
-    const items = await ctx.github.paginate<unknown>(ACTIVITY_ROUTE, {
-      owner: target.owner,
-      repo: target.name,
-      ref,
-      // The longest period GitHub offers (day, week, month, quarter, year).
-      time_period: 'year',
-      // The very listing the commit collector reads (same URL): answered 304, free, when it does.
-      direction: 'asc',
-      per_page: PAGE_SIZE,
-    });
+    // Every type: pushes and force pushes are candidates, and the PR merges let an override that
+    // merged a PR show activity among its sources. The run's one reading of the repository's
+    // activity (every branch, a year: see repository-activity.ts), this branch's part.
+    const items = activityOnRef(await repositoryActivity(ctx, target), ref);
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;

@@ -5,6 +5,10 @@ import {
   parseMergedPullRequestsPage,
 } from '../adapters/github/parse-pull-requests.ts';
 import {
+  EVERY_CHECK_RUN_COMMITS_PER_QUERY,
+  everyCheckRunQuery,
+} from '../adapters/github/queries/every-check-run.ts';
+import {
   buildFollowUpQuery,
   type ChecksPageRequest,
   type ConnectionPageRequest,
@@ -27,10 +31,10 @@ import {
   storeEvidence,
 } from './context.ts';
 import {
-  CHECK_SUITES_ROUTE,
+  COMMIT_CHECK_RUNS_ROUTE,
   COMMIT_STATUSES_ROUTE,
-  SUITE_CHECK_RUNS_ROUTE,
-  withEveryCheckRun,
+  needsEveryRun,
+  withEveryCheckRuns,
 } from './every-check-run.ts';
 
 /**
@@ -55,10 +59,13 @@ export interface CollectPullRequestsResult {
   readonly searchRanges: number;
 }
 
-/** The REST lists read for each PR beside the GraphQL search (named in each document's provenance). */
+/**
+ * What is read for each PR beside the GraphQL search (named in each document's provenance); the
+ * `EveryCheckRun` query as sent for a full batch (a smaller one repeats the same fragment fewer times).
+ */
 const REST_ROUTES = [
-  CHECK_SUITES_ROUTE,
-  SUITE_CHECK_RUNS_ROUTE,
+  graphqlRequestName('EveryCheckRun', everyCheckRunQuery(EVERY_CHECK_RUN_COMMITS_PER_QUERY)),
+  COMMIT_CHECK_RUNS_ROUTE,
   COMMIT_STATUSES_ROUTE,
   BRANCH_ACTIVITY_ROUTE,
 ].join('; ');
@@ -79,6 +86,7 @@ export async function collectPullRequests(
   let searchRanges = 0;
   const seen = new Set<number>();
   const pushes = new BranchPushes(ctx, repo);
+  const waitingForRuns: PendingPullRequest[] = [];
 
   // Ranges still to search; a range whose first page reports more than the cap is halved.
   const ranges: { from: number; to: number }[] = [
@@ -127,11 +135,7 @@ export async function collectPullRequests(
         .filter((pr) => !seen.has(pr.number))
         .map((pr) => new PullRequestAssembly(pr));
       await completeAssemblies(ctx, repo, assemblies);
-      // REST lists GitHub's search cannot reach: every run of every check, who pushed each commit.
-      const withChecks: PullRequestData[] = [];
-      for (const assembly of assemblies)
-        withChecks.push(await withEveryCheckRun(ctx, repo, assembly.toData()));
-      const completed = await pushes.withPushers(withChecks);
+      const read = assemblies.map((assembly) => assembly.toData());
       const pageCost = costSince(costBefore, ctx.github.cost);
       const parameters = {
         owner: repo.owner,
@@ -140,36 +144,81 @@ export async function collectPullRequests(
         first: pageSize,
         after,
       };
-      for (const [position, data] of completed.entries()) {
+      const ready: PendingPullRequest[] = [];
+      for (const [position, data] of read.entries()) {
         seen.add(data.number);
-        const recorded = await storeEvidence(ctx, {
-          kind: 'pull-request',
-          repo: repo.fullName,
-          itemId: String(data.number),
-          occurredAt: data.mergedAt,
-          provenance: provenanceOf(ctx, {
-            source: 'github-graphql',
-            request: `${graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY)}; ${REST_ROUTES}`,
-            parameters,
-            apiCost: shareOfCost(pageCost, completed.length, position),
-            fetchedAt,
-          }),
+        const pending = {
           data,
-        });
-        pullRequests += 1;
-        if (recorded.written) written += 1;
-        ctx.progress({
-          type: 'item',
-          repo: repo.fullName,
-          kind: 'pull-requests',
-          itemId: String(data.number),
-        });
+          parameters,
+          fetchedAt,
+          pageShare: shareOfCost(pageCost, read.length, position),
+        };
+        // A PR whose every check run is still to be read waits for a batch of them (one GraphQL
+        // request for up to 20, across pages); the others are stored now.
+        (needsEveryRun(data) ? waitingForRuns : ready).push(pending);
       }
+      await store(ready, false);
+      if (waitingForRuns.length >= EVERY_CHECK_RUN_COMMITS_PER_QUERY)
+        await store(waitingForRuns.splice(0), true);
       if (!page.hasNextPage || !page.endCursor) break;
       after = page.endCursor;
     }
   }
+  await store(waitingForRuns.splice(0), true);
   return { pullRequests, written, searchRanges };
+
+  /**
+   * Completes and stores PRs read from the search: every run of every check where it is needed
+   * (GraphQL for the batch, REST where that cannot hold them), who pushed each commit (the run's
+   * one reading of repository activity). Each document's cost is its share of its search page
+   * and of what completing the batch cost.
+   */
+  async function store(batch: readonly PendingPullRequest[], withEveryRun: boolean): Promise<void> {
+    if (batch.length === 0) return;
+    const costBefore = ctx.github.cost;
+    const datas = batch.map((pending) => pending.data);
+    const completed = await pushes.withPushers(
+      withEveryRun ? await withEveryCheckRuns(ctx, repo, datas) : datas,
+    );
+    const batchCost = costSince(costBefore, ctx.github.cost);
+    for (const [position, data] of completed.entries()) {
+      const { parameters, fetchedAt, pageShare } = batch[position] as PendingPullRequest;
+      const share = shareOfCost(batchCost, completed.length, position);
+      const recorded = await storeEvidence(ctx, {
+        kind: 'pull-request',
+        repo: repo.fullName,
+        itemId: String(data.number),
+        occurredAt: data.mergedAt,
+        provenance: provenanceOf(ctx, {
+          source: 'github-graphql',
+          request: `${graphqlRequestName('MergedPullRequests', MERGED_PULL_REQUESTS_QUERY)}; ${REST_ROUTES}`,
+          parameters,
+          apiCost: {
+            requests: pageShare.requests + share.requests,
+            graphqlPoints: pageShare.graphqlPoints + share.graphqlPoints,
+          },
+          fetchedAt,
+        }),
+        data,
+      });
+      pullRequests += 1;
+      if (recorded.written) written += 1;
+      ctx.progress({
+        type: 'item',
+        repo: repo.fullName,
+        kind: 'pull-requests',
+        itemId: String(data.number),
+      });
+    }
+  }
+}
+
+/** A PR read from a search page, not stored yet: what its document's provenance will say. */
+interface PendingPullRequest {
+  readonly data: PullRequestData;
+  readonly parameters: Record<string, unknown>;
+  readonly fetchedAt: string;
+  readonly pageShare: { requests: number; graphqlPoints: number };
 }
 
 /** Page every list of every PR of one search page to its end, in as few requests as the bounds allow. */

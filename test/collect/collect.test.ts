@@ -176,7 +176,7 @@ describe('collect on a two-repository organisation', () => {
     expect(data?.completeness).toEqual([]);
     expect(labelled?.provenance.source).toBe('github-graphql');
     expect(labelled?.provenance.request).toMatch(
-      /^GraphQL MergedPullRequests sha256:[0-9a-f]{64}(; GET \/repos\/[^;]+)*$/,
+      /^GraphQL MergedPullRequests sha256:[0-9a-f]{64}(; (GET \/repos\/[^;]+|GraphQL \w+ sha256:[0-9a-f]{64}))*$/,
     );
     expect(labelled?.provenance.tokenIdentity).toBe('octocat-emulator');
   });

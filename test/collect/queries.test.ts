@@ -9,6 +9,7 @@ import {
   WORKFLOW_RUN_JOBS_PAGE_QUERY,
   WORKFLOW_RUN_JOBS_QUERY,
 } from '../../lambdas/adapters/github/queries/deployments.ts';
+import { everyCheckRunQuery } from '../../lambdas/adapters/github/queries/every-check-run.ts';
 import {
   buildFollowUpQuery,
   MERGED_PULL_REQUESTS_QUERY,
@@ -49,6 +50,11 @@ describe('collector queries against GitHub’s schema', () => {
       expect(Object.keys(variables).length).toBeGreaterThan(0);
       expect(prAliases.size).toBe(new Set(p.map((page) => page.pullRequestId)).size);
     }
+  });
+
+  it('accepts every check run of one and of twenty head commits', () => {
+    expect(errorsOf(everyCheckRunQuery(1))).toEqual([]);
+    expect(errorsOf(everyCheckRunQuery(20))).toEqual([]);
   });
 
   it('accepts the bulk deployment, job and default-branch-file queries', () => {

@@ -198,6 +198,15 @@ const CASES: Case[] = [
     template: '/repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}',
     path: `${REPO}/rulesets/rule-suites/1`,
   },
+  {
+    template: '/orgs/{org}/rulesets/rule-suites',
+    path: '/orgs/acme/rulesets/rule-suites',
+    query: 'time_period=month',
+  },
+  {
+    template: '/orgs/{org}/rulesets/rule-suites/{rule_suite_id}',
+    path: '/orgs/acme/rulesets/rule-suites/1',
+  },
   { template: '/repos/{owner}/{repo}/commits', path: `${REPO}/commits` },
   { template: '/repos/{owner}/{repo}/commits/{ref}', path: `${REPO}/commits/${built.mergeCommit}` },
   {
@@ -212,6 +221,11 @@ const CASES: Case[] = [
   {
     template: '/repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs',
     path: `${REPO}/check-suites/${checkSuiteIdOf('github-actions')}/check-runs`,
+    query: 'filter=all',
+  },
+  {
+    template: '/repos/{owner}/{repo}/commits/{ref}/check-runs',
+    path: `${REPO}/commits/${built.head}/check-runs`,
     query: 'filter=all',
   },
   {

@@ -43,22 +43,39 @@ export function parseCheckRuns(json: unknown, suite: CheckSuiteRef): CheckData[]
   return z
     .array(checkRunSchema)
     .parse(json)
-    .map((run) => {
-      const appId = run.app?.id ?? suite.appId;
-      return {
-        name: run.name,
-        kind: 'check_run' as const,
-        app: run.app?.slug ?? suite.appSlug,
-        ...(typeof appId === 'number' ? { appId } : {}),
-        suiteId: String(run.check_suite?.id ?? suite.id),
-        runId: run.id,
-        commitSha: run.head_sha,
-        status: run.status.toUpperCase(),
-        conclusion: run.conclusion === null ? null : run.conclusion.toUpperCase(),
-        startedAt: run.started_at ? isoUtc(run.started_at) : null,
-        completedAt: run.completed_at ? isoUtc(run.completed_at) : null,
-      };
-    });
+    .map((run) => checkRunData(run, suite));
+}
+
+/**
+ * Runs of every suite of a commit (`GET /repos/{o}/{r}/commits/{ref}/check-runs`, `filter=all`):
+ * each run names its own suite and app, as a suite's list does.
+ */
+export function parseCommitCheckRuns(json: unknown): CheckData[] {
+  return z
+    .array(checkRunSchema)
+    .parse(json)
+    .map((run) => checkRunData(run, { id: null, appId: null, appSlug: null }));
+}
+
+function checkRunData(
+  run: z.infer<typeof checkRunSchema>,
+  suite: { readonly id: number | null; readonly appId: number | null; readonly appSlug: string | null },
+): CheckData {
+  const appId = run.app?.id ?? suite.appId;
+  const suiteId = run.check_suite?.id ?? suite.id;
+  return {
+    name: run.name,
+    kind: 'check_run' as const,
+    app: run.app?.slug ?? suite.appSlug,
+    ...(typeof appId === 'number' ? { appId } : {}),
+    ...(suiteId !== null ? { suiteId: String(suiteId) } : {}),
+    runId: run.id,
+    commitSha: run.head_sha,
+    status: run.status.toUpperCase(),
+    conclusion: run.conclusion === null ? null : run.conclusion.toUpperCase(),
+    startedAt: run.started_at ? isoUtc(run.started_at) : null,
+    completedAt: run.completed_at ? isoUtc(run.completed_at) : null,
+  };
 }
 
 const statusSchema = z.object({
