@@ -68,6 +68,19 @@ export function activityReachStart(now: Date): Date {
   return new Date(oneYearBefore(now));
 }
 
+/**
+ * How far back the commit collector reads activity: a week before the window. A commit pushed
+ * earlier is dated by its own commit date, which (a commit is made before it is pushed) puts it
+ * before the window too, unless its date was set more than a week ahead of its push; such a
+ * commit is then counted in this window as well as in the one it was pushed in, never lost.
+ * Only the events since then are used, whatever other collectors read, so the same window maps
+ * commits the same way in every run.
+ */
+export function activitySince(window: Pick<Window, 'from'>): number {
+  return Date.parse(window.from) - ACTIVITY_LOOKBEHIND_MS;
+}
+const ACTIVITY_LOOKBEHIND_MS = 7 * 86_400_000;
+
 export async function collectBranchCommits(
   ctx: CollectContext,
   repo: RepoRef,
@@ -98,7 +111,9 @@ export async function collectBranchCommits(
   if (activityReaches) {
     try {
       // The run's one reading of the repository's activity (every branch), this branch's part.
-      events = parseActivityEvents(activityOnRef(await repositoryActivity(ctx, repo), ref));
+      events = parseActivityEvents(
+        activityOnRef(await repositoryActivity(ctx, repo, activitySince(window)), ref),
+      ).filter((event) => Date.parse(event.timestamp) >= activitySince(window));
     } catch (error) {
       if (!isActivityRefusal(error)) throw error;
       ctx.recordGap({
@@ -192,7 +207,9 @@ export async function collectBranchCommits(
     since: window.from,
     until,
     ref,
-    activity: activityReaches ? ACTIVITY_LISTING : null,
+    activity: activityReaches
+      ? { ...ACTIVITY_LISTING, since: new Date(activitySince(window)).toISOString() }
+      : null,
   };
   let written = 0;
   let directPushes = 0;

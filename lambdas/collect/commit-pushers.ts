@@ -13,9 +13,11 @@ import { ACTIVITY_ROUTE, isActivityRefusal, repositoryActivity } from './reposit
  * (`GET /repos/{o}/{r}/activity`, each push with its branch and `actor`) shows it. A reviewer who
  * pushed the last commit reviewed their own code. No policy is applied here.
  *
- * The pushes come from the run's one reading of the repository's activity (every branch, a year
- * back: see repository-activity.ts), shared with the commit and override collectors: no request
- * of their own, whatever the PRs' age.
+ * The pushes come from the run's one reading of the repository's activity (every branch, newest
+ * first, a year at most: see repository-activity.ts), shared with the commit and override
+ * collectors, read back to the oldest PR's creation or first commit date. A commit dated later
+ * than it was pushed (git dates are the writer's) can fall outside that: its pusher is then
+ * unknown, which makes the approval rules unknown, never pass.
  */
 
 export const BRANCH_ACTIVITY_ROUTE = ACTIVITY_ROUTE;
@@ -24,7 +26,7 @@ type PushesByBranch = ReadonlyMap<string, readonly ActivityEvent[]>;
 
 /** Pushes of one repository, grouped by branch once and kept for the PRs that follow. */
 export class BranchPushes {
-  private pushes: Promise<PushesByBranch | Error> | undefined;
+  private grouped: { readonly items: number; readonly pushes: PushesByBranch } | undefined;
 
   constructor(
     private readonly ctx: CollectContext,
@@ -34,19 +36,28 @@ export class BranchPushes {
   /** The PRs' data with `pushedBy` on every commit a push on its head branch brought. */
   async withPushers(pullRequests: readonly PullRequestData[]): Promise<PullRequestData[]> {
     if (pullRequests.length === 0) return [];
-    const pushes = await this.allPushes();
+    const oldest = Math.min(
+      ...pullRequests.flatMap((pr) => [
+        Date.parse(pr.createdAt),
+        ...pr.commits.map((commit) => Date.parse(commit.committedAt)),
+      ]),
+    );
+    const pushes = await this.pushesSince(Number.isNaN(oldest) ? 0 : oldest);
     return pullRequests.map((pr) => attachPushers(pr, pushes));
   }
 
-  private allPushes(): Promise<PushesByBranch | Error> {
-    this.pushes ??= repositoryActivity(this.ctx, this.repo).then(pushesByBranch, (error: unknown) => {
-      if (!isActivityRefusal(error)) {
-        this.pushes = undefined;
-        throw error;
-      }
+  private async pushesSince(oldest: number): Promise<PushesByBranch | Error> {
+    let items: readonly unknown[];
+    try {
+      items = await repositoryActivity(this.ctx, this.repo, oldest);
+    } catch (error: unknown) {
+      if (!isActivityRefusal(error)) throw error;
       return error;
-    });
-    return this.pushes;
+    }
+    // Grouped again only when the reading grew (a later page of PRs reached further back).
+    if (this.grouped?.items !== items.length)
+      this.grouped = { items: items.length, pushes: pushesByBranch(items) };
+    return this.grouped.pushes;
   }
 }
 

@@ -399,8 +399,9 @@ async function readActivity(
   try {
     // Every type: pushes and force pushes are candidates, and the PR merges let an override that
     // merged a PR show activity among its sources. The run's one reading of the repository's
-    // activity (every branch, a year: see repository-activity.ts), this branch's part.
-    const items = activityOnRef(await repositoryActivity(ctx, target), ref);
+    // activity (every branch, newest first, back to the window: see repository-activity.ts), this
+    // branch's part.
+    const items = activityOnRef(await repositoryActivity(ctx, target, from), ref);
     return parseActivity(items).filter((s) => s.ref === ref && inRange(s.at, from, to));
   } catch (error: unknown) {
     if (!unavailable(error)) throw error;

@@ -78,11 +78,12 @@ function world(): Built {
 function refusing(github: GitHubClient, route: string, error: () => Error, calls: string[]): GitHubClient {
   return new Proxy(github, {
     get(target, property, receiver) {
-      if (property === 'paginate') {
+      // A listing is read through `paginate`, or page by page through `rest` (activity, newest first).
+      if (property === 'paginate' || property === 'rest') {
         return (asked: string, ...rest: unknown[]) => {
           calls.push(asked);
           if (asked === route) return Promise.reject(error());
-          return (target.paginate as (...args: unknown[]) => Promise<unknown>)(asked, ...rest);
+          return (target[property] as (...args: unknown[]) => Promise<unknown>)(asked, ...rest);
         };
       }
       return Reflect.get(target, property, receiver);
