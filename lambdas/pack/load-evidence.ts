@@ -357,8 +357,9 @@ async function readDocument(
   kind: DocumentKind,
   entry: IndexEntry,
 ): Promise<{ item: EvidenceItem<DocumentKind>; manifest: StoredManifestEntry }> {
-  const { body, object } = await store.get(entry.key, entry.versionId);
-  const actual = sha256Hex(body);
+  const { body, object, bodySha256 } = await store.get(entry.key, entry.versionId);
+  // The store hashed the bytes it read to check them against its own record: not hashed twice.
+  const actual = bodySha256 ?? sha256Hex(body);
   if (actual !== entry.sha256) {
     throw new StoreError(
       `evidence object ${entry.key} (version ${entry.versionId}) does not match the SHA-256 the index recorded: ` +

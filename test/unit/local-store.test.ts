@@ -93,6 +93,45 @@ describe('local locker', () => {
     await expect(store.get(put.key)).rejects.toThrow(/corrupted/);
   });
 
+  it('refuses a version whose metadata lost a field or has one of the wrong type, and reports the hash it read', async () => {
+    const dir = await tempDir();
+    const store = new LocalEvidenceStore({ dir });
+    const put = await store.put({
+      key: 'evidence/a/b/override/2026/10/m.json',
+      body: bytes('genuine'),
+      contentType: 'text/plain',
+    });
+    const read = await store.get(put.key, put.versionId);
+    // The hash of the bytes this read returned, the one it checked against the metadata.
+    expect(read.bodySha256).toBe(put.sha256);
+    expect(read.object).toEqual({
+      key: put.key,
+      versionId: put.versionId,
+      sha256: put.sha256,
+      contentHash: put.contentHash,
+      retainUntil: put.retainUntil,
+      lockMode: 'NONE',
+      size: 7,
+      lastModified: put.lastModified,
+    });
+    const metaFile = join(dir, 'objects', `${put.key}.v`, `${put.versionId}.json`);
+    const meta = JSON.parse(await readFile(metaFile, 'utf8'));
+    await chmod(metaFile, 0o644);
+    const spoiled = [
+      { ...meta, sha256: undefined },
+      { ...meta, size: String(meta.size) },
+      { ...meta, retainUntil: null },
+      [meta],
+      'text',
+    ];
+    for (const wrong of spoiled) {
+      await writeFile(metaFile, JSON.stringify(wrong));
+      await expect(store.get(put.key, put.versionId)).rejects.toThrow(/unreadable metadata/);
+    }
+    await writeFile(metaFile, '{"key":');
+    await expect(store.head(put.key, put.versionId)).rejects.toThrow(/unreadable metadata/);
+  });
+
   it('refuses keys that would escape its folder', async () => {
     const store = new LocalEvidenceStore({ dir: await tempDir() });
 
