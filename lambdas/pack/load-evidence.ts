@@ -412,7 +412,9 @@ class SharedText {
  */
 function shareRepeatedText(doc: EvidenceItem<DocumentKind>['doc'], shared: SharedText): void {
   // The document and its provenance are objects the parse just made, held by nothing else yet.
-  const provenance = doc.provenance as { -readonly [F in keyof typeof doc.provenance]: (typeof doc.provenance)[F] };
+  const provenance = doc.provenance as {
+    -readonly [F in keyof typeof doc.provenance]: (typeof doc.provenance)[F];
+  };
   provenance.source = shared.share(provenance.source) as typeof provenance.source;
   provenance.request = shared.share(provenance.request);
   provenance.tokenIdentity = shared.share(provenance.tokenIdentity);
