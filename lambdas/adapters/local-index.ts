@@ -127,7 +127,12 @@ export class LocalEvidenceIndex implements EvidenceIndex {
   }
 
   async queryPeriod(kind: EvidenceKind, period: string): Promise<IndexEntry[]> {
-    const partition = await this.refresh(this.periodFile(kind, period), itemKeyInPeriod);
+    // Kept only when this instance writes to it (its rows decide what a put appends): a pack
+    // queries each of a month's partitions once, and keeping them all would hold every row of
+    // the month (a quarter of a gigabyte for five times a 10,000-PR month) until the pack is stored.
+    const partition = await this.refresh(this.periodFile(kind, period), itemKeyInPeriod, {
+      keep: false,
+    });
     return [...partition.rows.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, row]) => row);
@@ -179,12 +184,19 @@ export class LocalEvidenceIndex implements EvidenceIndex {
     return parsed.data;
   }
 
-  /** Fold the lines appended to `file` since we last read it. */
-  private async refresh(file: string, keyOf: (row: IndexEntry) => string): Promise<Partition> {
+  /**
+   * Fold the lines appended to `file` since we last read it. A partition not held yet is read
+   * whole, and held from then on unless `keep` is false.
+   */
+  private async refresh(
+    file: string,
+    keyOf: (row: IndexEntry) => string,
+    options: { readonly keep: boolean } = { keep: true },
+  ): Promise<Partition> {
     let partition = this.partitions.get(file);
     if (!partition) {
       partition = { offset: 0, rows: new Map() };
-      this.partitions.set(file, partition);
+      if (options.keep) this.partitions.set(file, partition);
     }
     let size: number;
     try {

@@ -141,6 +141,33 @@ describe('local locker', () => {
     await expect(store.head('a//b.json')).rejects.toBeInstanceOf(InputError);
   });
 
+  it('answers every query with the rows as written, whether or not the instance holds the partition', async () => {
+    const dir = await tempDir();
+    const row = (itemId: string, versionId: string) => ({
+      kind: 'deployment' as const,
+      period: '2026-10',
+      repo: 'acme/api',
+      itemId,
+      occurredAt: '2026-10-02T00:00:00Z',
+      key: `evidence/acme/api/deployment/2026/10/${itemId}.json`,
+      versionId,
+      sha256: 'a'.repeat(64),
+      contentHash: `h-${versionId}`,
+      retainUntil: '2027-10-02T00:00:00Z',
+    });
+    const writer = new LocalEvidenceIndex({ dir });
+    const reader = new LocalEvidenceIndex({ dir });
+    await writer.put([row('1', 'v1'), row('2', 'v1')]);
+    expect((await reader.queryPeriod('deployment', '2026-10')).map((r) => r.versionId)).toEqual(['v1', 'v1']);
+    // A new version written after the reader's query: the next query shows it, the old one not.
+    await writer.put([row('1', 'v2')]);
+    expect(await reader.queryPeriod('deployment', '2026-10')).toEqual([row('1', 'v2'), row('2', 'v1')]);
+    // The reader writes too: what it queried before never makes it append a row it already has.
+    expect(await reader.put([row('1', 'v2'), row('3', 'v1')])).toEqual({ written: 1, unchanged: 1 });
+    expect((await reader.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
+    expect((await writer.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
+  });
+
   it('shares its index between processes through the files: a second instance sees rows and writes nothing new', async () => {
     const dir = await tempDir();
     const row = {
