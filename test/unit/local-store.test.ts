@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -166,6 +166,53 @@ describe('local locker', () => {
     expect(await reader.put([row('1', 'v2'), row('3', 'v1')])).toEqual({ written: 1, unchanged: 1 });
     expect((await reader.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
     expect((await writer.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
+  });
+
+  it('reads back exactly the rows the schema accepts: unknown fields dropped, a malformed row refused with its line', async () => {
+    const dir = await tempDir();
+    const good = {
+      kind: 'deployment',
+      period: '2026-10',
+      repo: 'acme/api',
+      itemId: '1',
+      occurredAt: '2026-10-02T00:00:00Z',
+      key: 'evidence/acme/api/deployment/2026/10/1.json',
+      versionId: 'v1',
+      sha256: 'a'.repeat(64),
+      contentHash: 'h',
+      retainUntil: '2027-10-02T00:00:00Z',
+    };
+    const file = join(dir, 'index', 'period', 'deployment', '2026-10.jsonl');
+    await mkdir(join(dir, 'index', 'period', 'deployment'), { recursive: true });
+    const withExtras = {
+      ...good,
+      itemId: '2',
+      extra: 'dropped',
+      attributes: { production: true, n: 2, s: 'x' },
+    };
+    await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify(withExtras)}\n`);
+    const rows = await new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10');
+    expect(rows).toEqual([good, { ...good, itemId: '2', attributes: { production: true, n: 2, s: 'x' } }]);
+    expect(Object.keys(rows[1] ?? {})).toEqual([...Object.keys(good), 'attributes']);
+    const malformed = [
+      { ...good, kind: 'not-a-kind' },
+      { ...good, sha256: 5 },
+      { ...good, retainUntil: null },
+      { ...good, attributes: { nested: { no: 1 } } },
+      { ...good, attributes: ['x'] },
+      { ...good, attributes: null },
+    ];
+    for (const row of malformed) {
+      await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify(row)}\n`);
+      await expect(new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10')).rejects.toThrow(
+        /malformed row near line 2/,
+      );
+    }
+    // JSON reads 1e999 as Infinity, which is no attribute value.
+    await writeFile(file, `${JSON.stringify(good).replace(/}$/, ',"attributes":{"n":1e999}}')}\n`);
+    await expect(new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10')).rejects.toThrow(
+      /malformed row near line 1/,
+    );
   });
 
   it('shares its index between processes through the files: a second instance sees rows and writes nothing new', async () => {
