@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
@@ -269,7 +269,7 @@ export class LocalEvidenceStore implements EvidenceStore {
 
   private currentVersionIn(versionsDir: string, key: string): string | undefined {
     try {
-      const id = readSmallFile(`${versionsDir}${sep}${CURRENT}`).toString('utf8').trim();
+      const id = readSmallText(`${versionsDir}${sep}${CURRENT}`).trim();
       return id || undefined;
     } catch (error: unknown) {
       if (isMissing(error)) return undefined;
@@ -284,7 +284,7 @@ export class LocalEvidenceStore implements EvidenceStore {
     if (!/^[0-9a-f-]+$/.test(versionId)) return undefined;
     let text: string;
     try {
-      text = readSmallFile(`${versionsDir}${sep}${versionId}.json`).toString('utf8');
+      text = readSmallText(`${versionsDir}${sep}${versionId}.json`);
     } catch (error: unknown) {
       if (isMissing(error)) return undefined;
       throw new StoreError(`${this.location}: could not read ${key}: ${describeError(error)}`, {
@@ -409,6 +409,33 @@ function walkVersionDirs(
  */
 function readSmallFile(path: string): Buffer {
   return readFileSync(path);
+}
+
+/** Where `readSmallText` reads: one buffer for the process, reused by every read (they are synchronous). */
+const textScratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * A small file's text (a version pointer, a version's metadata), as `readSmallFile` reads it but
+ * through one reused buffer: no stat, and no buffer of its own for each of the two files an
+ * object's read needs besides its bytes. A file that fills the buffer is read whole by
+ * `readSmallFile` instead. A short read is the end of a regular file; were it ever not, the text
+ * would be cut short, and a cut pointer or cut metadata is refused, never used.
+ */
+function readSmallText(path: string): string {
+  const fd = openSync(path, 'r');
+  let length = 0;
+  try {
+    for (;;) {
+      const wanted = textScratch.length - length;
+      if (wanted === 0) return readSmallFile(path).toString('utf8');
+      const read = readSync(fd, textScratch, length, wanted, null);
+      length += read;
+      if (read < wanted) break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return textScratch.toString('utf8', 0, length);
 }
 
 export function isMissing(error: unknown): boolean {

@@ -132,6 +132,22 @@ describe('local locker', () => {
     await expect(store.head(put.key, put.versionId)).rejects.toThrow(/unreadable metadata/);
   });
 
+  it('reads metadata of any length whole (a file larger than the read buffer too)', async () => {
+    const store = new LocalEvidenceStore({ dir: await tempDir() });
+    for (const length of [10, 64 * 1024 - 300, 64 * 1024, 200 * 1024]) {
+      const contentType = `text/plain; x=${'é'.repeat(length / 2)}`;
+      const put = await store.put({
+        key: `evidence/a/b/override/2026/10/long-${length}.json`,
+        body: bytes(`body ${length}`),
+        contentType,
+      });
+      expect((await store.head(put.key))?.versionId).toBe(put.versionId);
+      const read = await store.get(put.key);
+      expect(new TextDecoder().decode(read.body)).toBe(`body ${length}`);
+      expect(read.object.sha256).toBe(put.sha256);
+    }
+  });
+
   it('refuses keys that would escape its folder', async () => {
     const store = new LocalEvidenceStore({ dir: await tempDir() });
 
