@@ -434,7 +434,7 @@ class SharedText {
  * Make the strings every document of a kind repeats (its provenance: the request made, the
  * token, the tool, the fetch time; its repository) one string in memory instead of one per
  * document. The same values, so nothing that reads them can tell; the parse gave each document
- * its own copies, about a quarter of the memory a month's evidence takes.
+ * its own copies, about a tenth of the memory a month’s evidence takes.
  */
 function shareRepeatedText(doc: EvidenceItem<DocumentKind>['doc'], shared: SharedText): void {
   // The document and its provenance are objects the parse just made, held by nothing else yet.
