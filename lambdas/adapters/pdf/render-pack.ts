@@ -166,8 +166,11 @@ export async function renderPack(model: PackModel, options: RenderPackOptions = 
   (doc.outline as unknown as { options: { expanded: boolean } }).options = { expanded: true };
   doc.end();
   await finished;
+  const pdf = Buffer.concat(chunks);
+  chunks.length = 0;
   return {
-    pdf: new Uint8Array(Buffer.concat(chunks)),
+    // A plain Uint8Array over the joined bytes, not a copy of them (tens of megabytes at 50,000 changes).
+    pdf: new Uint8Array(pdf.buffer, pdf.byteOffset, pdf.byteLength),
     manifestJson,
     populationCsv,
     exceptionsCsv,
