@@ -24,6 +24,14 @@
  *   BENCH_PHASES=cold,warm,pack npx tsx bench/budget.bench.ts
  *   BENCH_PACK_MULTIPLIER=5 BENCH_LATENCY_PRS=10000 npx tsx bench/budget.bench.ts
  *
+ * The pack phases alone, on a store collected before (kept by BENCH_KEEP_STORE): BENCH_STORE
+ * names it, and it is used in place and never removed (the packs are written into it, and the
+ * replicated repositories too: give it a copy). A store already replicated is not replicated
+ * again: only the large pack is built, so the 50,000-change pack can be measured again and again.
+ * BENCH_CPU_PROFILE=<dir> writes a V8 CPU profile of each pack build there.
+ *
+ *   BENCH_STORE=<copy of a kept store> BENCH_PHASES=pack npx tsx bench/budget.bench.ts
+ *
  * Exit status 1 when a target is missed.
  */
 import { execFile } from 'node:child_process';
@@ -61,6 +69,9 @@ const PACK_MULTIPLIER = Number(process.env.BENCH_PACK_MULTIPLIER ?? 5);
 /** Print the charged requests of each collection by route (BENCH_ROUTES=1). */
 const ROUTES = process.env.BENCH_ROUTES === '1';
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'cold,warm,pack,latency').split(','));
+/** A store collected before: the pack phases run on it instead of a new collection. */
+const GIVEN_STORE = process.env.BENCH_STORE;
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 /** GitHub's default limits for one token: 5,000 REST requests and 5,000 GraphQL points an hour. */
 const GITHUB_LIMITS = { core: 5_000, graphql: 5_000 } as const;
 const NOW = '2026-11-01T06:00:00Z';
@@ -342,6 +353,13 @@ async function replicatePhase(args: {
   return { written, ms: performance.now() - started };
 }
 
+/** Whether the store holds the repositories `replicatePhase` writes (their index rows name them). */
+async function isReplicated(dir: string): Promise<boolean> {
+  const { index } = await openStore(`local:${dir}`);
+  const rows = await index.queryPeriod('pull-request', PERIOD);
+  return rows.some((row) => /-copy\d+$/.test(row.repo));
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -361,13 +379,13 @@ async function childMain(phase: string, json: string): Promise<void> {
 }
 
 /** Run a phase in a fresh process; asynchronously, so the emulator in this one keeps answering. */
-function runChild<T>(phase: string, args: unknown): Promise<T> {
+function runChild<T>(phase: string, args: unknown, nodeOptions: readonly string[] = []): Promise<T> {
   const here = dirname(fileURLToPath(import.meta.url));
   const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
   return new Promise((resolve, reject) => {
     execFile(
       tsx,
-      [fileURLToPath(import.meta.url), '--child', phase, JSON.stringify(args)],
+      [...nodeOptions, fileURLToPath(import.meta.url), '--child', phase, JSON.stringify(args)],
       { encoding: 'utf8', maxBuffer: 64 << 20 },
       (error, stdout, stderr) => {
         if (error) {
@@ -473,7 +491,7 @@ async function main(): Promise<void> {
       `emulator at ${GITHUB_LIMITS.core} REST / ${GITHUB_LIMITS.graphql} GraphQL points an hour (hour compressed to ${HOUR_SECONDS} s)`,
   );
   console.log(`load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`);
-  const dir = await mkdtemp(join(tmpdir(), 'cm01-bench-budget-'));
+  const dir = GIVEN_STORE ?? (await mkdtemp(join(tmpdir(), 'cm01-bench-budget-')));
   let allMet = true;
   const judge = (met: boolean) => {
     allMet &&= met;
@@ -540,21 +558,33 @@ async function main(): Promise<void> {
       });
     }
     if (PHASES.has('pack')) {
-      if (!PHASES.has('cold'))
-        throw new Error('the pack phase builds from the cold collection: keep "cold" in BENCH_PHASES');
-      const small = await runChild<PackFigures>('pack', { dir, org: world.org });
-      // The targets are for the month of 10,000 PRs and five times it (a few direct pushes on top).
-      const smallTarget = PRS >= 10_000 ? TARGETS.pack10k : undefined;
-      reportPack(`pack (${small.changes} changes)`, small, smallTarget, judge);
-      if (PACK_MULTIPLIER > 1) {
-        const replicated = await runChild<{ written: number; ms: number }>('replicate', {
-          dir,
-          copies: PACK_MULTIPLIER - 1,
-        });
-        console.log(
-          `(store replicated ×${PACK_MULTIPLIER}: ${replicated.written} objects written in ${s(replicated.ms)})`,
+      if (!PHASES.has('cold') && GIVEN_STORE === undefined)
+        throw new Error(
+          'the pack phase builds from the cold collection: keep "cold" in BENCH_PHASES, or name a collected store in BENCH_STORE',
         );
-        const large = await runChild<PackFigures>('pack', { dir, org: world.org });
+      const profile = (name: string) =>
+        CPU_PROFILE_DIR
+          ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
+          : [];
+      const replicatedAlready = GIVEN_STORE !== undefined && (await isReplicated(dir));
+      if (replicatedAlready) console.log('(the store is replicated already: only the large pack is built)');
+      else {
+        const small = await runChild<PackFigures>('pack', { dir, org: world.org }, profile('pack-small'));
+        // The targets are for the month of 10,000 PRs and five times it (a few direct pushes on top).
+        const smallTarget = PRS >= 10_000 ? TARGETS.pack10k : undefined;
+        reportPack(`pack (${small.changes} changes)`, small, smallTarget, judge);
+      }
+      if (PACK_MULTIPLIER > 1) {
+        if (!replicatedAlready) {
+          const replicated = await runChild<{ written: number; ms: number }>('replicate', {
+            dir,
+            copies: PACK_MULTIPLIER - 1,
+          });
+          console.log(
+            `(store replicated ×${PACK_MULTIPLIER}: ${replicated.written} objects written in ${s(replicated.ms)})`,
+          );
+        }
+        const large = await runChild<PackFigures>('pack', { dir, org: world.org }, profile('pack-large'));
         const largeTarget = PRS * PACK_MULTIPLIER >= 50_000 ? TARGETS.pack50k : undefined;
         reportPack(`pack (${large.changes} changes)`, large, largeTarget, judge);
       }
@@ -591,7 +621,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (process.env.BENCH_KEEP_STORE) console.log(`store kept at ${dir}`);
+    if (GIVEN_STORE !== undefined) console.log(`store used in place: ${dir}`);
+    else if (process.env.BENCH_KEEP_STORE) console.log(`store kept at ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   }
   const width = Math.max(...rows.map((r) => r.figure.length));

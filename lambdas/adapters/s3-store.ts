@@ -21,6 +21,7 @@ import type {
   PutObjectInput,
   PutResult,
   RetentionStatus,
+  StoredBody,
   StoredObject,
 } from '../evidence/ports.ts';
 
@@ -118,7 +119,7 @@ export class S3EvidenceStore implements EvidenceStore {
     }
   }
 
-  async get(key: string, versionId?: string): Promise<{ body: Uint8Array; object: StoredObject }> {
+  async get(key: string, versionId?: string): Promise<StoredBody> {
     try {
       const response = await this.client.send(
         new GetObjectCommand({
@@ -136,7 +137,7 @@ export class S3EvidenceStore implements EvidenceStore {
           `${this.location}/${key} version ${object.versionId} is corrupted: its SHA-256 is ${actual}, recorded ${object.sha256}`,
         );
       }
-      return { body, object: { ...object, size: body.byteLength } };
+      return { body, object: { ...object, size: body.byteLength }, bodySha256: actual };
     } catch (error: unknown) {
       if (isNotFound(error)) {
         throw new StoreError(

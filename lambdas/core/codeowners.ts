@@ -9,7 +9,29 @@ export interface CodeOwners {
   ownersOf(path: string): readonly string[];
 }
 
+/** Parsed files by text, most recently used last: a period asks for the same few files for every change. */
+const parsedByText = new Map<string, CodeOwners>();
+const PARSED_KEPT = 64;
+
+/**
+ * The file parsed (its patterns compiled), once per distinct text: every change of a repository
+ * is judged against the same CODEOWNERS, twice (SECURITY-REVIEW and IAC-SIGNOFF). The result
+ * depends on the text alone, so sharing it between changes, packs or periods changes nothing.
+ */
 export function parseCodeOwners(text: string): CodeOwners {
+  const known = parsedByText.get(text);
+  if (known) {
+    parsedByText.delete(text);
+    parsedByText.set(text, known);
+    return known;
+  }
+  const parsed = compileCodeOwners(text);
+  parsedByText.set(text, parsed);
+  if (parsedByText.size > PARSED_KEPT) parsedByText.delete(parsedByText.keys().next().value as string);
+  return parsed;
+}
+
+function compileCodeOwners(text: string): CodeOwners {
   const rules: { matches: (path: string) => boolean; owners: string[] }[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();

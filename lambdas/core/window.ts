@@ -74,7 +74,20 @@ export function periodsOf(window: Pick<Window, 'from' | 'to'>): string[] {
 
 export function inWindow(isoTime: string, window: Pick<Window, 'from' | 'to'>): boolean {
   const t = Date.parse(isoTime);
-  return t >= Date.parse(window.from) && t < Date.parse(window.to);
+  return t >= boundTime(window.from) && t < boundTime(window.to);
+}
+
+/** Window bounds parsed, by text: a pack asks whether each of 100,000+ documents falls in one of a few windows. */
+const boundTimes = new Map<string, number>();
+
+function boundTime(iso: string): number {
+  let time = boundTimes.get(iso);
+  if (time === undefined) {
+    if (boundTimes.size >= 256) boundTimes.clear();
+    time = Date.parse(iso);
+    boundTimes.set(iso, time);
+  }
+  return time;
 }
 
 /** An ISO-8601 date or date-time, every part checked against the calendar (no `2026-02-30`). */

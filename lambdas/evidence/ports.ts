@@ -80,14 +80,25 @@ export interface RetentionStatus {
   readonly notes: readonly string[];
 }
 
+export interface StoredBody {
+  readonly body: Uint8Array;
+  readonly object: StoredObject;
+  /** SHA-256 (hex) of `body` itself, computed on this read; absent when the store did not hash it. */
+  readonly bodySha256?: string;
+}
+
 export interface EvidenceStore {
   /** e.g. `s3://cm01-evidence` or `local:/srv/cm01`. */
   readonly location: string;
   /** Default retention in days applied to new versions. */
   readonly defaultRetentionDays: number;
   put(input: PutObjectInput): Promise<PutResult>;
-  /** The current version, or the named one. Throws `StoreError` when absent. */
-  get(key: string, versionId?: string): Promise<{ body: Uint8Array; object: StoredObject }>;
+  /**
+   * The current version, or the named one. Throws `StoreError` when absent. A store that hashes
+   * the bytes it read (to check them against the recorded SHA-256) gives that hash as
+   * `bodySha256`, so a reader that checks them against something else need not hash them again.
+   */
+  get(key: string, versionId?: string): Promise<StoredBody>;
   head(key: string, versionId?: string): Promise<StoredObject | undefined>;
   /** Every version of one key, newest first. */
   listVersions(key: string): Promise<StoredObject[]>;

@@ -1,4 +1,3 @@
-import pLimit from 'p-limit';
 import type { IndexCrossCheck, IndexCrossCheckFinding } from '../core/pack-model.ts';
 import type { EvidenceItem, PeriodEvidence, StoredManifestEntry } from '../core/period-evidence.ts';
 import { compareText } from '../core/population.ts';
@@ -165,7 +164,12 @@ export async function loadPeriodEvidence(
     }
   }
 
-  const outcomes = await pLimit(READ_CONCURRENCY).map(reads, (read) => readListed(store, read));
+  const shared = new SharedText();
+  const outcomes = await mapInFlight(reads, READ_CONCURRENCY, async (read) => {
+    const outcome = await readListed(store, read);
+    if (outcome.loaded) shareRepeatedText(outcome.loaded.item.doc, shared);
+    return outcome;
+  });
   const loaded: { item: EvidenceItem<DocumentKind>; manifest: StoredManifestEntry }[] = [];
   for (const outcome of outcomes) {
     if (outcome.finding) findings.push(outcome.finding);
@@ -268,7 +272,7 @@ async function listPeriodPrefixes(
       }
     }
   }
-  const listings = await pLimit(READ_CONCURRENCY).map(prefixes, ({ prefix }) =>
+  const listings = await mapInFlight(prefixes, READ_CONCURRENCY, ({ prefix }) =>
     store.listCurrentVersions(prefix),
   );
   const byKind = new Map<DocumentKind, Map<string, string>>();
@@ -357,8 +361,9 @@ async function readDocument(
   kind: DocumentKind,
   entry: IndexEntry,
 ): Promise<{ item: EvidenceItem<DocumentKind>; manifest: StoredManifestEntry }> {
-  const { body, object } = await store.get(entry.key, entry.versionId);
-  const actual = sha256Hex(body);
+  const { body, object, bodySha256 } = await store.get(entry.key, entry.versionId);
+  // The store hashed the bytes it read to check them against its own record: not hashed twice.
+  const actual = bodySha256 ?? sha256Hex(body);
   if (actual !== entry.sha256) {
     throw new StoreError(
       `evidence object ${entry.key} (version ${entry.versionId}) does not match the SHA-256 the index recorded: ` +
@@ -384,6 +389,67 @@ async function readDocument(
       writtenAt: object.lastModified,
     },
   };
+}
+
+/**
+ * `work` over every item, at most `inFlight` at once, results in the items' order: that many
+ * workers take the next item as they finish one. Nothing is queued per item (a limiter's queue
+ * held a promise and a closure for each of a month's 270,000 reads until the last finished).
+ */
+async function mapInFlight<T, R>(
+  items: readonly T[],
+  inFlight: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i] as T);
+      } catch (error: unknown) {
+        next = items.length; // the others stop after their current item
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, worker));
+  return results;
+}
+
+/** One copy of each distinct string handed to it: a table for one load, dropped with it. */
+class SharedText {
+  private readonly texts = new Map<string, string>();
+
+  share(text: string): string {
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    this.texts.set(text, text);
+    return text;
+  }
+}
+
+/**
+ * Make the strings every document of a kind repeats (its provenance: the request made, the
+ * token, the tool, the fetch time; its repository) one string in memory instead of one per
+ * document. The same values, so nothing that reads them can tell; the parse gave each document
+ * its own copies, about a tenth of the memory a month’s evidence takes.
+ */
+function shareRepeatedText(doc: EvidenceItem<DocumentKind>['doc'], shared: SharedText): void {
+  // The document and its provenance are objects the parse just made, held by nothing else yet.
+  const provenance = doc.provenance as {
+    -readonly [F in keyof typeof doc.provenance]: (typeof doc.provenance)[F];
+  };
+  provenance.source = shared.share(provenance.source) as typeof provenance.source;
+  provenance.request = shared.share(provenance.request);
+  provenance.tokenIdentity = shared.share(provenance.tokenIdentity);
+  provenance.toolVersion = shared.share(provenance.toolVersion);
+  provenance.fetchedAt = shared.share(provenance.fetchedAt);
+  const envelope = doc as { repo: string; org: string; schema: string };
+  envelope.repo = shared.share(envelope.repo);
+  envelope.org = shared.share(envelope.org);
+  envelope.schema = shared.share(envelope.schema);
 }
 
 function dedupe(rows: readonly IndexEntry[]): IndexEntry[] {

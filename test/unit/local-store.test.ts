@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,61 @@ describe('local locker', () => {
     await expect(store.get(put.key)).rejects.toThrow(/corrupted/);
   });
 
+  it('refuses a version whose metadata lost a field or has one of the wrong type, and reports the hash it read', async () => {
+    const dir = await tempDir();
+    const store = new LocalEvidenceStore({ dir });
+    const put = await store.put({
+      key: 'evidence/a/b/override/2026/10/m.json',
+      body: bytes('genuine'),
+      contentType: 'text/plain',
+    });
+    const read = await store.get(put.key, put.versionId);
+    // The hash of the bytes this read returned, the one it checked against the metadata.
+    expect(read.bodySha256).toBe(put.sha256);
+    expect(read.object).toEqual({
+      key: put.key,
+      versionId: put.versionId,
+      sha256: put.sha256,
+      contentHash: put.contentHash,
+      retainUntil: put.retainUntil,
+      lockMode: 'NONE',
+      size: 7,
+      lastModified: put.lastModified,
+    });
+    const metaFile = join(dir, 'objects', `${put.key}.v`, `${put.versionId}.json`);
+    const meta = JSON.parse(await readFile(metaFile, 'utf8'));
+    await chmod(metaFile, 0o644);
+    const spoiled = [
+      { ...meta, sha256: undefined },
+      { ...meta, size: String(meta.size) },
+      { ...meta, retainUntil: null },
+      [meta],
+      'text',
+    ];
+    for (const wrong of spoiled) {
+      await writeFile(metaFile, JSON.stringify(wrong));
+      await expect(store.get(put.key, put.versionId)).rejects.toThrow(/unreadable metadata/);
+    }
+    await writeFile(metaFile, '{"key":');
+    await expect(store.head(put.key, put.versionId)).rejects.toThrow(/unreadable metadata/);
+  });
+
+  it('reads metadata of any length whole (a file larger than the read buffer too)', async () => {
+    const store = new LocalEvidenceStore({ dir: await tempDir() });
+    for (const length of [10, 64 * 1024 - 300, 64 * 1024, 200 * 1024]) {
+      const contentType = `text/plain; x=${'é'.repeat(length / 2)}`;
+      const put = await store.put({
+        key: `evidence/a/b/override/2026/10/long-${length}.json`,
+        body: bytes(`body ${length}`),
+        contentType,
+      });
+      expect((await store.head(put.key))?.versionId).toBe(put.versionId);
+      const read = await store.get(put.key);
+      expect(new TextDecoder().decode(read.body)).toBe(`body ${length}`);
+      expect(read.object.sha256).toBe(put.sha256);
+    }
+  });
+
   it('refuses keys that would escape its folder', async () => {
     const store = new LocalEvidenceStore({ dir: await tempDir() });
 
@@ -100,6 +155,80 @@ describe('local locker', () => {
       store.put({ key: '../outside.json', body: bytes('x'), contentType: 'text/plain' }),
     ).rejects.toBeInstanceOf(InputError);
     await expect(store.head('a//b.json')).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('answers every query with the rows as written, whether or not the instance holds the partition', async () => {
+    const dir = await tempDir();
+    const row = (itemId: string, versionId: string) => ({
+      kind: 'deployment' as const,
+      period: '2026-10',
+      repo: 'acme/api',
+      itemId,
+      occurredAt: '2026-10-02T00:00:00Z',
+      key: `evidence/acme/api/deployment/2026/10/${itemId}.json`,
+      versionId,
+      sha256: 'a'.repeat(64),
+      contentHash: `h-${versionId}`,
+      retainUntil: '2027-10-02T00:00:00Z',
+    });
+    const writer = new LocalEvidenceIndex({ dir });
+    const reader = new LocalEvidenceIndex({ dir });
+    await writer.put([row('1', 'v1'), row('2', 'v1')]);
+    expect((await reader.queryPeriod('deployment', '2026-10')).map((r) => r.versionId)).toEqual(['v1', 'v1']);
+    // A new version written after the reader's query: the next query shows it, the old one not.
+    await writer.put([row('1', 'v2')]);
+    expect(await reader.queryPeriod('deployment', '2026-10')).toEqual([row('1', 'v2'), row('2', 'v1')]);
+    // The reader writes too: what it queried before never makes it append a row it already has.
+    expect(await reader.put([row('1', 'v2'), row('3', 'v1')])).toEqual({ written: 1, unchanged: 1 });
+    expect((await reader.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
+    expect((await writer.queryPeriod('deployment', '2026-10')).map((r) => r.itemId)).toEqual(['1', '2', '3']);
+  });
+
+  it('reads back exactly the rows the schema accepts: unknown fields dropped, a malformed row refused with its line', async () => {
+    const dir = await tempDir();
+    const good = {
+      kind: 'deployment',
+      period: '2026-10',
+      repo: 'acme/api',
+      itemId: '1',
+      occurredAt: '2026-10-02T00:00:00Z',
+      key: 'evidence/acme/api/deployment/2026/10/1.json',
+      versionId: 'v1',
+      sha256: 'a'.repeat(64),
+      contentHash: 'h',
+      retainUntil: '2027-10-02T00:00:00Z',
+    };
+    const file = join(dir, 'index', 'period', 'deployment', '2026-10.jsonl');
+    await mkdir(join(dir, 'index', 'period', 'deployment'), { recursive: true });
+    const withExtras = {
+      ...good,
+      itemId: '2',
+      extra: 'dropped',
+      attributes: { production: true, n: 2, s: 'x' },
+    };
+    await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify(withExtras)}\n`);
+    const rows = await new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10');
+    expect(rows).toEqual([good, { ...good, itemId: '2', attributes: { production: true, n: 2, s: 'x' } }]);
+    expect(Object.keys(rows[1] ?? {})).toEqual([...Object.keys(good), 'attributes']);
+    const malformed = [
+      { ...good, kind: 'not-a-kind' },
+      { ...good, sha256: 5 },
+      { ...good, retainUntil: null },
+      { ...good, attributes: { nested: { no: 1 } } },
+      { ...good, attributes: ['x'] },
+      { ...good, attributes: null },
+    ];
+    for (const row of malformed) {
+      await writeFile(file, `${JSON.stringify(good)}\n${JSON.stringify(row)}\n`);
+      await expect(new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10')).rejects.toThrow(
+        /malformed row near line 2/,
+      );
+    }
+    // JSON reads 1e999 as Infinity, which is no attribute value.
+    await writeFile(file, `${JSON.stringify(good).replace(/}$/, ',"attributes":{"n":1e999}}')}\n`);
+    await expect(new LocalEvidenceIndex({ dir }).queryPeriod('deployment', '2026-10')).rejects.toThrow(
+      /malformed row near line 1/,
+    );
   });
 
   it('shares its index between processes through the files: a second instance sees rows and writes nothing new', async () => {

@@ -180,25 +180,42 @@ export function incompleteLists(pr: EvidenceItem<'pull-request'>, field: string)
 }
 
 const compiledGlobs = new Map<string, (path: string) => boolean>();
+/** The same lists (the profile's) are asked for again and again: found by identity before by content. */
+const compiledByList = new WeakMap<readonly string[], (path: string) => boolean>();
 const GLOB_OPTIONS = { dot: true, nocase: true } as const;
+/** Paths remembered per glob list; forgotten all at once beyond this (the answers never change). */
+const ANSWERS_KEPT = 50_000;
 
 /**
  * Compiled once per distinct glob list: every change of a period asks with the same globs.
  * Matches as `picomatch(globs, options)` does (an empty path never; a path equal to a glob, or
  * one its regular expression accepts), but tests the compiled expressions directly: picomatch's
  * own matcher builds a result object per path, and a month's PRs change hundreds of thousands.
+ * The answer for a path is remembered: the same paths change in PR after PR, and testing one
+ * against every expression of a list was most of SECURITY-REVIEW's time.
  */
 export function globMatcher(globs: readonly string[]): (path: string) => boolean {
   if (globs.length === 0) return () => false;
+  const known = compiledByList.get(globs);
+  if (known) return known;
   const key = JSON.stringify(globs);
   let matcher = compiledGlobs.get(key);
   if (!matcher) {
     const literal = new Set(globs);
     const expressions = globs.map((glob) => picomatch.makeRe(glob, GLOB_OPTIONS));
-    matcher = (path: string) =>
-      path !== '' && (literal.has(path) || expressions.some((expression) => expression.test(path)));
+    const answers = new Map<string, boolean>();
+    matcher = (path: string) => {
+      const answer = answers.get(path);
+      if (answer !== undefined) return answer;
+      const matches =
+        path !== '' && (literal.has(path) || expressions.some((expression) => expression.test(path)));
+      if (answers.size >= ANSWERS_KEPT) answers.clear();
+      answers.set(path, matches);
+      return matches;
+    };
     compiledGlobs.set(key, matcher);
   }
+  compiledByList.set(globs, matcher);
   return matcher;
 }
 

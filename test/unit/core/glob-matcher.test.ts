@@ -45,6 +45,19 @@ describe('globMatcher', () => {
     expect(matches('')).toBe(false);
   });
 
+  it('answers a path asked again as the first time, and never with another list’s answer', () => {
+    const reference = picomatch(GLOBS, { dot: true, nocase: true });
+    const fast = globMatcher(GLOBS);
+    // Asked twice (the second answer is the remembered one), and through a copy of the list.
+    for (const path of PATHS) expect([path, fast(path)]).toEqual([path, reference(path)]);
+    for (const path of PATHS) expect([path, globMatcher([...GLOBS])(path)]).toEqual([path, reference(path)]);
+    // A path one list matches is not matched by another list that was asked about it after.
+    expect(globMatcher(['**/auth/**'])('src/auth/login.ts')).toBe(true);
+    expect(globMatcher(['**/*.tf'])('src/auth/login.ts')).toBe(false);
+    expect(globMatcher(['**/*.tf'])('main.tf')).toBe(true);
+    expect(globMatcher(['**/auth/**'])('main.tf')).toBe(false);
+  });
+
   it('matches nothing with no globs, and refuses an empty glob as picomatch does', () => {
     expect(globMatcher([])('anything')).toBe(false);
     expect(() => globMatcher(['src/**', ''])).toThrow();
