@@ -554,6 +554,14 @@ async function main(): Promise<void> {
             `${TARGETS.warmWritten}`,
             judge(evidenceWritten <= TARGETS.warmWritten),
           );
+          // A new day's snapshots (branch protection of each repository, each team's members) are
+          // a new observation, dated that day, even when they say what yesterday's said.
+          const daily =
+            (warm.writtenByKind['branch-protection'] ?? 0) + (warm.writtenByKind['team-membership'] ?? 0);
+          row(
+            "warm: of which the day's dated snapshots / anything else",
+            `${daily} / ${evidenceWritten - daily}`,
+          );
         }
       });
     }
