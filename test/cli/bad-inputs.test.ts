@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import {
   chmodSync,
@@ -18,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCollecting } from './run-cli.ts';
 
 /**
  * Bad input at the command line, every door (issue 8): each case runs the real `cm01` in a
@@ -848,23 +848,11 @@ function runCm01(
     env[name] = value;
   }
   const asNobody = options.unprivileged && RUNS_AS_ROOT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CM01, ...args], {
-      cwd: options.cwd,
-      env: { ...env, ...(asNobody ? { HOME: options.cwd } : {}), ...options.env },
-      timeout: 100_000,
-      ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  return spawnCollecting(process.execPath, [CM01, ...args], {
+    cwd: options.cwd,
+    env: { ...env, ...(asNobody ? { HOME: options.cwd } : {}), ...options.env },
+    timeout: 100_000,
+    ...(asNobody ? { uid: NOBODY, gid: NOBODY } : {}),
   });
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type DeploymentConfig, parseDeploymentContext } from '../../lib/config.ts';
 import { EvidenceStack, type JobDefinition } from '../../lib/evidence-stack.ts';
+import { spawnCollecting } from '../cli/run-cli.ts';
 
 export const FIXTURE_JOB = 'test/infra/fixtures/job-handler.ts';
 export const FIXTURE_LIST_REPOSITORIES = 'test/infra/fixtures/list-repositories-handler.ts';
@@ -119,26 +119,14 @@ export interface SynthesizedAssembly {
 export async function synthesizeStandardAppInChild(): Promise<SynthesizedAssembly> {
   const script = fileURLToPath(new URL('./synthesize-standard-app.ts', import.meta.url));
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const printed = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 600_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status, signal) => {
-      if (status === 0) resolve(stdout);
-      else reject(new Error(`synthesis ended with ${signal ?? `status ${status}`}:\n${stderr}`));
-    });
+  const child = await spawnCollecting(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    timeout: 600_000,
   });
+  if (child.status !== 0) {
+    throw new Error(`synthesis ended with ${child.signal ?? `status ${child.status}`}:\n${child.stderr}`);
+  }
+  const printed = child.stdout;
   const { directory, stackName } = JSON.parse(printed.trim().split('\n').at(-1) as string) as {
     directory: string;
     stackName: string;
