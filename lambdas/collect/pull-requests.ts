@@ -157,14 +157,13 @@ export async function collectPullRequests(
         // request for up to 20, across pages); the others are stored now.
         (needsEveryRun(data) ? waitingForRuns : ready).push(pending);
       }
-      await store(ready, false);
-      if (waitingForRuns.length >= EVERY_CHECK_RUN_COMMITS_PER_QUERY)
-        await store(waitingForRuns.splice(0), true);
+      await store(ready);
+      if (waitingForRuns.length >= EVERY_CHECK_RUN_COMMITS_PER_QUERY) await store(waitingForRuns.splice(0));
       if (!page.hasNextPage || !page.endCursor) break;
       after = page.endCursor;
     }
   }
-  await store(waitingForRuns.splice(0), true);
+  await store(waitingForRuns.splice(0));
   return { pullRequests, written, searchRanges };
 
   /**
@@ -173,13 +172,12 @@ export async function collectPullRequests(
    * one reading of repository activity). Each document's cost is its share of its search page
    * and of what completing the batch cost.
    */
-  async function store(batch: readonly PendingPullRequest[], withEveryRun: boolean): Promise<void> {
+  async function store(batch: readonly PendingPullRequest[]): Promise<void> {
     if (batch.length === 0) return;
     const costBefore = ctx.github.cost;
     const datas = batch.map((pending) => pending.data);
-    const completed = await pushes.withPushers(
-      withEveryRun ? await withEveryCheckRuns(ctx, repo, datas) : datas,
-    );
+    // A batch of PRs that need no further run reads nothing here (`withEveryCheckRuns` skips them).
+    const completed = await pushes.withPushers(await withEveryCheckRuns(ctx, repo, datas));
     const batchCost = costSince(costBefore, ctx.github.cost);
     for (const [position, data] of completed.entries()) {
       const { parameters, fetchedAt, pageShare } = batch[position] as PendingPullRequest;

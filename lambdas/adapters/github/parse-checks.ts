@@ -5,26 +5,10 @@ import { isoUtc } from './parse-pull-requests.ts';
 /**
  * Parsers of the REST lists that hold every run of every check of a commit (GitHub's
  * statusCheckRollup shows only the latest run of each check and the latest status of each
- * context): check suites, the runs of a suite with `filter=all`, and every status posted.
+ * context): the commit's runs of every suite with `filter=all`, and every status posted.
  */
 
 const appSchema = z.object({ id: z.number().int(), slug: z.string().optional() }).nullable();
-
-const checkSuiteSchema = z.object({ id: z.number().int(), app: appSchema });
-
-export interface CheckSuiteRef {
-  readonly id: number;
-  readonly appId: number | null;
-  readonly appSlug: string | null;
-}
-
-/** The items of `GET /repos/{o}/{r}/commits/{ref}/check-suites` (`check_suites`, every page). */
-export function parseCheckSuites(json: unknown): CheckSuiteRef[] {
-  return z
-    .array(checkSuiteSchema)
-    .parse(json)
-    .map((suite) => ({ id: suite.id, appId: suite.app?.id ?? null, appSlug: suite.app?.slug ?? null }));
-}
 
 const checkRunSchema = z.object({
   id: z.number().int(),
@@ -38,37 +22,23 @@ const checkRunSchema = z.object({
   app: appSchema.optional(),
 });
 
-/** Runs of one suite (`filter=all`: re-runs too), as the evidence stores checks. */
-export function parseCheckRuns(json: unknown, suite: CheckSuiteRef): CheckData[] {
-  return z
-    .array(checkRunSchema)
-    .parse(json)
-    .map((run) => checkRunData(run, suite));
-}
-
 /**
  * Runs of every suite of a commit (`GET /repos/{o}/{r}/commits/{ref}/check-runs`, `filter=all`):
- * each run names its own suite and app, as a suite's list does.
+ * each run names its own suite and app.
  */
 export function parseCommitCheckRuns(json: unknown): CheckData[] {
-  return z
-    .array(checkRunSchema)
-    .parse(json)
-    .map((run) => checkRunData(run, { id: null, appId: null, appSlug: null }));
+  return z.array(checkRunSchema).parse(json).map(checkRunData);
 }
 
-function checkRunData(
-  run: z.infer<typeof checkRunSchema>,
-  suite: { readonly id: number | null; readonly appId: number | null; readonly appSlug: string | null },
-): CheckData {
-  const appId = run.app?.id ?? suite.appId;
-  const suiteId = run.check_suite?.id ?? suite.id;
+function checkRunData(run: z.infer<typeof checkRunSchema>): CheckData {
+  const appId = run.app?.id;
+  const suiteId = run.check_suite?.id;
   return {
     name: run.name,
     kind: 'check_run' as const,
-    app: run.app?.slug ?? suite.appSlug,
+    app: run.app?.slug ?? null,
     ...(typeof appId === 'number' ? { appId } : {}),
-    ...(suiteId !== null ? { suiteId: String(suiteId) } : {}),
+    ...(suiteId !== undefined ? { suiteId: String(suiteId) } : {}),
     runId: run.id,
     commitSha: run.head_sha,
     status: run.status.toUpperCase(),
