@@ -71,6 +71,14 @@ export interface EmulatorOptions {
    * a user (e.g. 15,000 REST requests an hour on Enterprise Cloud). Default: `rateLimits`.
    */
   readonly installationRateLimits?: RateLimits;
+  /**
+   * GitHub stops a request after 10 seconds, and a GraphQL query that reaches many nodes is the
+   * one that takes that long. A query whose node count (as `rateLimit { nodeCount }` gives it)
+   * exceeds this is answered as GitHub answers a timeout: 502, "We couldn't respond to your
+   * request in time", and charged its cost (GitHub counts timeouts against the limit since July
+   * 2025). Default: no query times out.
+   */
+  readonly graphqlTimeoutNodes?: number;
 }
 
 export interface RequestLogEntry {
@@ -362,6 +370,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       };
     }
     counters.graphqlPoints += cost;
+    if (options.graphqlTimeoutNodes !== undefined && nodeCount > options.graphqlTimeoutNodes) {
+      return {
+        status: 502,
+        body: {
+          message:
+            "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request and contact us if the problem persists.",
+          documentation_url:
+            'https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#timeouts',
+        },
+        headers: headers(),
+        cost,
+      };
+    }
     const state = limiter.state(token, 'graphql');
     const context: GraphQlContext = {
       view,

@@ -1,3 +1,4 @@
+import { GitHubTimeoutError } from '../adapters/github/client.ts';
 import {
   type MergedPullRequestsPage,
   PullRequestAssembly,
@@ -73,6 +74,8 @@ const REST_ROUTES = [
 /** Bounds on one follow-up request, so that no single query nears GitHub's node limit or timeout. */
 const MAX_CHECKS_PER_FOLLOW_UP = 50;
 const MAX_PULL_REQUESTS_PER_FOLLOW_UP = 10;
+/** A search page GitHub times out on is asked again with half as many PRs, down to this many. */
+export const MIN_SEARCH_PAGE_SIZE = 10;
 
 export async function collectPullRequests(
   ctx: CollectContext,
@@ -80,7 +83,8 @@ export async function collectPullRequests(
   window: Pick<Window, 'from' | 'to'>,
   options: CollectPullRequestsOptions = {},
 ): Promise<CollectPullRequestsResult> {
-  const pageSize = options.pageSize ?? SEARCH_PAGE_SIZE;
+  // Halved for the rest of the run when GitHub stops a page for taking too long.
+  let pageSize = options.pageSize ?? SEARCH_PAGE_SIZE;
   let pullRequests = 0;
   let written = 0;
   let searchRanges = 0;
@@ -107,13 +111,21 @@ export async function collectPullRequests(
     for (;;) {
       const costBefore = ctx.github.cost;
       const fetchedAt = ctx.clock().toISOString();
-      const page: MergedPullRequestsPage = parseMergedPullRequestsPage(
-        await ctx.github.graphql<unknown>(MERGED_PULL_REQUESTS_QUERY, {
+      let answer: unknown;
+      try {
+        answer = await ctx.github.graphql<unknown>(MERGED_PULL_REQUESTS_QUERY, {
           searchQuery,
           first: pageSize,
           after,
-        }),
-      );
+        });
+      } catch (error) {
+        if (!(error instanceof GitHubTimeoutError) || pageSize <= MIN_SEARCH_PAGE_SIZE) throw error;
+        // The same cursor with fewer PRs: each PR brings the first page of all its lists, so a
+        // page of busy PRs can take GitHub longer than its 10 seconds.
+        pageSize = Math.max(MIN_SEARCH_PAGE_SIZE, Math.floor(pageSize / 2));
+        continue;
+      }
+      const page: MergedPullRequestsPage = parseMergedPullRequestsPage(answer);
       if (firstPage) {
         firstPage = false;
         searchRanges += 1;

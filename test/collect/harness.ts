@@ -37,12 +37,15 @@ export interface CollectBed {
 
 export async function openCollectBed(
   world: World,
-  options: { faults?: FaultPlan; token?: string; dir?: string } = {},
+  options: { faults?: FaultPlan; token?: string; dir?: string; graphqlTimeoutNodes?: number } = {},
 ): Promise<CollectBed> {
   const emulator = await startEmulator({
     world,
     port: 0,
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.graphqlTimeoutNodes !== undefined
+      ? { graphqlTimeoutNodes: options.graphqlTimeoutNodes }
+      : {}),
   });
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'cm01-collect-')));
   const github = createGitHubClient({

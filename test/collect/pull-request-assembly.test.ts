@@ -149,4 +149,39 @@ describe('PullRequestAssembly', () => {
       ['ci/e2e', 'PENDING', 'PENDING', null],
     ]);
   });
+
+  it("takes the head commit's checks from the search only when its last commit is the head", () => {
+    const checksOf = (oid: string) => ({
+      nodes: [
+        {
+          commit: {
+            oid,
+            statusCheckRollup: {
+              contexts: {
+                totalCount: 1,
+                pageInfo: done,
+                nodes: [
+                  {
+                    __typename: 'CheckRun' as const,
+                    name: 'test',
+                    status: 'COMPLETED',
+                    conclusion: 'SUCCESS',
+                    startedAt: '2026-10-01T09:10:00Z',
+                    completedAt: '2026-10-01T09:20:00Z',
+                  },
+                ],
+              },
+            },
+          },
+        },
+      ],
+    });
+    const head = new PullRequestAssembly(rawPullRequest({ headCommit: checksOf(sha(2)) }));
+    expect(head.pendingChecks()).toBeUndefined();
+    expect(head.toData().checks.map((check) => [check.name, check.commitSha])).toEqual([['test', sha(2)]]);
+
+    // A last commit that is not the head (the list ends elsewhere): its checks are not the head's.
+    const other = new PullRequestAssembly(rawPullRequest({ headCommit: checksOf(sha(3)) }));
+    expect(other.pendingChecks()).toEqual({ after: null });
+  });
 });

@@ -196,6 +196,16 @@ export class GitHubBudgetExhaustedError extends GitHubRateLimitError {
 export class GitHubQueryError extends SourceError {
   override name = 'GitHubQueryError';
 }
+/**
+ * GitHub gave up on the request in time (it stops one after 10 seconds): a 502 or 504 still there
+ * after the retries, or a GraphQL error that says so. A smaller page of the same query may pass.
+ */
+export class GitHubTimeoutError extends SourceError {
+  override name = 'GitHubTimeoutError';
+}
+
+/** How GitHub words a request it stopped for taking too long (REST, GraphQL). */
+const TIMEOUT_MESSAGE = /couldn't respond to your request in time|may be the result of a timeout/i;
 
 const ThrottledOctokit = Octokit.plugin(throttling, retry);
 type ThrottledOctokitInstance = InstanceType<typeof ThrottledOctokit>;
@@ -617,6 +627,11 @@ function toGitHubError(error: unknown, what: string, auth: GitHubAuth): SourceEr
     if (first?.type === 'RATE_LIMITED') {
       return new GitHubRateLimitError(`${what}: GraphQL rate limit exceeded`, { cause: error });
     }
+    if (TIMEOUT_MESSAGE.test(messages)) {
+      return new GitHubTimeoutError(`${what}: GitHub stopped the query for taking too long: ${messages}`, {
+        cause: error,
+      });
+    }
     return new GitHubQueryError(`${what}: GitHub rejected the query: ${messages}`, { cause: error });
   }
   if (status === 401) {
@@ -649,6 +664,14 @@ function toGitHubError(error: unknown, what: string, auth: GitHubAuth): SourceEr
     return new GitHubForbiddenError(
       `${what}: forbidden (403 ${detail}); the plan lacks this feature or ${credentialSetting(auth)} lacks the permission`,
       { cause: error },
+    );
+  }
+  if (status === 502 || status === 504 || TIMEOUT_MESSAGE.test(detail)) {
+    return new GitHubTimeoutError(
+      `${what}: GitHub did not answer in time (${status ?? 'no status'} ${detail})`,
+      {
+        cause: error,
+      },
     );
   }
   if (status !== undefined)

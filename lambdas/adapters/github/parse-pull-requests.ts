@@ -204,6 +204,8 @@ export const rawPullRequestSchema = z.object({
   }),
   timelineItems: connectionSchemas.timelineItems,
   comments: connectionSchemas.comments,
+  /** The last commit of the PR with its first page of checks (`commits(last: 1)`); absent in older answers. */
+  headCommit: z.object({ nodes: z.array(z.object({ commit: commitChecksSchema })) }).optional(),
 });
 export type RawPullRequest = z.infer<typeof rawPullRequestSchema>;
 
@@ -266,6 +268,10 @@ export class PullRequestAssembly {
     for (const connection of ['commits', 'reviews', 'files', 'timelineItems', 'comments'] as const) {
       this.addPage(connection, raw[connection]);
     }
+    // The search brings the first page of checks of the PR's last commit. It stands for the head
+    // commit only when it is that commit; otherwise the checks are asked for by the head's oid.
+    const last = raw.headCommit?.nodes.at(-1)?.commit;
+    if (last && last.oid === this.headSha) this.addChecksPage(last);
   }
 
   /** Lists with another page to read, and from which cursor. */

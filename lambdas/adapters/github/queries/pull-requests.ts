@@ -16,7 +16,7 @@ import {
  * (search cannot reach them) together with the next page of any list that did not fit.
  */
 
-export const SEARCH_PAGE_SIZE = 50;
+export const SEARCH_PAGE_SIZE = 100;
 /** GitHub's search returns at most this many results per query, whatever `issueCount` says. */
 export const SEARCH_RESULT_CAP = 1000;
 
@@ -84,6 +84,7 @@ export const PULL_REQUEST_FIELDS = `fragment PullRequestFields on PullRequest {
   labels(first: ${FIRST_PAGE.labels}) { totalCount nodes { name } }
   ${connectionSelection('timelineItems', FIRST_PAGE.timelineItems, null)}
   ${connectionSelection('comments', FIRST_PAGE.comments, null)}
+  headCommit: commits(last: 1) { nodes { commit { ${commitChecksSelection(null, FIRST_PAGE.checks)} } } }
 }`;
 
 export const MERGED_PULL_REQUESTS_QUERY = `query MergedPullRequests($searchQuery: String!, $first: Int!, $after: String) {
@@ -96,7 +97,8 @@ export const MERGED_PULL_REQUESTS_QUERY = `query MergedPullRequests($searchQuery
 }
 ${PULL_REQUEST_FIELDS}
 ${COMMIT_FIELDS}
-${TIMELINE_ITEM_FIELDS}`;
+${TIMELINE_ITEM_FIELDS}
+${CHECK_CONTEXT_FIELDS}`;
 
 /** `repo:ORG/NAME is:pr is:merged base:BRANCH merged:FROM..TO [updated:>=SINCE]` (inclusive times). */
 export function mergedPullRequestsSearch(
