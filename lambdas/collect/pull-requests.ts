@@ -10,6 +10,7 @@ import {
   everyCheckRunQuery,
 } from '../adapters/github/queries/every-check-run.ts';
 import {
+  backwardAlias,
   buildFollowUpQuery,
   type ChecksPageRequest,
   type ConnectionPageRequest,
@@ -271,7 +272,9 @@ async function completeAssemblies(
           `${repo.fullName}#${page.assembly.number}: GitHub no longer returns this pull request`,
         );
       }
-      page.assembly.addPage(page.request.connection, node[page.request.connection]);
+      const { connection, direction } = page.request;
+      if (direction === 'forward') page.assembly.addPage(connection, node[connection]);
+      else page.assembly.addPageFromEnd(connection, node[backwardAlias(connection)]);
     }
   }
 }

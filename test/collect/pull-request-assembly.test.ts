@@ -36,19 +36,110 @@ function rawPullRequest(overrides: Partial<RawPullRequest> = {}): RawPullRequest
 }
 
 const file = (i: number) => ({ path: `f${i}.ts`, additions: 1, deletions: 0, changeType: 'ADDED' });
+const files = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => file(from + i));
+const commit = (i: number) => ({
+  commit: {
+    oid: sha(1000 + i),
+    message: `commit ${i}`,
+    committedDate: '2026-10-01T09:00:00Z',
+    authoredDate: '2026-10-01T09:00:00Z',
+    author: { user: { login: 'alice' }, name: 'Alice' },
+    committer: { user: { login: 'alice' }, name: 'Alice' },
+    parents: { totalCount: 1, nodes: [{ oid: sha(999 + i) }] },
+    signature: null,
+  },
+});
+const commits = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => commit(from + i));
 
 describe('PullRequestAssembly', () => {
   it('asks for the next page of a list until GitHub has no more, then is complete', () => {
     const assembly = new PullRequestAssembly(
       rawPullRequest({
-        files: { totalCount: 150, pageInfo: { hasNextPage: true, endCursor: 'c100' }, nodes: [file(1)] },
+        files: {
+          totalCount: 150,
+          pageInfo: { hasNextPage: true, endCursor: 'c100' },
+          nodes: files(0, 100),
+        },
       }),
     );
-    expect(assembly.pendingPages()).toEqual([{ connection: 'files', after: 'c100' }]);
-    assembly.addPage('files', { totalCount: 150, pageInfo: done, nodes: [file(2)] });
+    // 50 unread: one page from the front holds them.
+    expect(assembly.pendingPages()).toEqual([{ connection: 'files', direction: 'forward', cursor: 'c100' }]);
+    assembly.addPage('files', { totalCount: 150, pageInfo: done, nodes: files(100, 150) });
     assembly.addChecksPage(null);
     expect(assembly.isComplete()).toBe(true);
-    expect(assembly.toData().files.map((f) => f.path)).toEqual(['f1.ts', 'f2.ts']);
+    expect(assembly.toData().files.map((f) => f.path)).toEqual(files(0, 150).map((f) => f.path));
+  });
+
+  it('reads a long list from both ends at once and joins them where they meet, each file once, in order', () => {
+    const total = 450;
+    const front = (from: number, to: number) => ({
+      totalCount: total,
+      pageInfo: { hasNextPage: to < total, endCursor: `c${to}` },
+      nodes: files(from, to),
+    });
+    const back = (from: number, to: number) => ({
+      totalCount: total,
+      pageInfo: { hasPreviousPage: from > 0, startCursor: `c${from + 1}` },
+      nodes: files(from, to),
+    });
+    const assembly = new PullRequestAssembly(rawPullRequest({ files: front(0, 100) }));
+    assembly.addChecksPage(null);
+    expect(assembly.pendingPages()).toEqual([
+      { connection: 'files', direction: 'forward', cursor: 'c100' },
+      { connection: 'files', direction: 'backward', cursor: null },
+    ]);
+    assembly.addPage('files', front(100, 200));
+    assembly.addPageFromEnd('files', back(350, 450));
+    // 150 unread: from both ends again.
+    expect(assembly.pendingPages()).toEqual([
+      { connection: 'files', direction: 'forward', cursor: 'c200' },
+      { connection: 'files', direction: 'backward', cursor: 'c351' },
+    ]);
+    expect(assembly.isComplete()).toBe(false);
+    assembly.addPage('files', front(200, 300));
+    assembly.addPageFromEnd('files', back(250, 350));
+    expect(assembly.pendingPages()).toEqual([]);
+    expect(assembly.isComplete()).toBe(true);
+    expect(assembly.toData().files.map((f) => f.path)).toEqual(files(0, total).map((f) => f.path));
+    expect(assembly.toData().completeness).toEqual([]);
+  });
+
+  it("reads on from the front alone when the two ends meet short of GitHub's count, each commit once", () => {
+    // totalCount says 450 but the list read from its end stops at 250: nothing is lost or doubled.
+    const assembly = new PullRequestAssembly(
+      rawPullRequest({
+        commits: {
+          totalCount: 450,
+          pageInfo: { hasNextPage: true, endCursor: 'c100' },
+          nodes: commits(0, 100),
+        },
+      }),
+    );
+    assembly.addChecksPage(null);
+    assembly.addPage('commits', {
+      totalCount: 450,
+      pageInfo: { hasNextPage: true, endCursor: 'c200' },
+      nodes: commits(100, 200),
+    });
+    assembly.addPageFromEnd('commits', {
+      totalCount: 450,
+      pageInfo: { hasPreviousPage: true, startCursor: 'c151' },
+      nodes: commits(150, 250),
+    });
+    // The ends met at 250 of 450 counted: the front goes on alone, to its own end.
+    expect(assembly.pendingPages()).toEqual([
+      { connection: 'commits', direction: 'forward', cursor: 'c200' },
+    ]);
+    assembly.addPage('commits', {
+      totalCount: 450,
+      pageInfo: { hasNextPage: false, endCursor: 'c300' },
+      nodes: commits(200, 300),
+    });
+    expect(assembly.pendingPages()).toEqual([]);
+    expect(assembly.toData().commits.map((c) => c.sha)).toEqual(commits(0, 300).map((c) => c.commit.oid));
+    expect(assembly.toData().completeness).toEqual([
+      expect.objectContaining({ field: 'commits', collected: 300, total: 450 }),
+    ]);
   });
 
   it('records in completeness where GitHub served fewer files than its totalCount (the 3,000-file cap)', () => {

@@ -80,6 +80,9 @@ describe('pull requests larger than one page', () => {
     expect(busy?.labelEvents).toHaveLength(90);
     expect(busy?.labels).toHaveLength(30);
     for (const doc of docs.values()) expect(doc.data.completeness).toEqual([]);
+    // The long lists are read from both ends at once: the 3,000 files in 15 follow-ups after the
+    // search, not 29 (every other list finishes within those). Activity is the one REST listing.
+    expect(ctx.github.cost.requests - ctx.github.cost.restRequests).toBe(1 + 15);
   });
 });
 

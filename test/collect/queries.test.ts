@@ -33,12 +33,16 @@ describe('collector queries against GitHub’s schema', () => {
       { sha: 'a'.repeat(40), after: null },
       { sha: 'b'.repeat(40), after: 'Y3Vyc29yOjMw' },
     ];
+    const forward = 'forward' as const;
+    const backward = 'backward' as const;
     const pages = [
-      { pullRequestId: 'PR_1', connection: 'commits' as const, after: 'c1' },
-      { pullRequestId: 'PR_1', connection: 'files' as const, after: 'c2' },
-      { pullRequestId: 'PR_2', connection: 'timelineItems' as const, after: 'c3' },
-      { pullRequestId: 'PR_2', connection: 'reviews' as const, after: 'c4' },
-      { pullRequestId: 'PR_2', connection: 'comments' as const, after: 'c5' },
+      { pullRequestId: 'PR_1', connection: 'commits' as const, direction: forward, cursor: 'c1' },
+      { pullRequestId: 'PR_1', connection: 'commits' as const, direction: backward, cursor: null },
+      { pullRequestId: 'PR_1', connection: 'files' as const, direction: forward, cursor: 'c2' },
+      { pullRequestId: 'PR_1', connection: 'files' as const, direction: backward, cursor: 'c9' },
+      { pullRequestId: 'PR_2', connection: 'timelineItems' as const, direction: forward, cursor: 'c3' },
+      { pullRequestId: 'PR_2', connection: 'reviews' as const, direction: forward, cursor: 'c4' },
+      { pullRequestId: 'PR_2', connection: 'comments' as const, direction: forward, cursor: 'c5' },
     ];
     for (const [c, p] of [
       [checks, []],

@@ -7,7 +7,12 @@ import type {
   PullRequestData,
   ReviewData,
 } from '../../evidence/documents.ts';
-import { GITHUB_FILES_CAP, type PagedConnection } from './queries/pull-requests.ts';
+import {
+  type ConnectionPageRequest,
+  GITHUB_FILES_CAP,
+  type PagedConnection,
+  TWO_ENDED_CONNECTIONS,
+} from './queries/pull-requests.ts';
 
 /**
  * Parsers of GitHub's GraphQL answers about pull requests and commits (one zod schema per
@@ -169,6 +174,13 @@ function connectionOf<T extends z.ZodType>(node: T) {
   return z.object({ totalCount: z.number().int(), pageInfo: pageInfoSchema, nodes: z.array(node) });
 }
 
+/** A page read backwards (`last:`/`before:`): its start cursor leads to the page before it. */
+const backwardPageSchema = z.object({
+  totalCount: z.number().int(),
+  pageInfo: z.object({ hasPreviousPage: z.boolean(), startCursor: z.string().nullable() }),
+  nodes: z.array(z.unknown()),
+});
+
 const connectionSchemas = {
   commits: connectionOf(z.object({ commit: rawCommitSchema })),
   reviews: connectionOf(rawReviewSchema),
@@ -242,6 +254,14 @@ export function parseMergedPullRequestsPage(json: unknown): MergedPullRequestsPa
 }
 
 /** A pull request being put together from its first page and any follow-up pages. */
+/** Follow-up pages hold this many items (GitHub's maximum). */
+const FOLLOW_UP_PAGE = 100;
+
+/** The key unique within one PR's list: a commit's SHA, a file's path. */
+function keyOf(connection: PagedConnection, item: unknown): string {
+  return connection === 'commits' ? (item as CommitData).sha : (item as { path: string }).path;
+}
+
 export class PullRequestAssembly {
   readonly id: string;
   readonly number: number;
@@ -256,6 +276,13 @@ export class PullRequestAssembly {
   private readonly checks: CheckData[] = [];
   private readonly totals = new Map<string, number>();
   private readonly pending = new Map<PagedConnection, string>();
+  /** Lists also read from their end: the pages read so far (last first) and where to go on. */
+  /** Lists whose two ends disagreed with GitHub's count: read on from the front only, each item once. */
+  private readonly frontOnly = new Set<PagedConnection>();
+  private readonly fromEnd = new Map<
+    PagedConnection,
+    { pages: (CommitData | z.infer<typeof rawFileSchema>)[][]; before: string | null }
+  >();
   private checksState: { after: string | null } | 'done' = { after: null };
 
   constructor(raw: RawPullRequest) {
@@ -274,9 +301,110 @@ export class PullRequestAssembly {
     if (last && last.oid === this.headSha) this.addChecksPage(last);
   }
 
-  /** Lists with another page to read, and from which cursor. */
-  pendingPages(): { connection: PagedConnection; after: string }[] {
-    return [...this.pending].map(([connection, after]) => ({ connection, after }));
+  /**
+   * The pages still to read: the next page of each unfinished list, and for a long list whose
+   * items have unique keys also the page before what was read from its end (its last page first).
+   */
+  pendingPages(): Omit<ConnectionPageRequest, 'pullRequestId'>[] {
+    const requests: Omit<ConnectionPageRequest, 'pullRequestId'>[] = [];
+    for (const [connection, after] of this.pending) {
+      requests.push({ connection, direction: 'forward', cursor: after });
+      // From the end too, while more is unread than the next front page holds.
+      if (
+        TWO_ENDED_CONNECTIONS.has(connection) &&
+        !this.frontOnly.has(connection) &&
+        this.unread(connection) > FOLLOW_UP_PAGE
+      ) {
+        requests.push({
+          connection,
+          direction: 'backward',
+          cursor: this.fromEnd.get(connection)?.before ?? null,
+        });
+      }
+    }
+    return requests;
+  }
+
+  /** Items GitHub serves that neither end has read yet (by its totalCount; files capped as GitHub caps them). */
+  private unread(connection: PagedConnection): number {
+    const total = this.totals.get(connection) ?? 0;
+    const served = connection === 'files' ? Math.min(total, GITHUB_FILES_CAP) : total;
+    const fromEnd = this.fromEnd.get(connection)?.pages.reduce((sum, page) => sum + page.length, 0) ?? 0;
+    return served - this.listOf(connection).length - fromEnd;
+  }
+
+  private listOf(connection: PagedConnection): readonly unknown[] {
+    switch (connection) {
+      case 'commits':
+        return this.commits;
+      case 'reviews':
+        return this.reviews;
+      case 'files':
+        return this.files;
+      case 'timelineItems':
+        return this.timeline;
+      case 'comments':
+        return this.comments;
+    }
+  }
+
+  /** A page read from the end of a list (see `pendingPages`). */
+  addPageFromEnd(connection: PagedConnection, json: unknown): void {
+    if (!TWO_ENDED_CONNECTIONS.has(connection)) {
+      throw new Error(`${connection} is not read from its end: its items have no unique key`);
+    }
+    const page = backwardPageSchema.parse(json);
+    this.totals.set(connection, page.totalCount);
+    const items =
+      connection === 'commits'
+        ? page.nodes.map((node) => toCommitData(z.object({ commit: rawCommitSchema }).parse(node).commit))
+        : page.nodes.map((node) => rawFileSchema.parse(node));
+    const fromEnd = this.fromEnd.get(connection) ?? { pages: [], before: null };
+    fromEnd.pages.push(items);
+    fromEnd.before = page.pageInfo.hasPreviousPage ? page.pageInfo.startCursor : null;
+    this.fromEnd.set(connection, fromEnd);
+    if (!page.pageInfo.hasPreviousPage || page.pageInfo.startCursor === null) {
+      // Read from the end through to the start: the end's pages hold the whole list.
+      this.join(connection);
+      this.pending.delete(connection);
+    } else this.joinIfMet(connection);
+  }
+
+  /**
+   * The two ends have met when the end's pages hold an item already read from the front, when
+   * either end reached the other's side of the list, or (files within GitHub's cap, where
+   * totalCount is exactly what GitHub serves) when together they hold every item.
+   */
+  private joinIfMet(connection: PagedConnection): void {
+    const fromEnd = this.fromEnd.get(connection);
+    if (!fromEnd) return;
+    const front = new Set(this.listOf(connection).map((item) => keyOf(connection, item)));
+    const overlap = fromEnd.pages.some((page) => page.some((item) => front.has(keyOf(connection, item))));
+    const total = this.totals.get(connection) ?? 0;
+    const countedWhole = connection === 'files' && total <= GITHUB_FILES_CAP && this.unread(connection) <= 0;
+    if (!(overlap || !this.pending.has(connection) || countedWhole)) return;
+    this.join(connection);
+    // Met, as far as GitHub's count can tell: every item it serves is held. Otherwise (the two
+    // ends disagree with the count) the front goes on alone to its own end, as if never helped.
+    if (countedWhole || this.unread(connection) <= 0) this.pending.delete(connection);
+    else this.frontOnly.add(connection);
+  }
+
+  /** Appends what was read from the end (oldest page first) after what was read from the front, each item once. */
+  private join(connection: PagedConnection): void {
+    const fromEnd = this.fromEnd.get(connection);
+    if (!fromEnd) return;
+    this.fromEnd.delete(connection);
+    const list = this.listOf(connection) as (CommitData | z.infer<typeof rawFileSchema>)[];
+    const seen = new Set(list.map((item) => keyOf(connection, item)));
+    for (const page of fromEnd.pages.reverse()) {
+      for (const item of page) {
+        const key = keyOf(connection, item);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        list.push(item);
+      }
+    }
   }
 
   /** `after` of the next checks page to read, or undefined when the checks are complete. */
@@ -290,14 +418,19 @@ export class PullRequestAssembly {
     switch (connection) {
       case 'commits':
         for (const node of (page as z.infer<typeof connectionSchemas.commits>).nodes) {
-          this.commits.push(toCommitData(node.commit));
+          if (!this.frontOnly.has('commits') || !this.commits.some((c) => c.sha === node.commit.oid)) {
+            this.commits.push(toCommitData(node.commit));
+          }
         }
         break;
       case 'reviews':
         this.reviews.push(...(page as z.infer<typeof connectionSchemas.reviews>).nodes);
         break;
       case 'files':
-        this.files.push(...(page as z.infer<typeof connectionSchemas.files>).nodes);
+        for (const node of (page as z.infer<typeof connectionSchemas.files>).nodes) {
+          if (!this.frontOnly.has('files') || !this.files.some((f) => f.path === node.path))
+            this.files.push(node);
+        }
         break;
       case 'timelineItems':
         this.timeline.push(...(page as z.infer<typeof connectionSchemas.timelineItems>).nodes);
@@ -309,6 +442,7 @@ export class PullRequestAssembly {
     if (page.pageInfo.hasNextPage && page.pageInfo.endCursor)
       this.pending.set(connection, page.pageInfo.endCursor);
     else this.pending.delete(connection);
+    this.joinIfMet(connection);
   }
 
   /** One page of the head commit's checks (`null` when the commit has no checks at all). */
@@ -329,7 +463,7 @@ export class PullRequestAssembly {
   }
 
   isComplete(): boolean {
-    return this.pending.size === 0 && this.checksState === 'done';
+    return this.pending.size === 0 && this.fromEnd.size === 0 && this.checksState === 'done';
   }
 
   toData(): PullRequestData {

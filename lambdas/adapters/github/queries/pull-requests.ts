@@ -23,10 +23,12 @@ export const SEARCH_RESULT_CAP = 1000;
 /**
  * First-page sizes inside the search. GitHub's cost counts one request per parent node of each
  * connection, so only `commits` (whose nodes hold the `parents` connection) drives the points of
- * a page; the flat lists are read at GitHub's maximum, which no typical PR exceeds.
+ * a page: 10 commits a PR make a page of 100 PRs cost 18 points where 20 made it 28, and the few
+ * PRs with more commits share the follow-ups their page needs anyway. The flat lists are read at
+ * GitHub's maximum, which no typical PR exceeds.
  */
 export const FIRST_PAGE = {
-  commits: 20,
+  commits: 10,
   reviews: 100,
   files: 100,
   labels: 100,
@@ -46,19 +48,30 @@ function connectionSelection(
   afterVariable: string | null,
 ): string {
   const after = afterVariable ? `, after: $${afterVariable}` : '';
-  switch (connection) {
-    case 'commits':
-      return `commits(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { commit { ...CommitFields } } }`;
-    case 'reviews':
-      return `reviews(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${REVIEW_FIELDS} } }`;
-    case 'files':
-      return `files(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${FILE_FIELDS} } }`;
-    case 'timelineItems':
-      return `timelineItems(first: ${first}${after}, itemTypes: ${TIMELINE_ITEM_TYPES}) { totalCount ${PAGE_INFO} nodes { ...TimelineItemFields } }`;
-    case 'comments':
-      return `comments(first: ${first}${after}) { totalCount ${PAGE_INFO} nodes { ${COMMENT_FIELDS} } }`;
-  }
+  return `${connection}(first: ${first}${after}${CONNECTION_ARGUMENTS[connection]}) { totalCount ${PAGE_INFO} nodes { ${CONNECTION_NODES[connection]} } }`;
 }
+
+/** The page of `connection` that ends before `$beforeVariable` (the last page without one). */
+function backwardSelection(connection: PagedConnection, last: number, beforeVariable: string | null): string {
+  const before = beforeVariable ? `, before: $${beforeVariable}` : '';
+  return `${backwardAlias(connection)}: ${connection}(last: ${last}${before}${CONNECTION_ARGUMENTS[connection]}) { totalCount pageInfo { hasPreviousPage startCursor } nodes { ${CONNECTION_NODES[connection]} } }`;
+}
+
+const CONNECTION_ARGUMENTS: Record<PagedConnection, string> = {
+  commits: '',
+  reviews: '',
+  files: '',
+  timelineItems: `, itemTypes: ${TIMELINE_ITEM_TYPES}`,
+  comments: '',
+};
+
+const CONNECTION_NODES: Record<PagedConnection, string> = {
+  commits: 'commit { ...CommitFields }',
+  reviews: REVIEW_FIELDS,
+  files: FILE_FIELDS,
+  timelineItems: '...TimelineItemFields',
+  comments: COMMENT_FIELDS,
+};
 
 export const PULL_REQUEST_FIELDS = `fragment PullRequestFields on PullRequest {
   id
@@ -117,11 +130,28 @@ export function isoSeconds(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 19)}Z`;
 }
 
-/** One follow-up item: the next page of one list of one pull request. */
+/**
+ * One follow-up item: a page of one list of one pull request — the page after `cursor`
+ * (`forward`), or the page before it, the list's last page when `cursor` is null (`backward`).
+ */
 export interface ConnectionPageRequest {
   readonly pullRequestId: string;
   readonly connection: PagedConnection;
-  readonly after: string;
+  readonly direction: 'forward' | 'backward';
+  readonly cursor: string | null;
+}
+
+/**
+ * Lists read from both ends at once when long: each follow-up brings a page from the front and
+ * one from the back, so a 3,000-file PR takes 15 requests instead of 29. Only lists whose items
+ * have a key unique within the PR (a commit's SHA, a file's path), so the two ends are joined
+ * where they meet without a duplicate or a gap.
+ */
+export const TWO_ENDED_CONNECTIONS: ReadonlySet<PagedConnection> = new Set(['commits', 'files']);
+
+/** The alias under which a backward page of `connection` comes back. */
+export function backwardAlias(connection: PagedConnection): string {
+  return `${connection}FromEnd`;
 }
 
 /** One follow-up item: a page of the check contexts of one head commit. */
@@ -172,18 +202,23 @@ export function buildFollowUpQuery(
   }
   const prAliases = new Map<string, string>();
   let prIndex = 0;
-  let afterIndex = 0;
+  let cursorIndex = 0;
   for (const [pullRequestId, list] of byPullRequest) {
     const alias = `p${prIndex}`;
     prAliases.set(pullRequestId, alias);
     variables[`id${prIndex}`] = pullRequestId;
     declarations.push(`$id${prIndex}: ID!`);
     const selections = list.map((page) => {
-      const afterVariable = `after${afterIndex}`;
-      afterIndex += 1;
-      variables[afterVariable] = page.after;
-      declarations.push(`$${afterVariable}: String`);
-      return connectionSelection(page.connection, FOLLOW_UP_PAGE_SIZE, afterVariable);
+      let cursorVariable: string | null = null;
+      if (page.cursor !== null) {
+        cursorVariable = `${page.direction === 'forward' ? 'after' : 'before'}${cursorIndex}`;
+        cursorIndex += 1;
+        variables[cursorVariable] = page.cursor;
+        declarations.push(`$${cursorVariable}: String`);
+      }
+      return page.direction === 'forward'
+        ? connectionSelection(page.connection, FOLLOW_UP_PAGE_SIZE, cursorVariable)
+        : backwardSelection(page.connection, FOLLOW_UP_PAGE_SIZE, cursorVariable);
     });
     parts.push(`${alias}: node(id: $id${prIndex}) { ... on PullRequest { id ${selections.join(' ')} } }`);
     prIndex += 1;
