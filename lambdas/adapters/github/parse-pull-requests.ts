@@ -181,8 +181,10 @@ const backwardPageSchema = z.object({
   nodes: z.array(z.unknown()),
 });
 
+const commitNodeSchema = z.object({ commit: rawCommitSchema });
+
 const connectionSchemas = {
-  commits: connectionOf(z.object({ commit: rawCommitSchema })),
+  commits: connectionOf(commitNodeSchema),
   reviews: connectionOf(rawReviewSchema),
   files: connectionOf(rawFileSchema),
   timelineItems: connectionOf(rawTimelineItemSchema),
@@ -253,7 +255,6 @@ export function parseMergedPullRequestsPage(json: unknown): MergedPullRequestsPa
   };
 }
 
-/** A pull request being put together from its first page and any follow-up pages. */
 /** Follow-up pages hold this many items (GitHub's maximum). */
 const FOLLOW_UP_PAGE = 100;
 
@@ -262,6 +263,7 @@ function keyOf(connection: PagedConnection, item: unknown): string {
   return connection === 'commits' ? (item as CommitData).sha : (item as { path: string }).path;
 }
 
+/** A pull request being put together from its first page and any follow-up pages. */
 export class PullRequestAssembly {
   readonly id: string;
   readonly number: number;
@@ -276,9 +278,9 @@ export class PullRequestAssembly {
   private readonly checks: CheckData[] = [];
   private readonly totals = new Map<string, number>();
   private readonly pending = new Map<PagedConnection, string>();
-  /** Lists also read from their end: the pages read so far (last first) and where to go on. */
   /** Lists whose two ends disagreed with GitHub's count: read on from the front only, each item once. */
   private readonly frontOnly = new Set<PagedConnection>();
+  /** Lists also read from their end: the pages read so far (last first) and where to go on. */
   private readonly fromEnd = new Map<
     PagedConnection,
     { pages: (CommitData | z.infer<typeof rawFileSchema>)[][]; before: string | null }
@@ -357,7 +359,7 @@ export class PullRequestAssembly {
     this.totals.set(connection, page.totalCount);
     const items =
       connection === 'commits'
-        ? page.nodes.map((node) => toCommitData(z.object({ commit: rawCommitSchema }).parse(node).commit))
+        ? page.nodes.map((node) => toCommitData(commitNodeSchema.parse(node).commit))
         : page.nodes.map((node) => rawFileSchema.parse(node));
     const fromEnd = this.fromEnd.get(connection) ?? { pages: [], before: null };
     fromEnd.pages.push(items);
