@@ -8,8 +8,9 @@
  */
 
 /**
- * An unchanged snapshot is restated once it is this many days old: the pack's look-back always
- * finds it, and the snapshot in force is never much older than the retention of a fresh object.
+ * An unchanged snapshot is restated once it is this many days old: the pack's look-back then
+ * always finds the one in force, and its Object Lock retention, which runs from when it was
+ * written, is never more than a week shorter than a fresh object's.
  */
 export const SNAPSHOT_REFRESH_DAYS = 7;
 
@@ -17,12 +18,12 @@ export const SNAPSHOT_REFRESH_DAYS = 7;
 export const SNAPSHOT_LOOKBACK_DAYS = 31;
 
 /**
- * Consecutive nights the collector can miss before a window starts while the pack still finds
- * the snapshot in force at its start: the last night that ran left a snapshot at most
- * `SNAPSHOT_REFRESH_DAYS - 1` days older than itself, and the look-back reaches
- * `SNAPSHOT_LOOKBACK_DAYS` days back.
+ * Consecutive nights the collector can miss just before a window starts while the pack still
+ * finds the snapshot in force at its start: the last night that ran (the night before the missed
+ * ones) left a snapshot at most `SNAPSHOT_REFRESH_DAYS - 1` days older than itself, and the
+ * look-back reaches `SNAPSHOT_LOOKBACK_DAYS` days before the window.
  */
-export const MISSED_NIGHTS_TOLERATED = SNAPSHOT_LOOKBACK_DAYS - (SNAPSHOT_REFRESH_DAYS - 1);
+export const MISSED_NIGHTS_TOLERATED = SNAPSHOT_LOOKBACK_DAYS - SNAPSHOT_REFRESH_DAYS;
 
 /** At least two weeks of missed nights (a holiday, an expired token) must not lose the snapshot in force. */
 export const MIN_MISSED_NIGHTS_TOLERATED = 14;
