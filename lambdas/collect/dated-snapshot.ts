@@ -74,7 +74,7 @@ export async function readRecentSnapshots(
   try {
     return { kind, repo, day, rows: await ctx.index.queryRepo(repo, { kind, from, to }) };
   } catch {
-    // The index is a cache: without it, writing is the safe answer (an unchanged object costs a HEAD).
+    // The index is a cache: when it cannot say what is stored, the day's snapshot is written.
     return { kind, repo, day, rows: undefined };
   }
 }
