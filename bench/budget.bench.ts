@@ -106,6 +106,8 @@ interface CollectFigures {
   readonly objectsWritten: number;
   readonly objectsUnchanged: number;
   readonly writtenByKind: Readonly<Record<string, number>>;
+  /** Dated snapshots (branch protection, team membership) the run found unchanged and did not write. */
+  readonly snapshotsVerified: number;
   /** The run's own `collection-run` record, written by every run. */
   readonly runRecordsWritten: number;
   /** Pull requests the run read and stored (new or unchanged). */
@@ -216,6 +218,8 @@ async function collectPhase(args: {
     objectsWritten: written,
     objectsUnchanged: unchanged,
     writtenByKind,
+    snapshotsVerified:
+      (summary.unchanged['branch-protection'] ?? 0) + (summary.unchanged['team-membership'] ?? 0),
     runRecordsWritten: runRecords,
     pullRequestsRead: (summary.counts['pull-request'] ?? 0) + (summary.unchanged['pull-request'] ?? 0),
     errors: summary.errors.length,
@@ -554,14 +558,12 @@ async function main(): Promise<void> {
             `${TARGETS.warmWritten}`,
             judge(evidenceWritten <= TARGETS.warmWritten),
           );
-          // A new day's snapshots (branch protection of each repository, each team's members) are
-          // a new observation, dated that day, even when they say what yesterday's said.
+          // The new day's snapshots (branch protection of each repository, each team's members)
+          // are read and compared with the ones in force: unchanged, they are counted verified in
+          // the run's record and not written (a snapshot is restated only once a week old).
           const daily =
             (warm.writtenByKind['branch-protection'] ?? 0) + (warm.writtenByKind['team-membership'] ?? 0);
-          row(
-            "warm: of which the day's dated snapshots / anything else",
-            `${daily} / ${evidenceWritten - daily}`,
-          );
+          row('warm: dated snapshots verified unchanged / written', `${warm.snapshotsVerified} / ${daily}`);
         }
       });
     }

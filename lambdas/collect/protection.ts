@@ -8,21 +8,16 @@ import {
   rulesetsWithRules,
 } from '../adapters/github/parse-protection.ts';
 import type { BranchProtectionData } from '../evidence/documents.ts';
-import type { RecordedEvidence } from '../evidence/record.ts';
-import {
-  type CollectContext,
-  costSince,
-  graphqlRequestName,
-  provenanceOf,
-  type RepoRef,
-  storeEvidence,
-} from './context.ts';
+import { type CollectContext, costSince, graphqlRequestName, provenanceOf, type RepoRef } from './context.ts';
+import { type DatedSnapshotOutcome, readRecentSnapshots, storeDatedSnapshot } from './dated-snapshot.ts';
 import { DEFAULT_BRANCH_FILES_QUERY, readDefaultBranchFiles } from './default-branch-files.ts';
 
 /**
  * A snapshot of how the default branch is protected on one day: classic branch protection
- * (null when there is none) and the active rulesets that apply to it, with their bypass actors.
- * GitHub keeps no history of these settings, so the daily snapshot is the history.
+ * (null when there is none), the active rulesets that apply to it with their bypass actors, and
+ * the default branch's CODEOWNERS and cdk.json. GitHub keeps no history of these settings, so
+ * the snapshots are the history: read every night, stored when they differ from the one in
+ * force and restated weekly (dated-snapshot.ts).
  */
 
 export const PROTECTION_ROUTE = 'GET /repos/{owner}/{repo}/branches/{branch}/protection';
@@ -39,7 +34,7 @@ export async function snapshotBranchProtection(
   ctx: CollectContext,
   repo: RepoRef,
   day: string,
-): Promise<RecordedEvidence | undefined> {
+): Promise<DatedSnapshotOutcome | undefined> {
   if (!DAY.test(day)) throw new Error(`snapshot day "${day}" is not YYYY-MM-DD`);
   const fetchedAt = ctx.clock().toISOString();
   const costBefore = ctx.github.cost;
@@ -105,11 +100,10 @@ export async function snapshotBranchProtection(
 
   const defaultBranchFiles = await readDefaultBranchFiles(ctx, repo);
 
-  const recorded = await storeEvidence(ctx, {
-    kind: 'branch-protection',
-    repo: repo.fullName,
-    itemId: day,
-    occurredAt: `${day}T00:00:00Z`,
+  // One index query per repository and run; the snapshot is written only when it says something
+  // new or the one in force is a week old (see dated-snapshot.ts).
+  const recent = await readRecentSnapshots(ctx, 'branch-protection', repo.fullName, day);
+  const recorded = await storeDatedSnapshot(ctx, recent, {
     provenance: provenanceOf(ctx, {
       source: 'github-rest',
       request: `${PROTECTION_ROUTE}; ${BRANCH_ROUTE}; ${BRANCH_RULES_ROUTE}; ${RULESET_ROUTE}; ${graphqlRequestName('DefaultBranchFiles', DEFAULT_BRANCH_FILES_QUERY)}`,

@@ -1,11 +1,13 @@
 import { GitHubNotFoundError } from '../adapters/github/client.ts';
 import { parseTeamMembers } from '../adapters/github/parse-teams.ts';
-import { type CollectContext, costSince, provenanceOf, storeEvidence } from './context.ts';
+import { type CollectContext, costSince, provenanceOf } from './context.ts';
+import { readRecentSnapshots, storeDatedSnapshot } from './dated-snapshot.ts';
 
 /**
  * Who was on each team the profiles name (Security Champs, SRE, Incident Commanders, override
- * approvers), snapshotted per day: the controls judge a review by the team as it stood when
- * the evidence was collected, and GitHub keeps no history of team membership.
+ * approvers), read every night: the controls judge a review by the team as it stood when the
+ * evidence was collected, and GitHub keeps no history of team membership. A team's snapshot is
+ * stored when its members changed and restated weekly (dated-snapshot.ts).
  */
 
 export const DEFAULT_TEAM_SLUGS = [
@@ -34,6 +36,8 @@ export async function snapshotTeams(
   let teams = 0;
   let written = 0;
   const missing: string[] = [];
+  // One index query for every team of the organisation, each team's rows picked out in memory.
+  const recent = await readRecentSnapshots(ctx, 'team-membership', org, day);
   for (const slug of [...new Set(slugs)].sort()) {
     const fetchedAt = ctx.clock().toISOString();
     const costBefore = ctx.github.cost;
@@ -52,11 +56,8 @@ export async function snapshotTeams(
       });
       continue;
     }
-    const recorded = await storeEvidence(ctx, {
-      kind: 'team-membership',
-      repo: org,
-      itemId: `${slug}@${day}`,
-      occurredAt: `${day}T00:00:00Z`,
+    const recorded = await storeDatedSnapshot(ctx, recent, {
+      series: slug,
       provenance: provenanceOf(ctx, {
         source: 'github-rest',
         request: TEAM_MEMBERS_ROUTE,

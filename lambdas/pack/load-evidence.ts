@@ -8,6 +8,7 @@ import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DocumentKind, parseEvidenceDocument } from '../evidence/documents.ts';
 import type { CurrentVersion, EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { readStoredEvidence } from '../evidence/record.ts';
+import { SNAPSHOT_LOOKBACK_DAYS } from '../evidence/snapshot-cadence.ts';
 
 const DAY_MS = 86_400_000;
 const UTF8 = new TextDecoder();
@@ -19,9 +20,11 @@ const READ_CONCURRENCY = 48;
 
 /**
  * Snapshots (team membership, branch protection) and collector runs are often taken after the
- * period they describe (the pack runs after the settle time, the 3rd); look this far around the window for them.
+ * period they describe (the pack runs after the settle time, the 3rd); look this far around the
+ * window for them. Before the window, far enough to find the snapshot in force at its start: an
+ * unchanged snapshot is restated only weekly (see evidence/snapshot-cadence.ts).
  */
-const SNAPSHOT_SPAN_MS = 31 * DAY_MS;
+const SNAPSHOT_SPAN_MS = SNAPSHOT_LOOKBACK_DAYS * DAY_MS;
 
 export interface LoadedPeriodEvidence {
   readonly evidence: PeriodEvidence;

@@ -85,4 +85,17 @@ describe('snapshotBranchProtection', () => {
     expect(rules).toHaveLength(151);
     expect(rules).toContainEqual(expect.objectContaining({ type: 'required_status_checks' }));
   });
+
+  it('writes nothing the next day when nothing changed, names the snapshot that stands, and still records the gap', async () => {
+    const ctx = await bed.context();
+    await snapshotBranchProtection(ctx, bed.repo('hidden'), '2026-11-20');
+    bed.gaps.length = 0;
+    const next = await snapshotBranchProtection(ctx, bed.repo('hidden'), '2026-11-21');
+
+    expect(next).toMatchObject({ written: false, unchangedSince: '2026-11-20' });
+    expect(next?.entry.itemId).toBe('2026-11-20');
+    expect((await bed.documents('branch-protection')).has('acme/hidden#2026-11-21')).toBe(false);
+    // The night's reading is still one the token could not see whole: the gap is recorded again.
+    expect(bed.gaps.map((gap) => gap.withholds)).toEqual(['branch-protection']);
+  });
 });
