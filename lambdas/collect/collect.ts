@@ -28,7 +28,11 @@ import {
 } from './context.ts';
 import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
-import { collectEmergencyTrail } from './emergency-trail.ts';
+import {
+  collectEmergencyTrail,
+  type OrganisationEmergencyCandidates,
+  readOrganisationEmergencyCandidates,
+} from './emergency-trail.ts';
 import { collectEnrichments } from './enrichments.ts';
 import { IndexEtagCache } from './etag-cache.ts';
 import {
@@ -227,6 +231,24 @@ async function collectWith(
     }
     addCost(costByKind, 'overrides', before, deps.github.cost);
   }
+  // The emergency trail's candidates likewise: one search of the organisation instead of one per
+  // repository, over the same tail each repository would search (it is given `readFrom: window.from`).
+  let emergencyCandidates: OrganisationEmergencyCandidates | undefined;
+  if (kinds.includes('pull-requests') && repos.length > 1 && !budgetRun.exhausted) {
+    const before = deps.github.cost;
+    try {
+      emergencyCandidates = await readOrganisationEmergencyCandidates(ctx, deps.org, request.window, {
+        readFrom: request.window.from,
+        ...(request.emergencyLabel ? { label: request.emergencyLabel } : {}),
+      });
+    } catch (error) {
+      if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
+        throw error;
+      if (error instanceof GitHubBudgetExhaustedError) budgetRun.exhausted = error;
+      // Anything else: each repository searches its own, and meets (and records) any failure there.
+    }
+    addCost(costByKind, 'pull-requests', before, deps.github.cost);
+  }
 
   for (const [i, repo] of repos.entries()) {
     if (budgetRun.exhausted) {
@@ -243,6 +265,7 @@ async function collectWith(
         kinds,
         ...(auditLog !== undefined ? { auditLog } : {}),
         ...(ruleSuites !== undefined ? { ruleSuites } : {}),
+        ...(emergencyCandidates !== undefined ? { emergencyCandidates } : {}),
         budgetRun,
       });
       errors.push(...result.errors);
@@ -434,6 +457,7 @@ async function collectRepositoryWith(
     kinds: CollectKind[];
     auditLog?: OrganisationAuditLog;
     ruleSuites?: OrganisationRuleSuites;
+    emergencyCandidates?: OrganisationEmergencyCandidates;
     budgetRun: BudgetRun;
   },
 ): Promise<Pick<RepositoryCollection, 'repo' | 'errors'>> {
@@ -501,6 +525,7 @@ async function collectRepositoryWith(
     await collectEmergencyTrail(ctx, repo, window, {
       readFrom: window.from,
       ...(request.emergencyLabel ? { label: request.emergencyLabel } : {}),
+      ...(request.emergencyCandidates !== undefined ? { organisation: request.emergencyCandidates } : {}),
     });
   });
   await run('commits', () => collectBranchCommits(ctx, repo, window));

@@ -1,8 +1,13 @@
+import { GitHubForbiddenError, GitHubNotFoundError } from '../adapters/github/client.ts';
 import { checkWindow, parseDefaultBranch, parseRepoName } from '../adapters/github/parse-collect-target.ts';
 import {
   EMERGENCY_CANDIDATES_QUERY,
   type EmergencyCandidate,
+  type EmergencyCandidatesPage,
+  ORGANISATION_EMERGENCY_CANDIDATES_QUERY,
+  type OrganisationEmergencyCandidate,
   parseEmergencyCandidates,
+  parseOrganisationEmergencyCandidates,
   SEARCH_RESULT_CAP,
 } from '../adapters/github/parse-emergency.ts';
 import type { Window } from '../core/window.ts';
@@ -39,6 +44,27 @@ export interface EmergencyTrailOptions {
    * is searched. Default: the whole `[window.from − 5 days, window.to)`.
    */
   readonly readFrom?: string;
+  /**
+   * The run's one search of the organisation (`readOrganisationEmergencyCandidates`); absent,
+   * or made for another range or label: this repository searches its own.
+   */
+  readonly organisation?: OrganisationEmergencyCandidates;
+}
+
+/**
+ * The emergency candidates of the whole organisation, searched once for a run of several
+ * repositories instead of once per repository: `org:ORG is:pr is:merged merged:A..B`. Each
+ * repository then takes the PRs of its own name (case-insensitively, as GitHub's names compare)
+ * merged into its own default branch, the same PRs its own search would have found.
+ */
+export interface OrganisationEmergencyCandidates {
+  /** The range searched, epoch ms, half-open: a repository whose range differs searches its own. */
+  readonly from: number;
+  readonly to: number;
+  /** The label the candidates were judged by, lower-cased. */
+  readonly label: string;
+  /** Labelled (or undecided) PRs of every repository and base branch. */
+  readonly candidates: readonly OrganisationEmergencyCandidate[];
 }
 
 export interface EmergencyTrailResult {
@@ -58,10 +84,7 @@ export async function collectEmergencyTrail(
 ): Promise<EmergencyTrailResult> {
   const target = parseRepoName(typeof repo === 'string' ? repo : repo.fullName, ctx.org);
   checkWindow(window, ctx.clock());
-  const label = (options.label ?? DEFAULT_EMERGENCY_LABEL).trim();
-  if (label === '' || /["\n]/.test(label)) {
-    throw new InputError('label', `"${options.label}" is not a label name`);
-  }
+  const label = trailLabel(options.label);
   const repoRef: RepoRef =
     typeof repo === 'string'
       ? {
@@ -72,15 +95,32 @@ export async function collectEmergencyTrail(
         }
       : repo;
 
-  const from = Date.parse(window.from) - EMERGENCY_TAIL_MS;
-  const to = Math.min(
-    Date.parse(window.to),
-    options.readFrom ? Date.parse(options.readFrom) : Number.POSITIVE_INFINITY,
-  );
+  const { from, to } = trailRange(window, options.readFrom);
   if (to <= from) return { emergencyPullRequests: 0, pullRequests: 0, written: 0 };
-  const emergencies = (await findMergedCandidates(ctx, repoRef, label, from, to)).filter(
-    (c) => c.labelled || c.undecided,
-  );
+  const organisation = options.organisation;
+  const emergencies =
+    organisation &&
+    organisation.from === from &&
+    organisation.to === to &&
+    organisation.label === label.toLowerCase()
+      ? organisation.candidates.filter(
+          (c) =>
+            c.repository.toLowerCase() === repoRef.fullName.toLowerCase() &&
+            c.baseRefName === repoRef.defaultBranch,
+        )
+      : (
+          await findMergedCandidates(
+            ctx,
+            {
+              what: repoRef.fullName,
+              qualifiers: `repo:${repoRef.fullName} is:pr is:merged base:${repoRef.defaultBranch}`,
+              query: EMERGENCY_CANDIDATES_QUERY,
+              parse: (json) => parseEmergencyCandidates(json, label),
+            },
+            from,
+            to,
+          )
+        ).filter((c) => c.labelled || c.undecided);
   // The PR is read through the pull-request collector itself, narrowed to the second it merged
   // in, so the trail stores exactly the document that collector writes — never a rival shape —
   // and an unchanged PR writes nothing.
@@ -104,36 +144,102 @@ export async function collectEmergencyTrail(
 }
 
 /**
- * Every merged PR into the default branch in `[from, to)`, lightly. Search caps a query at 1,000
+ * Search the organisation's emergency candidates once, over the range each repository of the run
+ * would search (`options.readFrom` as each repository is given it). Undefined when there is
+ * nothing to search, or GitHub refused the search (403/404, or GraphQL's FORBIDDEN/NOT_FOUND):
+ * each repository then searches its own, as without this reading.
+ */
+export async function readOrganisationEmergencyCandidates(
+  ctx: CollectContext,
+  org: string,
+  window: Pick<Window, 'from' | 'to'>,
+  options: Pick<EmergencyTrailOptions, 'label' | 'readFrom'> = {},
+): Promise<OrganisationEmergencyCandidates | undefined> {
+  checkWindow(window, ctx.clock());
+  const label = trailLabel(options.label);
+  const { from, to } = trailRange(window, options.readFrom);
+  if (to <= from) return undefined;
+  try {
+    const candidates = await findMergedCandidates(
+      ctx,
+      {
+        what: `organisation ${org}`,
+        // No `base:`: each repository's default branch is its own, and is matched afterwards.
+        qualifiers: `org:${org} is:pr is:merged`,
+        query: ORGANISATION_EMERGENCY_CANDIDATES_QUERY,
+        parse: (json) => parseOrganisationEmergencyCandidates(json, label),
+      },
+      from,
+      to,
+    );
+    return {
+      from,
+      to,
+      label: label.toLowerCase(),
+      candidates: candidates.filter((c) => c.labelled || c.undecided),
+    };
+  } catch (error: unknown) {
+    if (error instanceof GitHubForbiddenError || error instanceof GitHubNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+function trailLabel(label: string | undefined): string {
+  const trimmed = (label ?? DEFAULT_EMERGENCY_LABEL).trim();
+  if (trimmed === '' || /["\n]/.test(trimmed)) {
+    throw new InputError('label', `"${label}" is not a label name`);
+  }
+  return trimmed;
+}
+
+/** The searched range, epoch ms, half-open: empty (`to <= from`) when the tail was all just read. */
+function trailRange(
+  window: Pick<Window, 'from' | 'to'>,
+  readFrom: string | undefined,
+): { from: number; to: number } {
+  return {
+    from: Date.parse(window.from) - EMERGENCY_TAIL_MS,
+    to: Math.min(Date.parse(window.to), readFrom ? Date.parse(readFrom) : Number.POSITIVE_INFINITY),
+  };
+}
+
+/** One search of candidates: one repository's default branch, or the whole organisation. */
+interface CandidateSearch<Candidate extends EmergencyCandidate> {
+  /** Names the search in an error. */
+  readonly what: string;
+  /** The search qualifiers but the merge time. */
+  readonly qualifiers: string;
+  readonly query: string;
+  readonly parse: (json: unknown) => EmergencyCandidatesPage<Candidate>;
+}
+
+/**
+ * Every merged PR the search matches in `[from, to)`, lightly. Search caps a query at 1,000
  * results, so a window that holds more is halved until each half fits.
  */
-async function findMergedCandidates(
+async function findMergedCandidates<Candidate extends EmergencyCandidate>(
   ctx: CollectContext,
-  repo: RepoRef,
-  label: string,
+  search: CandidateSearch<Candidate>,
   from: number,
   to: number,
-): Promise<EmergencyCandidate[]> {
+): Promise<Candidate[]> {
   // `merged:A..B` is inclusive and to the second; the window is half-open, so B is the second
   // before `to`. Results are filtered to the exact window afterwards.
-  const query = `repo:${repo.fullName} is:pr is:merged base:${repo.defaultBranch} merged:${searchTime(from)}..${searchTime(to - 1)}`;
-  const found: EmergencyCandidate[] = [];
+  const searchQuery = `${search.qualifiers} merged:${searchTime(from)}..${searchTime(to - 1)}`;
+  const found: Candidate[] = [];
   let after: string | null = null;
   for (;;) {
-    const page = parseEmergencyCandidates(
-      await ctx.github.graphql<unknown>(EMERGENCY_CANDIDATES_QUERY, { searchQuery: query, after }),
-      label,
-    );
+    const page = search.parse(await ctx.github.graphql<unknown>(search.query, { searchQuery, after }));
     if (page.issueCount > SEARCH_RESULT_CAP) {
       if (to - from <= MIN_SPLIT_MS) {
         throw new SourceError(
-          `${repo.fullName}: more than ${SEARCH_RESULT_CAP} pull requests merged within ${MIN_SPLIT_MS / 1000} s; the search cannot be split further`,
+          `${search.what}: more than ${SEARCH_RESULT_CAP} pull requests merged within ${MIN_SPLIT_MS / 1000} s; the search cannot be split further`,
         );
       }
       const middle = from + Math.floor((to - from) / 2000) * 1000;
       return [
-        ...(await findMergedCandidates(ctx, repo, label, from, middle)),
-        ...(await findMergedCandidates(ctx, repo, label, middle, to)),
+        ...(await findMergedCandidates(ctx, search, from, middle)),
+        ...(await findMergedCandidates(ctx, search, middle, to)),
       ];
     }
     found.push(

@@ -1,6 +1,10 @@
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { githubSchema } from '../../emulator/graphql/github-schema.ts';
+import {
+  EMERGENCY_CANDIDATES_QUERY,
+  ORGANISATION_EMERGENCY_CANDIDATES_QUERY,
+} from '../../lambdas/adapters/github/parse-emergency.ts';
 import { overrideCommitsQuery } from '../../lambdas/adapters/github/parse-overrides.ts';
 import { BRANCH_HISTORY_QUERY } from '../../lambdas/adapters/github/queries/branch-commits.ts';
 import {
@@ -73,6 +77,11 @@ describe('collector queries against GitHub’s schema', () => {
     ]) {
       expect(errorsOf(query)).toEqual([]);
     }
+  });
+
+  it('accepts the emergency trail’s candidate searches, of one repository and of the organisation', () => {
+    expect(errorsOf(EMERGENCY_CANDIDATES_QUERY)).toEqual([]);
+    expect(errorsOf(ORGANISATION_EMERGENCY_CANDIDATES_QUERY)).toEqual([]);
   });
 
   it('rejects a field GitHub does not have (the check is real)', () => {

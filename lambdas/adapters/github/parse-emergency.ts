@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SourceError } from '../../errors.ts';
 import { isoUtc } from './parse-deployments.ts';
 
 /**
@@ -7,19 +8,41 @@ import { isoUtc } from './parse-deployments.ts';
  * label removed after merge still marks an emergency change, so the filter runs here.
  */
 
+const CANDIDATE_FIELDS = `number
+        mergedAt
+        labels(first: 100) { nodes { name } }
+        timelineItems(first: 100, itemTypes: [LABELED_EVENT]) {
+          totalCount
+          nodes { __typename ... on LabeledEvent { label { name } } }
+        }`;
+
+/** One repository's candidates: `repo:ORG/NAME is:pr is:merged base:BRANCH merged:A..B`. */
 export const EMERGENCY_CANDIDATES_QUERY = `query EmergencyCandidates($searchQuery: String!, $after: String) {
   search(type: ISSUE, query: $searchQuery, first: 100, after: $after) {
     issueCount
     pageInfo { hasNextPage endCursor }
     nodes {
       ... on PullRequest {
-        number
-        mergedAt
-        labels(first: 100) { nodes { name } }
-        timelineItems(first: 100, itemTypes: [LABELED_EVENT]) {
-          totalCount
-          nodes { __typename ... on LabeledEvent { label { name } } }
-        }
+        ${CANDIDATE_FIELDS}
+      }
+    }
+  }
+  rateLimit { cost }
+}`;
+
+/**
+ * The organisation's candidates in one search, `org:ORG is:pr is:merged merged:A..B`: each PR
+ * also names its repository and base branch, so every repository of a run takes its own.
+ */
+export const ORGANISATION_EMERGENCY_CANDIDATES_QUERY = `query OrganisationEmergencyCandidates($searchQuery: String!, $after: String) {
+  search(type: ISSUE, query: $searchQuery, first: 100, after: $after) {
+    issueCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      ... on PullRequest {
+        repository { nameWithOwner }
+        baseRefName
+        ${CANDIDATE_FIELDS}
       }
     }
   }
@@ -39,6 +62,8 @@ const candidatesAnswerSchema = z.object({
       z
         .object({
           number: z.number().int().positive().optional(),
+          repository: z.object({ nameWithOwner: z.string() }).nullable().optional(),
+          baseRefName: z.string().nullable().optional(),
           mergedAt: z.string().nullable().optional(),
           labels: nameNodes.nullable().optional(),
           timelineItems: z
@@ -70,30 +95,71 @@ export interface EmergencyCandidate {
   readonly undecided: boolean;
 }
 
-export interface EmergencyCandidatesPage {
+/** A candidate of the organisation's search: also where it merged. */
+export interface OrganisationEmergencyCandidate extends EmergencyCandidate {
+  /** `org/name` as GitHub spells it now. */
+  readonly repository: string;
+  /** The branch it merged into. */
+  readonly baseRefName: string;
+}
+
+export interface EmergencyCandidatesPage<Candidate extends EmergencyCandidate = EmergencyCandidate> {
   readonly issueCount: number;
   readonly hasNextPage: boolean;
   readonly endCursor: string | null;
-  readonly candidates: EmergencyCandidate[];
+  readonly candidates: Candidate[];
 }
 
 /** One page of `EMERGENCY_CANDIDATES_QUERY`; label names compare case-insensitively, as GitHub's do. */
 export function parseEmergencyCandidates(json: unknown, label: string): EmergencyCandidatesPage {
+  return parseCandidates(json, label, (_node, candidate) => candidate);
+}
+
+/**
+ * One page of `ORGANISATION_EMERGENCY_CANDIDATES_QUERY`. A PR without its repository or base
+ * branch cannot be given to a repository: the answer is refused rather than the PR dropped, so
+ * no emergency change goes unread.
+ */
+export function parseOrganisationEmergencyCandidates(
+  json: unknown,
+  label: string,
+): EmergencyCandidatesPage<OrganisationEmergencyCandidate> {
+  return parseCandidates(json, label, (node, candidate) => {
+    const repository = node.repository?.nameWithOwner;
+    const baseRefName = node.baseRefName;
+    if (!repository || !baseRefName) {
+      throw new SourceError(
+        `organisation search: pull request #${candidate.number} came without its repository or base branch`,
+      );
+    }
+    return { ...candidate, repository, baseRefName };
+  });
+}
+
+type CandidateNode = NonNullable<z.infer<typeof candidatesAnswerSchema>['search']['nodes'][number]>;
+
+function parseCandidates<Candidate extends EmergencyCandidate>(
+  json: unknown,
+  label: string,
+  complete: (node: CandidateNode, candidate: EmergencyCandidate) => Candidate,
+): EmergencyCandidatesPage<Candidate> {
   const { search } = candidatesAnswerSchema.parse(json);
   const wanted = label.toLowerCase();
-  const candidates: EmergencyCandidate[] = [];
+  const candidates: Candidate[] = [];
   for (const node of search.nodes) {
     if (!node?.number || !node.mergedAt) continue;
     const current = (node.labels?.nodes ?? []).some((l) => l?.name.toLowerCase() === wanted);
     const timeline = node.timelineItems;
     const everAdded = (timeline?.nodes ?? []).some((event) => event?.label?.name.toLowerCase() === wanted);
     const undecided = !current && !everAdded && (timeline?.totalCount ?? 0) > (timeline?.nodes.length ?? 0);
-    candidates.push({
-      number: node.number,
-      mergedAt: isoUtc(node.mergedAt),
-      labelled: current || everAdded,
-      undecided,
-    });
+    candidates.push(
+      complete(node, {
+        number: node.number,
+        mergedAt: isoUtc(node.mergedAt),
+        labelled: current || everAdded,
+        undecided,
+      }),
+    );
   }
   return {
     issueCount: search.issueCount,
