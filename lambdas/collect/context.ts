@@ -33,6 +33,8 @@ export interface RepoRef {
   /** `owner/name`, the `repo` of every index entry. */
   readonly fullName: string;
   readonly defaultBranch: string;
+  /** A fork of another repository (GitHub's search may leave forks out of an `org:` search). */
+  readonly fork?: boolean;
 }
 
 /** A re-reading that was poorer than the stored version (see evidence/richer.ts). */

@@ -98,8 +98,11 @@ export async function collectEmergencyTrail(
   const { from, to } = trailRange(window, options.readFrom);
   if (to <= from) return { emergencyPullRequests: 0, pullRequests: 0, written: 0 };
   const organisation = options.organisation;
+  // A fork searches its own: GitHub leaves forks out of some searches, and an `org:` search
+  // that skipped one would leave its emergency PRs unread.
   const emergencies =
     organisation &&
+    !repoRef.fork &&
     organisation.from === from &&
     organisation.to === to &&
     organisation.label === label.toLowerCase()

@@ -36,6 +36,7 @@ export async function resolveRepositories(
         name: repo.name,
         fullName: `${org}/${repo.name}`,
         defaultBranch: repo.default_branch as string,
+        ...(repo.fork ? { fork: true } : {}),
       }))
       .sort((a, b) => a.fullName.localeCompare(b.fullName));
   }
@@ -60,6 +61,7 @@ export async function resolveRepositories(
         name: answer.name,
         fullName: `${org}/${answer.name}`,
         defaultBranch: answer.default_branch,
+        ...(answer.fork ? { fork: true } : {}),
       });
     } catch (error) {
       if (error instanceof GitHubNotFoundError) {

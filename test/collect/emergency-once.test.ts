@@ -349,6 +349,30 @@ describe('the emergency trail in one collection run of several repositories', ()
       await other.close();
     }
   });
+
+  it('lets a fork search its own (GitHub may leave forks out of an organisation search), the others sharing one', async () => {
+    const forked = {
+      ...built.world,
+      repos: built.world.repos.map((repo) => (repo.name === 'web' ? { ...repo, fork: true } : repo)),
+    };
+    const other = await openCollectBed(forked);
+    try {
+      const wired = onTheWire(other);
+      const result = await run(other, wired.github, RUN);
+      expect(result.errors).toEqual([]);
+      expect(wired.graphql.filter((request) => request.operation === ORG_SEARCH)).toHaveLength(1);
+      expect(wired.graphql.filter((request) => request.operation === REPO_SEARCH)).toEqual([
+        {
+          operation: REPO_SEARCH,
+          searchQuery:
+            'repo:acme/web is:pr is:merged base:main merged:2026-09-26T00:00:00Z..2026-09-30T23:59:59Z',
+        },
+      ]);
+      expect(reReads(wired)).toEqual(reReads(wire));
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 describe('a repository taking its candidates from the organisation’s search', () => {

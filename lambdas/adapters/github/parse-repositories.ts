@@ -6,6 +6,7 @@ const repositorySchema = z.object({
   full_name: z.string(),
   default_branch: z.string().optional(),
   archived: z.boolean().optional(),
+  fork: z.boolean().optional(),
 });
 export type RepositorySummary = z.infer<typeof repositorySchema>;
 
