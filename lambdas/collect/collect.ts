@@ -26,7 +26,7 @@ import {
   type RepoRef,
   storeEvidence,
 } from './context.ts';
-import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
+import { coverageSoFar, formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
 import { collectEmergencyTrail } from './emergency-trail.ts';
 import { collectEnrichments } from './enrichments.ts';
@@ -479,16 +479,31 @@ async function collectRepositoryWith(
     const syncedAt = ctx.clock().toISOString();
     const cursor = await ctx.index.getCursor(PULL_REQUEST_CURSOR, repo.fullName);
     const coverage = parseCoverage(cursor?.position);
+    // The cursor follows the ranges as they are stored, oldest first: a run the budget stops (or
+    // that is killed) resumes reading the stored part only incrementally and the rest in full.
+    let position = cursor?.position;
+    const coveredTo = async (readTo: string): Promise<void> => {
+      if (Date.parse(readTo) >= Date.parse(window.to)) return; // The final write below.
+      const next = formatCoverage(coverageSoFar(coverage, window, readTo, syncedAt));
+      if (next === position) return;
+      await ctx.index.putCursor({
+        collector: PULL_REQUEST_CURSOR,
+        repo: repo.fullName,
+        position: next,
+        updatedAt: syncedAt,
+      });
+      position = next;
+    };
     for (const range of planRanges(coverage, window)) {
       await collectPullRequests(
         ctx,
         repo,
         range,
-        range.updatedSince ? { updatedSince: range.updatedSince } : {},
+        range.updatedSince ? { updatedSince: range.updatedSince } : { onCovered: coveredTo },
       );
+      await coveredTo(range.to);
     }
-    // Advanced only once every PR of the window is stored: a run killed before this point
-    // reads the same PRs again and, their content unchanged, writes nothing twice.
+    // The whole window is stored: the cursor as `nextCoverage` gives it.
     await ctx.index.putCursor({
       collector: PULL_REQUEST_CURSOR,
       repo: repo.fullName,
