@@ -11,7 +11,9 @@ import { LocalEvidenceStore } from '../../lambdas/adapters/local-store.ts';
 import { type CollectionSummary, collect } from '../../lambdas/collect/collect.ts';
 import { collectPullRequests } from '../../lambdas/collect/pull-requests.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
+import { StoreError } from '../../lambdas/errors.ts';
 import { parseEvidenceDocument } from '../../lambdas/evidence/documents.ts';
+import type { EvidenceStore, PutObjectInput, PutResult } from '../../lambdas/evidence/ports.ts';
 import { addMinutes, WorldBuilder } from '../emulator/world-builder.ts';
 import { evidenceFingerprint, openCollectBed } from './harness.ts';
 
@@ -111,14 +113,20 @@ async function collectOctober(
   emulator: Emulator,
   world: World,
   dir: string,
-  options: { waitForRateLimitReset?: boolean } = {},
+  options: { waitForRateLimitReset?: boolean; store?: (store: EvidenceStore) => EvidenceStore } = {},
 ): Promise<Run> {
-  const { github, searches } = clientOf(emulator, options);
+  const { github, searches } = clientOf(
+    emulator,
+    options.waitForRateLimitReset === undefined
+      ? {}
+      : { waitForRateLimitReset: options.waitForRateLimitReset },
+  );
   const index = new LocalEvidenceIndex({ dir });
   const before = emulator.stats().graphqlRequests;
+  const store = new LocalEvidenceStore({ dir, defaultRetentionDays: 365 });
   const summary = await collect(
     {
-      store: new LocalEvidenceStore({ dir, defaultRetentionDays: 365 }),
+      store: options.store ? options.store(store) : store,
       index,
       github,
       org: world.org,
@@ -288,6 +296,58 @@ describe('a pull-request collection stopped by the budget part-way through a bus
     });
   }, 120_000);
 });
+
+describe('a pull-request collection killed part-way through a busy month', () => {
+  it('resumes past the ranges it stored, to the evidence and cursor of an uninterrupted run', async () => {
+    const month = busyMonth();
+    const referenceDir = await tempDir();
+    const reference = await collectOctober(await emulatorOf(month.world), month.world, referenceDir);
+    const dir = await tempDir();
+    const emulator = await emulatorOf(month.world);
+
+    // The process dies at its 801st write: the first range (637 PRs) is stored, the second is not.
+    const killed = await collectOctober(emulator, month.world, dir, {
+      store: (store) => failingAfter(store, 800),
+    }).catch((error: unknown) => error);
+    expect(killed).toBeInstanceOf(StoreError);
+    const index = new LocalEvidenceIndex({ dir });
+    expect(JSON.parse((await index.getCursor('pull-requests', REPO))?.position as string)).toEqual({
+      from: OCTOBER.from,
+      to: MIDDLE,
+      syncedAt: new Date(month.world.now).toISOString(),
+    });
+
+    const resumed = await collectOctober(emulator, month.world, dir);
+
+    const ranges = resumed.searches.map(rangeOf);
+    expect(ranges.filter((range) => range.updatedSince !== null).map((range) => range.from)).toEqual([
+      '2026-10-01T00:00:00Z',
+    ]);
+    for (const range of ranges.filter((r) => r.updatedSince === null))
+      expect(range.from).toBe('2026-10-16T12:00:00Z');
+    expect(await evidenceFingerprint(new LocalEvidenceIndex({ dir }), [REPO], ['pull-request'])).toEqual(
+      await evidenceFingerprint(new LocalEvidenceIndex({ dir: referenceDir }), [REPO], ['pull-request']),
+    );
+    expect(resumed.cursor).toBe(reference.cursor);
+  }, 120_000);
+});
+
+/** A store that fails every write after the first `limit`, as a process killed mid-run would. */
+function failingAfter(store: EvidenceStore, limit: number): EvidenceStore {
+  let puts = 0;
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'put') {
+        return async (input: PutObjectInput): Promise<PutResult> => {
+          puts += 1;
+          if (puts > limit) throw new StoreError('killed');
+          return target.put(input);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
 
 describe('collectPullRequests telling its caller what is stored', () => {
   it('says a range is covered only once every PR merged in it is stored, those waiting for their every-run batch too', async () => {
