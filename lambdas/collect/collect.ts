@@ -106,6 +106,11 @@ export interface CollectionDeferral {
   readonly resumeAt: string;
   readonly budget: RateBudget;
   readonly sources: readonly { readonly repo: string | null; readonly kind: CollectKind }[];
+  /**
+   * Deferred sources that stored part of their work before the budget ran out, their cursor
+   * advanced with it (the pull requests, range by range): resumed, they go on from there.
+   */
+  readonly advanced?: readonly { readonly repo: string; readonly kind: CollectKind }[];
 }
 
 export interface RepositoryCollection {
@@ -380,12 +385,18 @@ interface BudgetRun {
   readonly costByKind: KindCosts;
   exhausted?: GitHubBudgetExhaustedError;
   deferred?: { repo: string | null; kind: CollectKind }[];
+  advanced?: { repo: string; kind: CollectKind }[];
 }
 
 function deferralOf(budgetRun: BudgetRun): CollectionDeferral | undefined {
-  const { exhausted, deferred } = budgetRun;
+  const { exhausted, deferred, advanced } = budgetRun;
   if (!exhausted || !deferred || deferred.length === 0) return undefined;
-  return { resumeAt: exhausted.budget.resetAt, budget: exhausted.budget, sources: deferred };
+  return {
+    resumeAt: exhausted.budget.resetAt,
+    budget: exhausted.budget,
+    sources: deferred,
+    ...(advanced && advanced.length > 0 ? { advanced } : {}),
+  };
 }
 
 function addCost(costs: KindCosts, kind: CollectKind, before: GitHubCost, after: GitHubCost): void {
@@ -494,14 +505,21 @@ async function collectRepositoryWith(
       });
       position = next;
     };
-    for (const range of planRanges(coverage, window)) {
-      await collectPullRequests(
-        ctx,
-        repo,
-        range,
-        range.updatedSince ? { updatedSince: range.updatedSince } : { onCovered: coveredTo },
-      );
-      await coveredTo(range.to);
+    try {
+      for (const range of planRanges(coverage, window)) {
+        await collectPullRequests(
+          ctx,
+          repo,
+          range,
+          range.updatedSince ? { updatedSince: range.updatedSince } : { onCovered: coveredTo },
+        );
+        await coveredTo(range.to);
+      }
+    } catch (error) {
+      if (error instanceof GitHubBudgetExhaustedError && position !== cursor?.position) {
+        budgetRun.advanced = [...(budgetRun.advanced ?? []), { repo: repo.fullName, kind: 'pull-requests' }];
+      }
+      throw error;
     }
     // The whole window is stored: the cursor as `nextCoverage` gives it.
     await ctx.index.putCursor({

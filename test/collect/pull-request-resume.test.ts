@@ -8,8 +8,11 @@ import { createGitHubClient, type GitHubClient } from '../../lambdas/adapters/gi
 import { MERGED_PULL_REQUESTS_QUERY } from '../../lambdas/adapters/github/queries/pull-requests.ts';
 import { LocalEvidenceIndex } from '../../lambdas/adapters/local-index.ts';
 import { LocalEvidenceStore } from '../../lambdas/adapters/local-store.ts';
+import { collectWithinBudget } from '../../lambdas/app/collect-within-budget.ts';
 import { type CollectionSummary, collect } from '../../lambdas/collect/collect.ts';
 import { collectPullRequests } from '../../lambdas/collect/pull-requests.ts';
+import { resolveProfile } from '../../lambdas/core/profile-files.ts';
+import { DEFAULT_PROFILE_ID } from '../../lambdas/core/shipped-profiles.ts';
 import { monthWindow } from '../../lambdas/core/window.ts';
 import { StoreError } from '../../lambdas/errors.ts';
 import { parseEvidenceDocument } from '../../lambdas/evidence/documents.ts';
@@ -329,6 +332,51 @@ describe('a pull-request collection killed part-way through a busy month', () =>
       await evidenceFingerprint(new LocalEvidenceIndex({ dir: referenceDir }), [REPO], ['pull-request']),
     );
     expect(resumed.cursor).toBe(reference.cursor);
+  }, 120_000);
+});
+
+describe('a fan-out item whose pull requests need more than a full budget', () => {
+  it('waits for the reset and goes on from the cursor, instead of failing as if waiting could not help', async () => {
+    const month = busyMonth();
+    // The emulated hour outlasts the first call (a few seconds), then resets within the test.
+    const emulator = await emulatorOf(month.world, {
+      rateLimits: { graphql: GRAPHQL_BUDGET },
+      rateWindowSeconds: 20,
+    });
+    const dir = await tempDir();
+    const deps = {
+      org: month.world.org,
+      store: new LocalEvidenceStore({ dir, defaultRetentionDays: 365 }),
+      index: new LocalEvidenceIndex({ dir }),
+      github: clientOf(emulator, { waitForRateLimitReset: false }).github,
+      clock: () => new Date(month.world.now),
+    };
+    const request = {
+      window: OCTOBER,
+      profile: (await resolveProfile(DEFAULT_PROFILE_ID)).profile,
+      repo: REPO,
+      kinds: ['pull-requests'] as const,
+    };
+
+    const first = await collectWithinBudget(deps, request);
+
+    // It started on a full budget and finished no kind, but its one kind went a range further.
+    expect(first.state).toBe('waiting');
+    if (first.state !== 'waiting') return;
+    expect(first.plan.budgets.graphql.remaining).toBe(GRAPHQL_BUDGET);
+    expect(first.collection?.summary.deferred?.advanced).toEqual([{ repo: REPO, kind: 'pull-requests' }]);
+    const wait = Date.parse(first.resumeAt) - Date.now() + 100;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+
+    const second = await collectWithinBudget(deps, { ...request, resume: first.resume });
+
+    expect(second.state).toBe('collected');
+    expect(await deps.index.queryRepo(REPO, { kind: 'pull-request' })).toHaveLength(PULL_REQUESTS);
+    expect(JSON.parse((await deps.index.getCursor('pull-requests', REPO))?.position as string)).toEqual({
+      from: OCTOBER.from,
+      to: OCTOBER.to,
+      syncedAt: new Date(month.world.now).toISOString(),
+    });
   }, 120_000);
 });
 
