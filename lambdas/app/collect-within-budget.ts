@@ -89,11 +89,13 @@ export async function collectWithinBudget(
     (error) => error.source === 'repository' || !deferredKinds.has(error.source),
   );
   if (otherFailures.length > 0) throw new CollectionFailedError(collection.summary);
-  // Started on a full budget and still nothing finished: waiting for the next reset cannot help.
+  // Started on a full budget and still nothing finished, nor went further within a kind (its
+  // cursor advanced): waiting for the next reset cannot help.
   const startedFull = [plan.budgets.core, plan.budgets.graphql].some(
     (budget) => budget.resource === deferred.budget.resource && budget.remaining >= budget.limit,
   );
-  const finishedNothing = kinds.every((kind) => deferredKinds.has(kind));
+  const advancedKinds = new Set(deferred.advanced?.map((source) => source.kind));
+  const finishedNothing = kinds.every((kind) => deferredKinds.has(kind) && !advancedKinds.has(kind));
   if ((startedFull && finishedNothing) || attempt + 1 > MAX_BUDGET_WAITS) {
     throw new CollectionFailedError(collection.summary);
   }

@@ -26,7 +26,7 @@ import {
   type RepoRef,
   storeEvidence,
 } from './context.ts';
-import { formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
+import { coverageSoFar, formatCoverage, nextCoverage, parseCoverage, planRanges } from './cursor.ts';
 import { collectDeployments } from './deployments.ts';
 import {
   collectEmergencyTrail,
@@ -110,6 +110,11 @@ export interface CollectionDeferral {
   readonly resumeAt: string;
   readonly budget: RateBudget;
   readonly sources: readonly { readonly repo: string | null; readonly kind: CollectKind }[];
+  /**
+   * Deferred sources that stored part of their work before the budget ran out, their cursor
+   * advanced with it (the pull requests, range by range): resumed, they go on from there.
+   */
+  readonly advanced?: readonly { readonly repo: string; readonly kind: CollectKind }[];
 }
 
 export interface RepositoryCollection {
@@ -403,12 +408,18 @@ interface BudgetRun {
   readonly costByKind: KindCosts;
   exhausted?: GitHubBudgetExhaustedError;
   deferred?: { repo: string | null; kind: CollectKind }[];
+  advanced?: { repo: string; kind: CollectKind }[];
 }
 
 function deferralOf(budgetRun: BudgetRun): CollectionDeferral | undefined {
-  const { exhausted, deferred } = budgetRun;
+  const { exhausted, deferred, advanced } = budgetRun;
   if (!exhausted || !deferred || deferred.length === 0) return undefined;
-  return { resumeAt: exhausted.budget.resetAt, budget: exhausted.budget, sources: deferred };
+  return {
+    resumeAt: exhausted.budget.resetAt,
+    budget: exhausted.budget,
+    sources: deferred,
+    ...(advanced && advanced.length > 0 ? { advanced } : {}),
+  };
 }
 
 function addCost(costs: KindCosts, kind: CollectKind, before: GitHubCost, after: GitHubCost): void {
@@ -503,16 +514,38 @@ async function collectRepositoryWith(
     const syncedAt = ctx.clock().toISOString();
     const cursor = await ctx.index.getCursor(PULL_REQUEST_CURSOR, repo.fullName);
     const coverage = parseCoverage(cursor?.position);
-    for (const range of planRanges(coverage, window)) {
-      await collectPullRequests(
-        ctx,
-        repo,
-        range,
-        range.updatedSince ? { updatedSince: range.updatedSince } : {},
-      );
+    // The cursor follows the ranges as they are stored, oldest first: a run the budget stops (or
+    // that is killed) resumes reading the stored part only incrementally and the rest in full.
+    let position = cursor?.position;
+    const coveredTo = async (readTo: string): Promise<void> => {
+      if (Date.parse(readTo) >= Date.parse(window.to)) return; // The final write below.
+      const next = formatCoverage(coverageSoFar(coverage, window, readTo, syncedAt));
+      if (next === position) return;
+      await ctx.index.putCursor({
+        collector: PULL_REQUEST_CURSOR,
+        repo: repo.fullName,
+        position: next,
+        updatedAt: syncedAt,
+      });
+      position = next;
+    };
+    try {
+      for (const range of planRanges(coverage, window)) {
+        await collectPullRequests(
+          ctx,
+          repo,
+          range,
+          range.updatedSince ? { updatedSince: range.updatedSince } : { onCovered: coveredTo },
+        );
+        await coveredTo(range.to);
+      }
+    } catch (error) {
+      if (error instanceof GitHubBudgetExhaustedError && position !== cursor?.position) {
+        budgetRun.advanced = [...(budgetRun.advanced ?? []), { repo: repo.fullName, kind: 'pull-requests' }];
+      }
+      throw error;
     }
-    // Advanced only once every PR of the window is stored: a run killed before this point
-    // reads the same PRs again and, their content unchanged, writes nothing twice.
+    // The whole window is stored: the cursor as `nextCoverage` gives it.
     await ctx.index.putCursor({
       collector: PULL_REQUEST_CURSOR,
       repo: repo.fullName,

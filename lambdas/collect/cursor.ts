@@ -75,12 +75,71 @@ export function nextCoverage(
   window: { from: string; to: string },
   syncedAt: string,
 ): Coverage {
-  if (coverage) {
-    const inside =
-      Date.parse(window.from) >= Date.parse(coverage.from) &&
-      Date.parse(window.to) <= Date.parse(coverage.to);
-    const same = window.from === coverage.from && window.to === coverage.to;
-    if (inside && !same) return coverage;
-  }
+  if (coverage && strictlyInside(window, coverage)) return coverage;
   return { from: window.from, to: window.to, syncedAt };
+}
+
+function strictlyInside(window: { from: string; to: string }, coverage: Coverage): boolean {
+  const inside =
+    Date.parse(window.from) >= Date.parse(coverage.from) && Date.parse(window.to) <= Date.parse(coverage.to);
+  const same = window.from === coverage.from && window.to === coverage.to;
+  return inside && !same;
+}
+
+/**
+ * What is covered while a run is still reading `window`: its ranges are read oldest first, and
+ * everything merged in `[window.from, readTo)` is stored as of `syncedAt`. Written as the run goes,
+ * so that a run stopped part-way (the budget ran out, the process was killed) resumes reading that
+ * part only incrementally. Once the whole window is read, this is `nextCoverage`, exactly.
+ *
+ * One interval is kept, chosen among claims that each hold: the earlier coverage, the part this
+ * run read, and the two joined when they touch (as of the older sync: the earlier coverage
+ * vouches for nothing after its own). The choice leaves the least of the window to read in
+ * full, then reads the least again (the most recent sync); so it never covers less of the window
+ * than the earlier coverage did. A window strictly inside the earlier coverage keeps that
+ * coverage throughout, as `nextCoverage` does at the end.
+ */
+export function coverageSoFar(
+  coverage: Coverage | undefined,
+  window: { from: string; to: string },
+  readTo: string,
+  syncedAt: string,
+): Coverage {
+  if (Date.parse(readTo) >= Date.parse(window.to)) return nextCoverage(coverage, window, syncedAt);
+  const read: Coverage = { from: window.from, to: readTo, syncedAt };
+  if (!coverage) return read;
+  if (strictlyInside(window, coverage)) return coverage;
+  const candidates: Coverage[] = [read];
+  const joined = joinedCoverage(coverage, read);
+  if (joined) candidates.push(joined);
+  candidates.push(coverage);
+  const leftInFull = (candidate: Coverage) => spanMs(window) - overlapMs(candidate, window);
+  // Ties keep the earlier of the list: what this run read before a join, a join before the old claim.
+  return candidates.reduce((best, candidate) => {
+    const fewer = leftInFull(candidate) - leftInFull(best);
+    if (fewer !== 0) return fewer < 0 ? candidate : best;
+    return Date.parse(candidate.syncedAt) > Date.parse(best.syncedAt) ? candidate : best;
+  });
+}
+
+/** Two claims that overlap or touch, as one: over both intervals, as of the older sync. */
+function joinedCoverage(a: Coverage, b: Coverage): Coverage | undefined {
+  if (Date.parse(a.from) > Date.parse(b.to) || Date.parse(b.from) > Date.parse(a.to)) return undefined;
+  const earlier = (x: string, y: string) => (Date.parse(x) <= Date.parse(y) ? x : y);
+  const later = (x: string, y: string) => (Date.parse(x) >= Date.parse(y) ? x : y);
+  return {
+    from: earlier(a.from, b.from),
+    to: later(a.to, b.to),
+    syncedAt: earlier(a.syncedAt, b.syncedAt),
+  };
+}
+
+function spanMs(interval: { from: string; to: string }): number {
+  return Math.max(0, Date.parse(interval.to) - Date.parse(interval.from));
+}
+
+function overlapMs(a: { from: string; to: string }, b: { from: string; to: string }): number {
+  const from = Math.max(Date.parse(a.from), Date.parse(b.from));
+  const to = Math.min(Date.parse(a.to), Date.parse(b.to));
+  return Math.max(0, to - from);
 }

@@ -52,6 +52,12 @@ export interface CollectPullRequestsOptions {
   readonly updatedSince?: string;
   /** PRs per search page (GitHub allows up to 100). */
   readonly pageSize?: number;
+  /**
+   * Told, as the read goes, that every PR merged in `[window.from, to)` is stored (ranges are
+   * read oldest first), so that the caller can advance its cursor and a run stopped part-way
+   * resumes there. Only for a read in full: with `updatedSince` it is never called.
+   */
+  readonly onCovered?: (to: string) => Promise<void>;
 }
 
 export interface CollectPullRequestsResult {
@@ -92,6 +98,7 @@ export async function collectPullRequests(
   const seen = new Set<number>();
   const pushes = new BranchPushes(ctx, repo);
   const waitingForRuns: PendingPullRequest[] = [];
+  const onCovered = options.updatedSince === undefined ? options.onCovered : undefined;
 
   // Ranges still to search; a range whose first page reports more than the cap is halved.
   const ranges: { from: number; to: number }[] = [
@@ -109,6 +116,7 @@ export async function collectPullRequests(
     );
     let after: string | null = null;
     let firstPage = true;
+    let split = false;
     for (;;) {
       const costBefore = ctx.github.cost;
       const fetchedAt = ctx.clock().toISOString();
@@ -134,6 +142,7 @@ export async function collectPullRequests(
           const middle = range.from + Math.floor((range.to - range.from) / 2000) * 1000;
           ranges.unshift({ from: range.from, to: middle }, { from: middle, to: range.to });
           searchRanges -= 1;
+          split = true;
           break;
         }
         if (page.issueCount > SEARCH_RESULT_CAP) {
@@ -174,6 +183,12 @@ export async function collectPullRequests(
       if (waitingForRuns.length >= EVERY_CHECK_RUN_COMMITS_PER_QUERY) await store(waitingForRuns.splice(0));
       if (!page.hasNextPage || !page.endCursor) break;
       after = page.endCursor;
+    }
+    if (onCovered && !split) {
+      // Search pages follow no merge order, so only a range read to its end is covered; the PRs
+      // still waiting for their every-run batch are stored first (at most one more request a range).
+      await store(waitingForRuns.splice(0));
+      await onCovered(new Date(range.to).toISOString());
     }
   }
   await store(waitingForRuns.splice(0));
