@@ -5,7 +5,7 @@ import { DEFAULT_PIPELINE_LOOKBACK_DAYS, settleTimeOf } from '../core/settle.ts'
 import { inWindow, periodsOf, type Window } from '../core/window.ts';
 import { describeError, InputError, StoreError } from '../errors.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
-import { type DocumentKind, parseEvidenceDocument } from '../evidence/documents.ts';
+import { type DocumentKind, parseStoredEvidenceDocument } from '../evidence/documents.ts';
 import type { CurrentVersion, EvidenceIndex, EvidenceStore, IndexEntry } from '../evidence/ports.ts';
 import { readStoredEvidence } from '../evidence/record.ts';
 
@@ -372,7 +372,7 @@ async function readDocument(
   }
   let doc: EvidenceItem<DocumentKind>['doc'];
   try {
-    doc = parseEvidenceDocument(kind, JSON.parse(UTF8.decode(body)));
+    doc = parseStoredEvidenceDocument(kind, UTF8.decode(body));
   } catch (error: unknown) {
     throw new StoreError(
       `evidence object ${entry.key} (version ${entry.versionId}) is not a valid ${kind} document: ${describeError(error)}`,
