@@ -87,12 +87,19 @@ function compileType(schema: z.core.$ZodType): ValueCheck | undefined {
   const ownCheck = def.check !== undefined ? [schema] : [];
   const tests = valueTests([...ownCheck, ...(def.checks ?? [])]);
   if (tests === undefined) return undefined;
-  const passes = (value: unknown) => {
-    for (const test of tests) if (!test(value)) return false;
-    return true;
-  };
+  const only = tests.length === 1 ? (tests[0] as (value: unknown) => boolean) : undefined;
+  const passes =
+    tests.length === 0
+      ? () => true
+      : only
+        ? only
+        : (value: unknown) => {
+            for (const test of tests) if (!test(value)) return false;
+            return true;
+          };
   switch (def.type) {
     case 'string':
+      if (tests.length === 0) return (value) => (typeof value === 'string' ? value : REFUSED);
       return (value) => (typeof value === 'string' && passes(value) ? value : REFUSED);
     case 'number':
       return (value) =>
@@ -226,7 +233,8 @@ function compileObject(def: Def): ValueCheck | undefined {
   if (def.catchall !== undefined || !def.shape) return undefined;
   const fields: Field[] = [];
   for (const [key, schema] of Object.entries(def.shape)) {
-    if (key === '__proto__') return undefined;
+    // zod asks `key in value`: a name every object inherits (`constructor`) is always present to it.
+    if (key in Object.prototype) return undefined;
     const type = defOf(schema).type;
     const optin = schema._zod.optin;
     const whenAbsent =
@@ -248,12 +256,12 @@ function compileObject(def: Def): ValueCheck | undefined {
     // A key the schema does not name: zod would drop it; refused here so the copy is zod's.
     for (const key in record) if (!known.has(key)) return REFUSED;
     for (const field of fields) {
-      const present = Object.hasOwn(record, field.key);
-      if (!present) {
+      // JSON has no undefined, and no field is named like an inherited member: undefined is absent.
+      const member = record[field.key];
+      if (member === undefined) {
         if (field.whenAbsent === 'refuse') return REFUSED;
         if (field.whenAbsent === 'leave') continue;
       }
-      const member = present ? record[field.key] : undefined;
       const checked = field.check(member);
       if (checked === REFUSED) return REFUSED;
       if (checked !== member) record[field.key] = checked;

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import type { EvidenceItem } from '../../lambdas/core/period-evidence.ts';
 import { canonicalJson } from '../../lambdas/evidence/canonical-json.ts';
 import {
@@ -8,6 +9,7 @@ import {
   parseEvidenceDocument,
   parseStoredEvidenceDocument,
 } from '../../lambdas/evidence/documents.ts';
+import { compileCheck, REFUSED } from '../../lambdas/evidence/schema-check.ts';
 import {
   approval,
   collectionRun,
@@ -286,5 +288,27 @@ describe('parseStoredEvidenceDocument', () => {
     expect(() => parseStoredEvidenceDocument('deployment', text)).toThrow(
       'expected evidence of kind deployment, got pull-request',
     );
+  });
+});
+
+describe('compileCheck', () => {
+  it('tells a member named like an Object method apart from the one every object inherits', () => {
+    const schema = z.object({
+      constructor: z.string().optional(),
+      valueOf: z.number(),
+      toString: z.string().default('d'),
+    });
+    const check = compileCheck(schema);
+    for (const text of [
+      '{"valueOf":1}',
+      '{"constructor":"x","valueOf":1,"toString":"y"}',
+      '{}',
+      '{"constructor":"x"}',
+    ]) {
+      const expected = schema.safeParse(JSON.parse(text));
+      const checked = check(JSON.parse(text));
+      if (expected.success) expect(isDeepStrictEqual(checked, expected.data), text).toBe(true);
+      else expect(checked, text).toBe(REFUSED);
+    }
   });
 });
