@@ -108,8 +108,10 @@ export class LocalEvidenceStore implements EvidenceStore {
   }
 
   async get(key: string, versionId?: string): Promise<StoredBody> {
-    const id = versionId ?? (await this.currentVersionId(key));
-    const meta = id ? await this.readMeta(key, id) : undefined;
+    // The key's folder, checked and joined once for the metadata and the bytes.
+    const versionsDir = this.versionsDir(key);
+    const id = versionId ?? this.currentVersionIn(versionsDir, key);
+    const meta = id ? this.readMetaIn(versionsDir, key, id) : undefined;
     if (!id || !meta) {
       throw new StoreError(
         `${this.location} has no object ${key}${versionId ? ` version ${versionId}` : ''}`,
@@ -118,7 +120,7 @@ export class LocalEvidenceStore implements EvidenceStore {
     let body: Uint8Array;
     try {
       // A Buffer is a Uint8Array: no second copy of every object a pack reads.
-      body = readSmallBytes(`${this.versionsDir(key)}${sep}${id}.data`);
+      body = readSmallBytes(`${versionsDir}${sep}${id}.data`);
     } catch (error: unknown) {
       throw new StoreError(`${this.location}: the bytes of ${key} version ${id} are missing`, {
         cause: error,
@@ -280,7 +282,10 @@ export class LocalEvidenceStore implements EvidenceStore {
   }
 
   private async readMeta(key: string, versionId: string): Promise<VersionMeta | undefined> {
-    const versionsDir = this.versionsDir(key);
+    return this.readMetaIn(this.versionsDir(key), key, versionId);
+  }
+
+  private readMetaIn(versionsDir: string, key: string, versionId: string): VersionMeta | undefined {
     if (!/^[0-9a-f-]+$/.test(versionId)) return undefined;
     let text: string;
     try {
