@@ -1,4 +1,4 @@
-import { canonicalJson, canonicalTextRecords, sha256Hex } from '../evidence/canonical-json.ts';
+import { canonicalJson, sha256Hex } from '../evidence/canonical-json.ts';
 import { GAP_FIXES, WITHHELD_TITLES } from '../evidence/gaps.ts';
 import type { RetentionStatus } from '../evidence/ports.ts';
 import type { Change } from './change.ts';
@@ -84,25 +84,7 @@ function enrichersNotConfigured(sources: SourceFacts): string[] {
  */
 /** SHA-256 of the canonical manifest entries: printed on the cover, re-checked by `cm01 verify`. */
 export function manifestDigest(entries: readonly ManifestEntry[]): string {
-  // Written directly when every entry is the four texts and nothing else (as a model's are).
-  const exact = entries.every(isPlainManifestEntry);
-  const text = exact ? canonicalTextRecords(entries, MANIFEST_ENTRY_FIELDS) : undefined;
-  return sha256Hex(text ?? canonicalJson(entries));
-}
-
-/** The members of a manifest entry, in canonical order. */
-export const MANIFEST_ENTRY_FIELDS = ['key', 'retainUntil', 'sha256', 'versionId'] as const;
-const MANIFEST_ENTRY_FIELD_SET: ReadonlySet<string> = new Set(MANIFEST_ENTRY_FIELDS);
-
-/** A plain object whose enumerable members are the entry's four and no others. */
-function isPlainManifestEntry(entry: object): boolean {
-  if (Object.getPrototypeOf(entry) !== Object.prototype) return false;
-  let count = 0;
-  for (const name in entry) {
-    if (!MANIFEST_ENTRY_FIELD_SET.has(name)) return false;
-    count++;
-  }
-  return count === MANIFEST_ENTRY_FIELDS.length;
+  return sha256Hex(canonicalJson(entries));
 }
 
 /** What every change of a period is judged with: the facts, the controls and the period-level verdicts. */

@@ -34,30 +34,3 @@ export function sha256Hex(bytes: Uint8Array | string): string {
 export function md5Base64(bytes: Uint8Array): string {
   return hash('md5', bytes, 'base64');
 }
-
-/**
- * `canonicalJson(records.map((r) => pick(r, fields)))` for flat records of text, written
- * directly: a pack's manifest lists every evidence object (270,000 at five times a 10,000-change
- * month), and sorting a copy of each entry's keys was most of writing it. `fields` must be in
- * canonical (sorted) order; undefined when a record's field is not a string (the caller then uses
- * `canonicalJson`, which decides what such a value becomes).
- */
-export function canonicalTextRecords(
-  records: readonly object[],
-  fields: readonly string[],
-): string | undefined {
-  const sorted = [...fields].sort();
-  if (sorted.some((field, i) => field !== fields[i] || /^\d+$/.test(field))) return undefined;
-  const names = fields.map((field) => `${JSON.stringify(field)}:`);
-  const parts: string[] = [];
-  for (const record of records) {
-    let part = '{';
-    for (let i = 0; i < fields.length; i++) {
-      const value = (record as Record<string, unknown>)[fields[i] as string];
-      if (typeof value !== 'string') return undefined;
-      part += `${i === 0 ? '' : ','}${names[i]}${JSON.stringify(value)}`;
-    }
-    parts.push(`${part}}`);
-  }
-  return `[${parts.join(',')}]`;
-}

@@ -1,6 +1,5 @@
-import { MANIFEST_ENTRY_FIELDS } from '../../core/evaluate-period.ts';
 import type { PackModel, Verdict } from '../../core/pack-model.ts';
-import { canonicalJson, canonicalTextRecords } from '../../evidence/canonical-json.ts';
+import { canonicalJson } from '../../evidence/canonical-json.ts';
 
 /**
  * The machine-readable files of a pack: written beside the PDF and embedded in it, byte for byte
@@ -90,27 +89,7 @@ export function toExceptionsCsv(model: PackModel): string {
  * JSON (sorted keys, no white space), so it is stable and hashable.
  */
 export function toManifestJson(model: PackModel): string {
-  // The entries (one per evidence object) are written directly and set in place of a marker:
-  // the same bytes as `canonicalJson` of the whole, without a sorted copy of every entry.
-  const entries = canonicalTextRecords(model.manifest, MANIFEST_ENTRY_FIELDS);
-  if (entries === undefined) return canonicalJson(manifestOf(model, model.manifest.map(entryOf)));
-  const text = canonicalJson(manifestOf(model, ENTRIES_MARKER));
-  const marker = JSON.stringify(ENTRIES_MARKER);
-  const at = text.indexOf(marker);
-  if (at < 0 || text.indexOf(marker, at + marker.length) >= 0)
-    return canonicalJson(manifestOf(model, model.manifest.map(entryOf)));
-  return `${text.slice(0, at)}${entries}${text.slice(at + marker.length)}`;
-}
-
-/** Stands for the entries in the manifest's text until they are set in (used only when it occurs once). */
-const ENTRIES_MARKER = '\u0000cm01 manifest entries\u0000';
-
-function entryOf(e: PackModel['manifest'][number]) {
-  return { key: e.key, versionId: e.versionId, sha256: e.sha256, retainUntil: e.retainUntil };
-}
-
-function manifestOf(model: PackModel, entries: unknown) {
-  return {
+  return canonicalJson({
     format: MANIFEST_FORMAT,
     org: model.org,
     period: { label: model.period.label, from: model.period.from, to: model.period.to },
@@ -134,7 +113,12 @@ function manifestOf(model: PackModel, entries: unknown) {
         }
       : {}),
     entryCount: model.manifest.length,
-    entries,
+    entries: model.manifest.map((e) => ({
+      key: e.key,
+      versionId: e.versionId,
+      sha256: e.sha256,
+      retainUntil: e.retainUntil,
+    })),
     // The index checked against a listing of the bucket: what it lacked (and the pack read anyway).
     indexCrossCheck: {
       prefixesListed: model.indexCrossCheck.prefixesListed,
@@ -147,5 +131,5 @@ function manifestOf(model: PackModel, entries: unknown) {
         note: f.note,
       })),
     },
-  };
+  });
 }
