@@ -306,8 +306,25 @@ function checkedRow(value: unknown): IndexEntry | undefined {
   const row = value as Record<string, unknown>;
   if (typeof row.kind !== 'string' || !KINDS.has(row.kind)) return undefined;
   for (const name of ROW_TEXT_FIELDS) if (typeof row[name] !== 'string') return undefined;
+  let copied: Record<string, string | number | boolean> | undefined;
+  const attributes = row.attributes;
+  if (attributes !== undefined) {
+    if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) return undefined;
+    const given = attributes as Record<string, unknown>;
+    copied = {};
+    // By name, without an [name, value] array per attribute: a month's partitions hold 100,000+ rows.
+    for (const name of Object.keys(given)) {
+      const attribute = given[name];
+      const scalar =
+        typeof attribute === 'string' ||
+        typeof attribute === 'boolean' ||
+        (typeof attribute === 'number' && Number.isFinite(attribute)); // JSON's 1e999 is Infinity
+      if (!scalar) return undefined;
+      copied[name] = attribute;
+    }
+  }
   const fields = row as unknown as IndexEntry;
-  const entry = {
+  const entry: { -readonly [F in keyof IndexEntry]: IndexEntry[F] } = {
     kind: fields.kind,
     period: fields.period,
     repo: fields.repo,
@@ -319,19 +336,9 @@ function checkedRow(value: unknown): IndexEntry | undefined {
     contentHash: fields.contentHash,
     retainUntil: fields.retainUntil,
   };
-  if (row.attributes === undefined) return entry;
-  const attributes = row.attributes;
-  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) return undefined;
-  const copied: Record<string, string | number | boolean> = {};
-  for (const [name, attribute] of Object.entries(attributes)) {
-    const scalar =
-      typeof attribute === 'string' ||
-      typeof attribute === 'boolean' ||
-      (typeof attribute === 'number' && Number.isFinite(attribute)); // JSON's 1e999 is Infinity
-    if (!scalar) return undefined;
-    copied[name] = attribute;
-  }
-  return { ...entry, attributes: copied };
+  // Set on the entry itself rather than spread into a second copy of it.
+  if (copied !== undefined) entry.attributes = copied;
+  return entry;
 }
 
 /** The `.jsonl` partitions under the index folder (none when it does not exist). */

@@ -108,8 +108,10 @@ export class LocalEvidenceStore implements EvidenceStore {
   }
 
   async get(key: string, versionId?: string): Promise<StoredBody> {
-    const id = versionId ?? (await this.currentVersionId(key));
-    const meta = id ? await this.readMeta(key, id) : undefined;
+    // The key's folder, checked and joined once for the metadata and the bytes.
+    const versionsDir = this.versionsDir(key);
+    const id = versionId ?? this.currentVersionIn(versionsDir, key);
+    const meta = id ? this.readMetaIn(versionsDir, key, id) : undefined;
     if (!id || !meta) {
       throw new StoreError(
         `${this.location} has no object ${key}${versionId ? ` version ${versionId}` : ''}`,
@@ -117,8 +119,8 @@ export class LocalEvidenceStore implements EvidenceStore {
     }
     let body: Uint8Array;
     try {
-      // A Buffer is a Uint8Array: no copy of every object a pack reads.
-      body = readSmallFile(`${this.versionsDir(key)}${sep}${id}.data`);
+      // A Buffer is a Uint8Array: no second copy of every object a pack reads.
+      body = readSmallBytes(`${versionsDir}${sep}${id}.data`);
     } catch (error: unknown) {
       throw new StoreError(`${this.location}: the bytes of ${key} version ${id} are missing`, {
         cause: error,
@@ -280,7 +282,10 @@ export class LocalEvidenceStore implements EvidenceStore {
   }
 
   private async readMeta(key: string, versionId: string): Promise<VersionMeta | undefined> {
-    const versionsDir = this.versionsDir(key);
+    return this.readMetaIn(this.versionsDir(key), key, versionId);
+  }
+
+  private readMetaIn(versionsDir: string, key: string, versionId: string): VersionMeta | undefined {
     if (!/^[0-9a-f-]+$/.test(versionId)) return undefined;
     let text: string;
     try {
@@ -411,31 +416,41 @@ function readSmallFile(path: string): Buffer {
   return readFileSync(path);
 }
 
-/** Where `readSmallText` reads: one buffer for the process, reused by every read (they are synchronous). */
-const textScratch = Buffer.allocUnsafe(64 * 1024);
+/** Where `readSmall` reads: one buffer for the process, reused by every read (they are synchronous). */
+const scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * A small file's text (a version pointer, a version's metadata), as `readSmallFile` reads it but
- * through one reused buffer: no stat, and no buffer of its own for each of the two files an
- * object's read needs besides its bytes. A file that fills the buffer is read whole by
- * `readSmallFile` instead. A short read is the end of a regular file; were it ever not, the text
- * would be cut short, and a cut pointer or cut metadata is refused, never used.
+ * Read a small file into `scratch` without a stat (an object's bytes, its metadata, a version
+ * pointer): its length there, or undefined when it fills the buffer (read it whole with
+ * `readSmallFile` then). A short read is the end of a regular file; were it ever not, the content
+ * would be cut short, and a cut pointer or cut metadata is refused, cut bytes fail their SHA-256.
  */
-function readSmallText(path: string): string {
+function readSmall(path: string): number | undefined {
   const fd = openSync(path, 'r');
   let length = 0;
   try {
     for (;;) {
-      const wanted = textScratch.length - length;
-      if (wanted === 0) return readSmallFile(path).toString('utf8');
-      const read = readSync(fd, textScratch, length, wanted, null);
+      const wanted = scratch.length - length;
+      if (wanted === 0) return undefined;
+      const read = readSync(fd, scratch, length, wanted, null);
       length += read;
-      if (read < wanted) break;
+      if (read < wanted) return length;
     }
   } finally {
     closeSync(fd);
   }
-  return textScratch.toString('utf8', 0, length);
+}
+
+/** A small file's text (a version pointer, a version's metadata), read through `scratch`. */
+function readSmallText(path: string): string {
+  const length = readSmall(path);
+  return length === undefined ? readSmallFile(path).toString('utf8') : scratch.toString('utf8', 0, length);
+}
+
+/** A small file's bytes (an object's), read through `scratch` and copied out once: no stat per read. */
+function readSmallBytes(path: string): Buffer {
+  const length = readSmall(path);
+  return length === undefined ? readSmallFile(path) : Buffer.from(scratch.subarray(0, length));
 }
 
 export function isMissing(error: unknown): boolean {

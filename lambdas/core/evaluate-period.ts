@@ -363,9 +363,18 @@ function allDocuments(evidence: PeriodEvidence) {
 
 function latestFetch(evidence: PeriodEvidence): string | undefined {
   let latest: string | undefined;
+  let latestTime = 0;
+  // Documents of one run share their fetch time: a time like the one before cannot be later.
+  let previous: string | undefined;
   for (const item of allDocuments(evidence)) {
     const fetched = item.doc.provenance.fetchedAt;
-    if (latest === undefined || Date.parse(fetched) > Date.parse(latest)) latest = fetched;
+    if (fetched === previous) continue;
+    previous = fetched;
+    const time = Date.parse(fetched);
+    if (latest === undefined || time > latestTime) {
+      latest = fetched;
+      latestTime = time;
+    }
   }
   return latest === undefined ? undefined : new Date(latest).toISOString();
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { gapSchema } from './gaps.ts';
 import { EVIDENCE_KINDS } from './ports.ts';
+import { compileCheck, REFUSED, type ValueCheck } from './schema-check.ts';
 
 /**
  * The stored evidence documents: the contract between collectors (which write them from
@@ -447,4 +448,33 @@ export function parseEvidenceDocument<K extends DocumentKind>(kind: K, json: unk
   if (envelope.kind !== kind) throw new Error(`expected evidence of kind ${kind}, got ${envelope.kind}`);
   const data = dataSchemas[kind].parse(envelope.data) as DataOf<K>;
   return { ...envelope, kind, data } as EvidenceDocument<K>;
+}
+
+const checkEnvelope = compileCheck(envelopeSchema);
+const checkData = Object.fromEntries(
+  Object.entries(dataSchemas).map(([kind, schema]) => [kind, compileCheck(schema)]),
+) as Readonly<Record<DocumentKind, ValueCheck>>;
+
+/**
+ * `parseEvidenceDocument` of a stored document's text, for readers of many (a pack reads every
+ * document of its month): the same document, or the same error naming the bad field. A document
+ * that fits is checked in place, without zod's copy (see `compileCheck`); one that does not, or
+ * that the quick check is not sure of, is parsed from its text again by zod, which decides.
+ */
+export function parseStoredEvidenceDocument<K extends DocumentKind>(
+  kind: K,
+  text: string,
+): EvidenceDocument<K> {
+  const json: unknown = JSON.parse(text);
+  if (checkEnvelope(json) === json) {
+    const envelope = json as { kind: unknown; data: unknown };
+    if (envelope.kind === kind) {
+      const data = checkData[kind](envelope.data);
+      if (data !== REFUSED) {
+        envelope.data = data;
+        return json as EvidenceDocument<K>;
+      }
+    }
+  }
+  return parseEvidenceDocument(kind, JSON.parse(text));
 }

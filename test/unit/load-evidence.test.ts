@@ -106,6 +106,42 @@ describe('loadPeriodEvidence', () => {
     expect((error as StoreError).message).toContain('does not match the SHA-256 the index recorded');
   });
 
+  /** A new current version of an indexed document, its row pointing at it: read as trusted. */
+  async function replaceIndexed(edit: (json: Record<string, unknown>) => void): Promise<void> {
+    const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
+    await record(pr);
+    const [row] = await index.queryPeriod('pull-request', '2026-10');
+    const json = JSON.parse(canonicalJson(pr.doc)) as Record<string, unknown>;
+    edit(json);
+    const stored = await store.put({
+      key: row!.key,
+      body: new TextEncoder().encode(JSON.stringify(json)),
+      contentType: 'application/json',
+    });
+    await index.put([
+      { ...row!, versionId: stored.versionId, sha256: stored.sha256, contentHash: stored.contentHash },
+    ]);
+  }
+
+  it('refuses an indexed document with a malformed field, naming the object and the field', async () => {
+    await replaceIndexed((json) => {
+      (json.data as Record<string, unknown>).mergedAt = 'yesterday';
+    });
+    const error = await loadPeriodEvidence(store, index, OCTOBER).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).message).toContain('is not a valid pull-request document');
+    expect((error as StoreError).message).toContain('mergedAt');
+  });
+
+  it('reads an indexed document with a member the schema does not name as the schema does: without it', async () => {
+    await replaceIndexed((json) => {
+      (json.data as Record<string, unknown>).unexpected = 'x';
+    });
+    const { evidence } = await loadPeriodEvidence(store, index, OCTOBER);
+    expect(evidence.pullRequests[0]!.doc.data.number).toBe(101);
+    expect('unexpected' in evidence.pullRequests[0]!.doc.data).toBe(false);
+  });
+
   it('feeds evaluatePeriod; a local store is reported as not immutable', async () => {
     const pr = pullRequest(101, '2026-10-05T12:00:00.000Z');
     await record(pr, mergeOf(pr), ...pipeline(10, sha('merge-101'), '2026-10-05T12:10:00.000Z'));

@@ -45,6 +45,8 @@ export class GlyphFont {
   private readonly advanceCache = new Map<number, number>();
   private readonly hasGlyphCache = new Map<number, boolean>();
   private readonly codeCache = new Map<number, string>();
+  /** The codes of ASCII code points by index: most of a register's text, looked up per character. */
+  private readonly asciiCodes: (string | undefined)[] = new Array(128).fill(undefined);
 
   constructor(embedded: PdfkitEmbeddedFont) {
     this.embedded = embedded;
@@ -124,6 +126,10 @@ export class GlyphFont {
     let codes = '';
     for (let i = 0; i < text.length; i++) {
       let cp = text.charCodeAt(i);
+      if (cp < 128) {
+        codes += this.asciiCodes[cp] ?? this.includeGlyph(cp);
+        continue;
+      }
       if (cp >= 0xd800 && cp < 0xdc00) {
         cp = text.codePointAt(i)!;
         i++;
@@ -148,6 +154,7 @@ export class GlyphFont {
     if (this.embedded.unicode[subsetId] == null) this.embedded.unicode[subsetId] = [codePoint];
     const code = literalByte(subsetId >> 8) + literalByte(subsetId & 0xff);
     this.codeCache.set(codePoint, code);
+    if (codePoint < 128) this.asciiCodes[codePoint] = code;
     return code;
   }
 }

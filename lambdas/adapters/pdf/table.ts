@@ -102,10 +102,11 @@ export function drawTable(
   canvas.onPageStart(drawHeader);
   let first = true;
   let index = 0;
+  const lineHeight = rowLineHeight(columns, style);
   for (const row of rows) {
     const laid = layoutRow(columns, row, style);
-    const lineCount = Math.max(1, ...laid.map((l) => l.lines.length));
-    const lineHeight = rowLineHeight(columns, style);
+    let lineCount = 1;
+    for (const cell of laid) if (cell.lines.length > lineCount) lineCount = cell.lines.length;
     const height = lineCount * lineHeight + 2 * style.paddingY;
     if (first) {
       // The header never stands alone at the foot of a page.
@@ -155,13 +156,30 @@ function layoutRow(
     if (column.wrap === 'single') lines = [text];
     else {
       const width = column.width - 2 * style.paddingX;
-      const measure = (s: string): number => font.widthOf(s, column.size);
+      const measure = measurerOf(font, column.size);
       lines =
         column.wrap === 'pre' ? wrapPreformatted(text, width, measure) : wrapWords(text, width, measure);
     }
     laid.push({ lines, font, cell });
   }
   return laid;
+}
+
+const measurers = new WeakMap<GlyphFont, Map<number, (text: string) => number>>();
+
+/** One width function per font and size, not one per cell: a register lays out hundreds of thousands of cells, twice. */
+function measurerOf(font: GlyphFont, size: number): (text: string) => number {
+  let bySize = measurers.get(font);
+  if (!bySize) {
+    bySize = new Map();
+    measurers.set(font, bySize);
+  }
+  let measure = bySize.get(size);
+  if (!measure) {
+    measure = (text: string): number => font.widthOf(text, size);
+    bySize.set(size, measure);
+  }
+  return measure;
 }
 
 function rowLineHeight(columns: readonly TableColumn[], style: TableStyle): number {
