@@ -1,12 +1,6 @@
 import { canonicalJson } from '../evidence/canonical-json.ts';
 import type { CollectionRunData } from '../evidence/documents.ts';
-import {
-  type Gap,
-  gapOverlaps,
-  WITHHELD_BY_KIND,
-  WITHHELD_EVIDENCE,
-  type WithheldEvidence,
-} from '../evidence/gaps.ts';
+import { type Gap, WITHHELD_BY_KIND, WITHHELD_EVIDENCE, type WithheldEvidence } from '../evidence/gaps.ts';
 import type { PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 
@@ -93,10 +87,10 @@ function heals(later: CollectionRunData, gap: Gap): boolean {
       Date.parse(later.window.to) < Date.parse(window.to))
   )
     return false;
-  return !gapsOfRun(later).some(
-    (other) =>
-      other.withholds === gap.withholds &&
-      (other.repo === null || gap.repo === null || other.repo === gap.repo) &&
-      gapOverlaps(other, window ?? undefined),
-  );
+  // The later run's account of the window replaces the gap: what it could not read there it
+  // recorded as gaps of its own, which stand in their turn (so a failure that happened again
+  // still stands). Requiring it to record no gap of the type at all would keep a gap for the
+  // whole month standing when the later run read all of it but a part GitHub no longer keeps
+  // (rule suites reach back one month): a budget deferral resumed on the 3rd would never heal.
+  return true;
 }
