@@ -66,7 +66,9 @@ const ENRICHER_OF: Partial<Record<WithheldEvidence, 'linear' | 'better-stack'>> 
 /** Whether a later run read the gap's evidence again, whole, over the gap's window. */
 function heals(later: CollectionRunData, gap: Gap): boolean {
   const kinds = later.kinds;
-  if (kinds === undefined || later.status === 'failed') return false;
+  // A run's status does not matter here (one that ran out of budget in every repository it read
+  // is `failed`, yet read some kinds whole): what it did not read it recorded as its own gaps.
+  if (kinds === undefined) return false;
   const enricher = ENRICHER_OF[gap.withholds];
   if (
     enricher &&
