@@ -82,8 +82,10 @@ export async function collectWithinBudget(
   });
   request.onPlan?.(plan, describeBudgetPlan(plan));
 
-  // Not started: the remaining budget will not cover the work, a fresh window will.
-  if (plan.short.length > 0 && plan.fitsInOneWindow && plan.resumeAt !== undefined) {
+  // Not started: the remaining budget will not cover the work, a fresh window will. (Past the
+  // last wait, work allowed to be incomplete reads what it can and records the rest as deferred.)
+  const lastWaitTaken = attempt + 1 > MAX_BUDGET_WAITS && request.allowIncomplete === true;
+  if (plan.short.length > 0 && plan.fitsInOneWindow && plan.resumeAt !== undefined && !lastWaitTaken) {
     return {
       state: 'waiting',
       resumeAt: plan.resumeAt,
