@@ -276,6 +276,8 @@ export class EvidenceStack extends Stack {
         copyIntoBundle: definition.copyIntoBundle,
         grant,
         alarmTopic: this.alarmTopic,
+        // A job that reads GitHub waits for its rate-limit reset in Step Functions, never in the function.
+        waitsForGitHubBudget: definition.access !== 'read-only',
       });
     }
     const list = new EvidenceFunction(this, `${id}List`, {

@@ -1,10 +1,11 @@
 import type { CollectDeps } from '../collect/collect.ts';
-import type { CollectKind } from '../collect/context.ts';
+import { COLLECT_KINDS, type CollectKind } from '../collect/context.ts';
 import type { SettleTime } from '../core/settle.ts';
 import type { LoadedProfile } from '../core/shipped-profiles.ts';
 import type { Window } from '../core/window.ts';
 import { type BuildPackDeps, type BuiltPack, buildWindowPack } from './build-pack.ts';
 import { type CollectionOutcome, collectWindow } from './collect-window.ts';
+import { collectWithinBudget, type ResumePoint, type WithinBudget } from './collect-within-budget.ts';
 import { CollectionFailedError } from './collection-failure.ts';
 
 /**
@@ -51,6 +52,43 @@ export async function runPeriod(
     ...(request.settle ? { settle: request.settle } : {}),
     ...(request.onBudgetShort ? { onBudgetShort: request.onBudgetShort } : {}),
   });
+  return packCollectedPeriod(deps, request, collection);
+}
+
+/**
+ * The same job as a unit of work that never sleeps for GitHub's rate limit (the pack Lambda, run
+ * by a state machine): the re-collection runs within the budget (`collectWithinBudget`); when
+ * the budget will not cover it, or runs out part-way, no pack is built and the answer says when
+ * to resume and what is left. The pack is built once the re-collection has finished, so that a
+ * month is never packed INCOMPLETE for evidence an hour's wait would have read. With
+ * `allowIncomplete`, a collection that cannot finish (sources failing for another reason, or
+ * waiting that cannot help) goes on to a pack marked INCOMPLETE, each source missing, as `runPeriod`.
+ */
+export async function runPeriodWithinBudget(
+  deps: CollectDeps & BuildPackDeps,
+  request: RunPeriodRequest & { readonly resume?: ResumePoint },
+): Promise<
+  | (PeriodRun & { readonly state: 'packed' })
+  | (Extract<WithinBudget, { state: 'waiting' }> & { readonly state: 'waiting' })
+> {
+  const work = await collectWithinBudget(deps, {
+    window: request.window,
+    profile: request.profile.profile,
+    kinds: request.kinds ?? COLLECT_KINDS,
+    allowIncomplete: Boolean(request.allowIncomplete),
+    ...(request.repos ? { repos: request.repos } : {}),
+    ...(request.resume ? { resume: request.resume } : {}),
+    ...(request.settle ? { settle: request.settle } : {}),
+  });
+  if (work.state === 'waiting') return work;
+  return { state: 'packed', ...(await packCollectedPeriod(deps, request, work.collection)) };
+}
+
+async function packCollectedPeriod(
+  deps: CollectDeps & BuildPackDeps,
+  request: RunPeriodRequest,
+  collection: CollectionOutcome,
+): Promise<PeriodRun> {
   request.onCollected?.(collection);
   // Fail before reading anything more when this collection itself failed.
   if (collection.missing.length > 0 && !request.allowIncomplete)

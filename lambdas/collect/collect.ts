@@ -148,7 +148,7 @@ export interface CollectionSummary {
 const PULL_REQUEST_CURSOR = 'pull-requests';
 
 /** Kinds read once for the organisation, not per repository. */
-const ORGANISATION_KINDS: ReadonlySet<CollectKind> = new Set(['teams', 'tickets', 'incidents']);
+export const ORGANISATION_KINDS: ReadonlySet<CollectKind> = new Set(['teams', 'tickets', 'incidents']);
 
 export async function collect(deps: CollectDeps, request: CollectRequest): Promise<CollectionSummary> {
   const startedAt = deps.clock().toISOString();
@@ -259,7 +259,7 @@ async function collectWith(
     if (budgetRun.exhausted) {
       budgetRun.deferred = [
         ...(budgetRun.deferred ?? []),
-        ...kinds.filter((k) => k !== 'teams').map((kind) => ({ repo: repo.fullName, kind })),
+        ...kinds.filter((k) => !ORGANISATION_KINDS.has(k)).map((kind) => ({ repo: repo.fullName, kind })),
       ];
       continue;
     }
@@ -282,7 +282,7 @@ async function collectWith(
         budgetRun.exhausted = error;
         budgetRun.deferred = [
           ...(budgetRun.deferred ?? []),
-          ...kinds.filter((k) => k !== 'teams').map((kind) => ({ repo: repo.fullName, kind })),
+          ...kinds.filter((k) => !ORGANISATION_KINDS.has(k)).map((kind) => ({ repo: repo.fullName, kind })),
         ];
         continue;
       }

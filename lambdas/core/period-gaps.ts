@@ -1,12 +1,6 @@
 import { canonicalJson } from '../evidence/canonical-json.ts';
 import type { CollectionRunData } from '../evidence/documents.ts';
-import {
-  type Gap,
-  gapOverlaps,
-  WITHHELD_BY_KIND,
-  WITHHELD_EVIDENCE,
-  type WithheldEvidence,
-} from '../evidence/gaps.ts';
+import { type Gap, WITHHELD_BY_KIND, WITHHELD_EVIDENCE, type WithheldEvidence } from '../evidence/gaps.ts';
 import type { PeriodEvidence } from './period-evidence.ts';
 import { compareText } from './population.ts';
 
@@ -72,7 +66,9 @@ const ENRICHER_OF: Partial<Record<WithheldEvidence, 'linear' | 'better-stack'>> 
 /** Whether a later run read the gap's evidence again, whole, over the gap's window. */
 function heals(later: CollectionRunData, gap: Gap): boolean {
   const kinds = later.kinds;
-  if (kinds === undefined || later.status === 'failed') return false;
+  // A run's status does not matter here (one that ran out of budget in every repository it read
+  // is `failed`, yet read some kinds whole): what it did not read it recorded as its own gaps.
+  if (kinds === undefined) return false;
   const enricher = ENRICHER_OF[gap.withholds];
   if (
     enricher &&
@@ -93,10 +89,10 @@ function heals(later: CollectionRunData, gap: Gap): boolean {
       Date.parse(later.window.to) < Date.parse(window.to))
   )
     return false;
-  return !gapsOfRun(later).some(
-    (other) =>
-      other.withholds === gap.withholds &&
-      (other.repo === null || gap.repo === null || other.repo === gap.repo) &&
-      gapOverlaps(other, window ?? undefined),
-  );
+  // The later run's account of the window replaces the gap: what it could not read there it
+  // recorded as gaps of its own, which stand in their turn (so a failure that happened again
+  // still stands). Requiring it to record no gap of the type at all would keep a gap for the
+  // whole month standing when the later run read all of it but a part GitHub no longer keeps
+  // (rule suites reach back one month): a budget deferral resumed on the 3rd would never heal.
+  return true;
 }

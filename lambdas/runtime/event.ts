@@ -48,8 +48,9 @@ const onDemandSchema = z
   .strict();
 
 /**
- * Where a fan-out item goes on after its budget wait (set by the state machine from the item's
- * last result, never by a person): the kinds still to read, and how many waits came before.
+ * Where a fan-out item or a job goes on after its budget wait (set by the state machine from the
+ * last result, never by a person): the kinds still to read, for a job the repositories still to
+ * read, and how many waits came before.
  */
 const resumeSchema = z
   .object({
@@ -57,7 +58,20 @@ const resumeSchema = z
       .array(z.enum(COLLECT_KINDS))
       .min(1, 'names no kind to resume')
       .refine((kinds) => new Set(kinds).size === kinds.length, 'names a kind twice'),
+    repos: z
+      .array(repoName)
+      .min(1, 'names no repository: leave it out to resume them all')
+      .refine((repos) => new Set(repos).size === repos.length, 'names a repository twice')
+      .optional(),
     attempt: z.number().int().min(1).max(MAX_BUDGET_WAITS),
+  })
+  .strict();
+
+/** A single-function job called again after its budget wait: the execution's input, and where to go on. */
+const resumedJobSchema = z
+  .object({
+    input: z.record(z.string(), z.unknown()),
+    resume: resumeSchema,
   })
   .strict();
 
@@ -66,7 +80,12 @@ const fanOutItemSchema = z
     repo: repoName,
     /** The execution's input, passed to every iteration; the window comes from here only. */
     input: z.record(z.string(), z.unknown()).optional(),
-    resume: resumeSchema.optional(),
+    resume: resumeSchema
+      .refine((resume) => resume.repos === undefined, {
+        message: 'a fan-out item resumes its own repository: leave out "repos"',
+        path: ['repos'],
+      })
+      .optional(),
   })
   .strict();
 
@@ -74,7 +93,7 @@ export interface JobRequest {
   readonly window: Window;
   /** A fan-out item only: true (the handler plans its budget and may hand the wait to Step Functions). */
   readonly fanOutItem?: boolean;
-  /** A fan-out item resumed after a budget wait. */
+  /** A fan-out item or a job resumed after a budget wait. */
   readonly resume?: ResumePoint;
   readonly repos: readonly string[] | undefined;
   readonly profile: string | undefined;
@@ -93,6 +112,8 @@ export interface JobEventOptions {
  * picked up every day; `monthly`: the whole month before `now`.
  */
 export function parseJobEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
+  if (isRecord(event) && 'resume' in event && !('repo' in event))
+    return parseResumedJobEvent(event, now, options);
   const { period, from, to, repos, profile, reason, schedule, allowIncomplete } = strictParse(
     onDemandSchema,
     event ?? {},
@@ -145,7 +166,9 @@ export function parseJobEvent(event: unknown, now: Date, options: JobEventOption
  * `repo`, contradicts itself and is refused.
  */
 export function parseCollectorEvent(event: unknown, now: Date, options: JobEventOptions = {}): JobRequest {
-  if (!isRecord(event) || !('repo' in event || 'input' in event)) {
+  // A job resumed after a budget wait carries `input` too, but no `repo`.
+  const resumedJob = isRecord(event) && 'resume' in event && !('repo' in event);
+  if (!isRecord(event) || !('repo' in event || 'input' in event) || resumedJob) {
     return parseJobEvent(event, now, options);
   }
   const conflicting = Object.keys(onDemandSchema.shape).find((key) => key in event);
@@ -171,6 +194,32 @@ export function parseCollectorEvent(event: unknown, now: Date, options: JobEvent
     fanOutItem: true,
     ...(item.resume ? { resume: item.resume } : {}),
   };
+}
+
+/**
+ * A job called again by its state machine after a budget wait: `{ "input": <execution input>,
+ * "resume": { "kinds", "repos"?, "attempt" } }`. The window and options come from the input as at
+ * the first call; the repositories left must be among the input's, when it names any.
+ */
+function parseResumedJobEvent(
+  event: Record<string, unknown>,
+  now: Date,
+  options: JobEventOptions,
+): JobRequest {
+  const resumed = strictParse(resumedJobSchema, event, '');
+  if ('resume' in resumed.input)
+    throw malformedInput('input.resume', "a resumed job's input does not resume again");
+  const request = parseJobEvent(resumed.input, now, options);
+  const { resume } = resumed;
+  if (resume.repos) {
+    const bare = (repo: string) => repo.slice(repo.indexOf('/') + 1).toLowerCase();
+    for (const [i, repo] of resume.repos.entries()) {
+      if (options.org) assertInOrg(repo, options.org, `resume.repos.${i}`);
+      if (request.repos && !request.repos.some((named) => bare(named) === bare(repo)))
+        throw malformedInput(`resume.repos.${i}`, `"${repo}" is not among the repositories of "input"`);
+    }
+  }
+  return { ...request, resume };
 }
 
 function assertInOrg(repo: string, org: string, field: string): void {

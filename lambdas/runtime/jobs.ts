@@ -2,11 +2,11 @@ import { createGitHubClient, type GitHubClient } from '../adapters/github/client
 import { openPackSigner } from '../adapters/open-signer.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { renderPack } from '../adapters/pdf/render-pack.ts';
-import { type CollectionOutcome, collectWindow, requireCompleteCollection } from '../app/collect-window.ts';
-import { collectWithinBudget, type ResumePoint } from '../app/collect-within-budget.ts';
+import type { CollectionOutcome } from '../app/collect-window.ts';
+import { collectWithinBudget, type ResumePoint, type WithinBudget } from '../app/collect-within-budget.ts';
 import { listRepositories } from '../app/list-repositories.ts';
 import { publishRoom } from '../app/room-site.ts';
-import { runPeriod } from '../app/run-period.ts';
+import { runPeriodWithinBudget } from '../app/run-period.ts';
 import type { CollectionSummary } from '../collect/collect.ts';
 import type { CollectKind } from '../collect/context.ts';
 import { resolveProfile } from '../core/profile-files.ts';
@@ -102,8 +102,11 @@ const productionSigner = once(() => {
 
 /**
  * A scheduled or fan-out collector: the window of the event, the plan of the event's profile
- * (default `clerk-cm01`). Any source that could not be read fails the invocation with
- * `CollectionFailedError` naming each, after the evidence that was read is stored.
+ * (default `clerk-cm01`). It never sleeps for GitHub's rate limit: when the budget will not
+ * cover the work, or runs out part-way, it answers `waiting` with the reset and what is left,
+ * and its state machine calls it again after the reset (a fan-out item `{ repo, input, resume }`,
+ * a job `{ input, resume }`). Any source that could not be read for another reason fails the
+ * invocation with `CollectionFailedError` naming each, after the evidence that was read is stored.
  */
 export function collectorHandler(
   kinds: readonly CollectKind[],
@@ -114,51 +117,46 @@ export function collectorHandler(
     // A fan-out item { repo, input } collects its one repository; its conflicts are refused there.
     const request = parseCollectorEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
-    const repos = request.repos;
-    const [repo] = repos ?? [];
-    if (request.fanOutItem && repo !== undefined) {
-      const item = await collectWithinBudget(ports, {
-        window: request.window,
-        profile: profile.profile,
-        repo,
-        kinds,
-        ...(request.resume ? { resume: request.resume } : {}),
-        onPlan: (_plan, text) => console.log(JSON.stringify({ message: 'budget plan', repo, plan: text })),
-      });
-      if (item.state === 'waiting') {
-        console.log(
-          JSON.stringify({
-            message: 'waiting for the rate-limit reset',
-            repo,
-            resumeAt: item.resumeAt,
-            resume: item.resume,
-            reason: item.reason,
-            ...(item.collection ? { runId: item.collection.summary.runId } : {}),
-          }),
-        );
-        return {
-          status: 'waiting',
-          repos: [repo],
-          reason: item.reason,
-          resumeAt: item.resumeAt,
-          resume: item.resume,
-          ...(item.collection ? { runId: item.collection.summary.runId } : {}),
-        };
-      }
-      const { summary } = item.collection;
-      logCollectionFinished(summary);
-      return { ...summary, resumeAt: null, resume: null };
-    }
-    const outcome = await collectWindow(ports, {
+    const work = await collectWithinBudget(ports, {
       window: request.window,
       profile: profile.profile,
       kinds,
-      ...(repos ? { repos } : {}),
+      ...(request.repos ? { repos: request.repos } : {}),
+      ...(request.resume ? { resume: request.resume } : {}),
+      onPlan: (_plan, text) =>
+        console.log(JSON.stringify({ message: 'budget plan', repos: request.repos ?? 'all', plan: text })),
     });
-    const { summary } = outcome;
-    logCollectionFinished(summary, outcome.missing);
-    requireCompleteCollection(outcome);
+    if (work.state === 'waiting') return waitingAnswer(work, request.repos);
+    const { summary } = work.collection;
+    logCollectionFinished(summary);
     return { ...summary, resumeAt: null, resume: null };
+  };
+}
+
+/** The answer (and log line) of work that waits for the reset: its state machine waits, not the function. */
+function waitingAnswer(
+  work: Extract<WithinBudget, { state: 'waiting' }>,
+  requested: readonly string[] | undefined,
+): Extract<CollectorResult, { status: 'waiting' }> {
+  const repos = work.resume.repos ?? work.collection?.summary.repos ?? requested ?? [];
+  const runId = work.collection ? { runId: work.collection.summary.runId } : {};
+  console.log(
+    JSON.stringify({
+      message: 'waiting for the rate-limit reset',
+      repos,
+      resumeAt: work.resumeAt,
+      resume: work.resume,
+      reason: work.reason,
+      ...runId,
+    }),
+  );
+  return {
+    status: 'waiting',
+    repos,
+    reason: work.reason,
+    resumeAt: work.resumeAt,
+    resume: work.resume,
+    ...runId,
   };
 }
 
@@ -189,21 +187,25 @@ export function listRepositoriesHandler(deps: () => Promise<GitHubDeps> = produc
 
 /**
  * The monthly (and on-demand) pack: re-collect the whole period (late data, every kind), then
- * judge, render and store the pack under Object Lock in `packs/<period>/`. A failed collection
- * fails the invocation (`CollectionFailedError`) and stores no pack, unless the event says
- * `"allowIncomplete": true`: then the pack is stored marked INCOMPLETE.
+ * judge, render and store the pack under Object Lock in `packs/<period>/`. The re-collection
+ * never sleeps for GitHub's rate limit: when the budget will not cover it, the answer is
+ * `waiting` (no pack yet) and the state machine calls again after the reset with `resume`; the
+ * pack is built once the re-collection has finished. A failed collection fails the invocation
+ * (`CollectionFailedError`) and stores no pack, unless the event says `"allowIncomplete": true`:
+ * then the pack is stored marked INCOMPLETE.
  */
 export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) {
   return async (event: unknown) => {
     const ports = await deps();
     const request = parseJobEvent(event, ports.clock(), { org: ports.org });
     const profile = await resolveProfile(request.profile ?? DEFAULT_PROFILE_ID, 'profile');
-    const run = await runPeriod(
+    const run = await runPeriodWithinBudget(
       { ...ports, render: renderPack, signer: ports.signer ?? (await productionSigner()) },
       {
         window: request.window,
         profile,
         allowIncomplete: request.allowIncomplete,
+        ...(request.resume ? { resume: request.resume } : {}),
         ...(request.reason ? { reissueReason: request.reason } : {}),
         ...(request.repos ? { repos: request.repos } : {}),
         ...(ports.settle ? { settle: ports.settle } : {}),
@@ -213,6 +215,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
         },
       },
     );
+    if (run.state === 'waiting') return waitingAnswer(run, request.repos);
     const { collection, pack } = run;
     // The auditor's evidence room, rewritten as static pages beside the packs (packs/room/). The
     // pack is stored already: a room that cannot be written is logged, not a failed pack job.
@@ -243,7 +246,7 @@ export function buildPackHandler(deps: () => Promise<JobDeps> = productionDeps) 
       })),
     };
     console.log(JSON.stringify({ message: 'pack built', ...result }));
-    return result;
+    return { ...result, resumeAt: null, resume: null };
   };
 }
 

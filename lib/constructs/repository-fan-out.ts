@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { budgetWaitLoop, budgetWaitStateMachine, executionAlarms } from './budget-wait.ts';
 import { alarmOn, createDeadLetterQueue, parseScheduleExpression } from './scheduled-job.ts';
 
 export interface RepositoryFanOutProps {
@@ -83,19 +84,6 @@ export class RepositoryFanOut extends Construct {
     });
     // The item's result says whether GitHub's rate-limit budget ran out before the repository was
     // read: then `resumeAt` is the reset (from `x-ratelimit-reset`) and `resume` the kinds left.
-    const collectRepository = new tasks.LambdaInvoke(this, 'CollectRepository', {
-      lambdaFunction: props.collectRepository,
-      payloadResponseOnly: true,
-      resultSelector: { 'resumeAt.$': '$.resumeAt', 'resume.$': '$.resume' },
-      resultPath: '$.collected',
-      retryOnServiceExceptions: true,
-    });
-    collectRepository.addRetry({
-      errors: ['Lambda.TooManyRequestsException'],
-      interval: Duration.seconds(30),
-      maxAttempts: 4,
-      backoffRate: 2,
-    });
     const eachRepository = new sfn.Map(this, 'EachRepository', {
       itemsPath: '$.listed.repositories',
       maxConcurrency,
@@ -105,73 +93,29 @@ export class RepositoryFanOut extends Construct {
       },
       resultPath: sfn.JsonPath.DISCARD,
     });
-    // Waiting for the reset is Step Functions' job, not the function's: a Wait state until the
-    // reset, then the same item again from where it stopped (the kinds left; within a kind, the
-    // collector's cursor in the index). The function bounds the number of waits (24).
-    const waitForReset = new sfn.Wait(this, 'WaitForRateLimitReset', {
-      time: sfn.WaitTime.timestampPath('$.collected.resumeAt'),
-      comment: 'GitHub rate-limit budget ran out: wait until x-ratelimit-reset',
-    });
-    const resumeRepository = new sfn.Pass(this, 'ResumeRepository', {
-      parameters: { 'repo.$': '$.repo', 'input.$': '$.input', 'resume.$': '$.collected.resume' },
-      comment: 'The same repository again, with only the kinds still to read',
-    });
-    const budgetOutcome = new sfn.Choice(this, 'BudgetRanOut')
-      .when(
-        sfn.Condition.isNotNull('$.collected.resumeAt'),
-        waitForReset.next(resumeRepository).next(collectRepository),
-      )
-      .otherwise(new sfn.Succeed(this, 'RepositoryCollected'));
-    eachRepository.itemProcessor(collectRepository.next(budgetOutcome));
+    eachRepository.itemProcessor(
+      budgetWaitLoop(this, {
+        fn: props.collectRepository,
+        names: { invoke: 'CollectRepository', resume: 'ResumeRepository', done: 'RepositoryCollected' },
+        resultPath: '$.collected',
+        resumeParameters: { 'repo.$': '$.repo', 'input.$': '$.input', 'resume.$': '$.collected.resume' },
+        resumeComment: 'The same repository again, with only the kinds still to read',
+      }),
+    );
 
-    const logGroup = new logs.LogGroup(this, 'ExecutionLog', {
-      retention: props.logRetention ?? logs.RetentionDays.THIRTEEN_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      definitionBody: sfn.DefinitionBody.fromChainable(listRepositories.next(eachRepository)),
+    this.stateMachine = budgetWaitStateMachine(this, {
+      definition: listRepositories.next(eachRepository),
+      functions: [props.listRepositories, props.collectRepository],
       timeout: props.executionTimeout ?? Duration.hours(23),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-    // Acknowledge on the role's subtree: CDK's generated grants for invoking the two
-    // functions (`<arn>:*` for their versions) and for log delivery (Resource "*").
-    for (const fn of [props.listRepositories, props.collectRepository]) {
-      const functionResource = fn.node.defaultChild as lambda.CfnFunction | undefined;
-      if (!functionResource) continue;
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${functionResource.stack.getLogicalId(functionResource)}.Arn>:*]`,
-        reason:
-          'Invoking any published version of this one function; CDK grants `<function arn>:*` for that.',
-      });
-    }
-    Validations.of(this.stateMachine.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'CloudWatch Logs log delivery (logs:CreateLogDelivery, …) and X-Ray tracing support no resource-level permissions.',
+      logRetention: props.logRetention ?? logs.RetentionDays.THIRTEEN_MONTHS,
     });
 
-    const alarms: cloudwatch.Alarm[] = [];
-    for (const [metricName, description] of [
-      ['ExecutionsFailed', 'failed'],
-      ['ExecutionsTimedOut', 'timed out'],
-      ['ExecutionsAborted', 'was aborted'],
-    ] as const) {
-      alarms.push(
-        alarmOn(
-          props.alarmTopic,
-          this.stateMachine
-            .metric(metricName, { period: Duration.minutes(5), statistic: 'Sum' })
-            .createAlarm(this, metricName, {
-              alarmDescription: `A per-repository run of ${id} ${description}`,
-              threshold: 1,
-              evaluationPeriods: 1,
-              comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-              treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-            }),
-        ),
-      );
-    }
+    const alarms: cloudwatch.Alarm[] = executionAlarms(
+      this,
+      this.stateMachine,
+      props.alarmTopic,
+      (what) => `A per-repository run of ${id} ${what}`,
+    );
 
     if (schedule) {
       this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetterQueue', `the ${id} schedule`);

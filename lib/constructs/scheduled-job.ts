@@ -3,9 +3,12 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { budgetWaitLoop, budgetWaitStateMachine, executionAlarms } from './budget-wait.ts';
 import { EvidenceFunction, type EvidenceFunctionProps } from './evidence-function.ts';
 
 /**
@@ -72,17 +75,33 @@ export interface ScheduledJobProps
    * @default - alarms without notification (visible in CloudWatch)
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * The function reads GitHub without sleeping for its rate limit: the schedule starts a state
+   * machine that invokes it and, when it answers that the budget ran out, waits until the reset
+   * and invokes it again with what is left (`budgetWaitLoop`, the same loop as a fan-out item's).
+   * @default false — the schedule invokes the function itself
+   */
+  readonly waitsForGitHubBudget?: boolean;
+  /**
+   * Longest a run may take, budget waits included (with `waitsForGitHubBudget`).
+   * @default Duration.hours(23) (done before the next night's run starts)
+   */
+  readonly executionTimeout?: Duration;
 }
 
 /**
  * One scheduled Lambda job: the function (through the shared wrapper, reserved concurrency 1
- * so runs never overlap), an EventBridge rule invoking it with a fixed input, a dead-letter
- * queue for invocations that failed after retries (and events EventBridge could not deliver),
- * and alarms on function errors and on the dead-letter queue.
+ * so runs never overlap), an EventBridge rule invoking it with a fixed input (or, for a job that
+ * reads GitHub, starting its state machine, which waits for GitHub's rate-limit reset when the
+ * function says so), a dead-letter queue for invocations that failed after retries (and events
+ * EventBridge could not deliver), and alarms on function errors, failed executions and the
+ * dead-letter queue.
  */
 export class ScheduledJob extends Construct {
   readonly job: EvidenceFunction;
   readonly rule: events.Rule;
+  /** With `waitsForGitHubBudget`: what the schedule starts. */
+  readonly stateMachine?: sfn.StateMachine;
   readonly deadLetterQueue: sqs.Queue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
@@ -108,14 +127,38 @@ export class ScheduledJob extends Construct {
       schedule,
       description: `Runs the ${id} job`,
     });
-    this.rule.addTarget(
-      new targets.LambdaFunction(this.job.function, {
-        event: events.RuleTargetInput.fromObject(props.input ?? {}),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(2),
-      }),
-    );
+    if (props.waitsForGitHubBudget) {
+      this.stateMachine = budgetWaitStateMachine(this, {
+        definition: budgetWaitLoop(this, {
+          fn: this.job.function,
+          names: { invoke: 'RunJob', resume: 'ResumeJob', done: 'JobDone' },
+          resultPath: '$.ran',
+          // The execution's input again (its window and options), and what is left to read.
+          resumeParameters: { 'input.$': '$$.Execution.Input', 'resume.$': '$.ran.resume' },
+          resumeComment: 'The same job again, with only the repositories and kinds still to read',
+        }),
+        functions: [this.job.function],
+        timeout: props.executionTimeout ?? Duration.hours(23),
+        logRetention: props.logRetention ?? logs.RetentionDays.THIRTEEN_MONTHS,
+      });
+      this.rule.addTarget(
+        new targets.SfnStateMachine(this.stateMachine, {
+          input: events.RuleTargetInput.fromObject(props.input ?? {}),
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+        }),
+      );
+    } else {
+      this.rule.addTarget(
+        new targets.LambdaFunction(this.job.function, {
+          event: events.RuleTargetInput.fromObject(props.input ?? {}),
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(2),
+        }),
+      );
+    }
 
     this.alarms = [
       alarmOn(
@@ -142,6 +185,14 @@ export class ScheduledJob extends Construct {
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
       ),
+      ...(this.stateMachine
+        ? executionAlarms(
+            this,
+            this.stateMachine,
+            props.alarmTopic,
+            (what) => `A run of the ${id} job ${what}`,
+          )
+        : []),
     ];
   }
 }

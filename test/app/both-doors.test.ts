@@ -104,6 +104,7 @@ describe('the command line and the Lambda on the same window', { timeout: 300_00
       // The services the command line finds in the world, as the stack's secrets would give them.
       sources: connectEmulatedSources(emulator),
     }))({ period: '2026-10', profile: 'clicki' });
+    if (lambda.resumeAt !== null) throw new Error(`the pack job waited: ${lambda.reason}`);
     const lambdaFile = async (suffix: string) => {
       const key = lambda.files.find((f) => f.key.endsWith(suffix))?.key as string;
       return new TextDecoder().decode((await store.get(key)).body);

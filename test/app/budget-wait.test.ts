@@ -125,8 +125,8 @@ describe('a fan-out item whose GitHub budget runs out', () => {
     const full = await collectorHandler(KINDS, async () => reference.deps)(EVENT);
     expect(full.resumeAt).toBeNull();
 
-    // The pull requests take 45 of the 50 points; the commits' 8 do not fit.
-    const emulator = await emulatorWith({ rateLimits: { graphql: 50 }, rateWindowSeconds: WINDOW_SECONDS });
+    // The pull requests take 38 of the 40 points; the commits' 8 do not fit.
+    const emulator = await emulatorWith({ rateLimits: { graphql: 40 }, rateWindowSeconds: WINDOW_SECONDS });
     const bed = await bedOn(emulator);
     const { results, answeredAt, resetHeaders } = await runItemLikeTheStateMachine(bed, emulator);
 
@@ -162,7 +162,7 @@ describe('a fan-out item whose GitHub budget runs out', () => {
   }, 120_000);
 
   it('without the resume, the deferred kinds stay missing: nothing counts as collected that was not read', async () => {
-    const emulator = await emulatorWith({ rateLimits: { graphql: 50 }, rateWindowSeconds: 60 });
+    const emulator = await emulatorWith({ rateLimits: { graphql: 40 }, rateWindowSeconds: 60 });
     const bed = await bedOn(emulator);
     const result = await collectorHandler(KINDS, async () => bed.deps)(EVENT);
     if (result.resumeAt === null) throw new Error('the budget was expected to run out');
@@ -176,8 +176,8 @@ describe('a fan-out item whose GitHub budget runs out', () => {
   });
 
   it('does not start when the index says the remaining budget will not cover it, asking GitHub nothing but its budget', async () => {
-    // The item costs 54 points (one for the batch of every check run): a first run leaves 46 of 100.
-    const emulator = await emulatorWith({ rateLimits: { graphql: 100 }, rateWindowSeconds: 60 });
+    // The item costs 46 points: a first run leaves 34 of 80.
+    const emulator = await emulatorWith({ rateLimits: { graphql: 80 }, rateWindowSeconds: 60 });
     const bed = await bedOn(emulator);
     const handler = collectorHandler(KINDS, async () => bed.deps);
     // A first run records what each kind cost; it leaves less than that in the window.
@@ -187,7 +187,7 @@ describe('a fan-out item whose GitHub budget runs out', () => {
     const second = await handler(EVENT);
     if (second.resumeAt === null) throw new Error('expected the planner to hold the item back');
     expect(second.reason).toMatch(
-      /^not started: budget: this collection needs about \d+ REST requests and 54 GraphQL points \(from the recorded runs\), more than remains \(graphql budget of 100 points an hour has 46 left/,
+      /^not started: budget: this collection needs about \d+ REST requests and 46 GraphQL points \(from the recorded runs\), more than remains \(graphql budget of 80 points an hour has 34 left/,
     );
     expect(second.resume).toEqual({ kinds: KINDS, attempt: 1 });
     expect(emulator.requestLog.slice(before).map((r) => r.path)).toEqual(['/rate_limit']);

@@ -323,6 +323,7 @@ describe('a run whose collection failed (Lambda pack job)', { timeout: 180_000 }
     failOneKindOfOneRepository();
     const ports = await lambdaPorts('incomplete-lambda');
     const result = await buildPackHandler(async () => ports)({ period: PERIOD, allowIncomplete: true });
+    if (result.resumeAt !== null) throw new Error(`the pack job waited: ${result.reason}`);
     expect(result.incomplete).toBe(true);
     expect(result.missing).toEqual([expect.objectContaining({ repo: 'acme/web', source: 'deployments' })]);
     expect(result.files[0]?.key).toBe('packs/2026-10/cm01-acme-2026-10-clerk-cm01-INCOMPLETE.pdf');

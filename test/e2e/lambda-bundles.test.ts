@@ -116,6 +116,29 @@ function scheduleOf(prefix: string): Schedule {
   return found;
 }
 
+/**
+ * A single-function job as its schedule starts it: its state machine with the schedule's input,
+ * invoking the bundle; the function's last answer is the job's outcome.
+ */
+async function runOnSchedule(job: string): Promise<Outcome> {
+  const schedule = scheduleOf(job);
+  if (schedule.stateMachineId === undefined) throw new Error(`${job}: the schedule starts no state machine`);
+  let last: Outcome | undefined;
+  const execution = await runStateMachine(
+    definitionOf(schedule.stateMachineId),
+    schedule.input,
+    async (functionId, payload) => {
+      expect(functionId).toBe(fn(`${job}Job`).logicalId);
+      last = await invoke(functionId, payload);
+      return last;
+    },
+  );
+  if (!last) throw new Error(`${job}: the state machine invoked nothing`);
+  if (execution.status === 'FAILED' && last.errorType === undefined)
+    throw new Error(`${job}: ${execution.error}: ${execution.cause}`);
+  return last;
+}
+
 /** Every object version in the bucket, as `key versionId`. */
 async function bucketVersions(): Promise<Set<string>> {
   const versions = new Set<string>();
@@ -321,6 +344,8 @@ describe('the synthesised stack', () => {
       ]),
     );
     expect(schedules).toHaveLength(5);
+    // Every job reads GitHub: each schedule starts a state machine that can wait for the reset.
+    for (const schedule of schedules) expect(schedule.stateMachineId, schedule.ruleId).toBeDefined();
   });
 
   it('gives every GitHub-facing function the GitHub Enterprise Server URL of the context', () => {
@@ -376,10 +401,9 @@ describe('each bundle on demand', () => {
 
 describe('each bundle on its schedule', () => {
   it('snapshot-protection snapshots branch protection and teams', async () => {
-    const schedule = scheduleOf('SnapshotProtection');
     let outcome: Outcome | undefined;
     const keys = await writtenBy(async () => {
-      outcome = await invoke(schedule.functionId as string, schedule.input);
+      outcome = await runOnSchedule('SnapshotProtection');
     });
     const summary = succeeded(outcome as Outcome);
     expect(summary.status).toBe('succeeded');
@@ -425,21 +449,19 @@ describe('each bundle on its schedule', () => {
   });
 
   it('collect-overrides collects the organisation', async () => {
-    const schedule = scheduleOf('CollectOverrides');
     let outcome: Outcome | undefined;
     const keys = await writtenBy(async () => {
-      outcome = await invoke(schedule.functionId as string, schedule.input);
+      outcome = await runOnSchedule('CollectOverrides');
     });
     expect(succeeded(outcome as Outcome).status).toBe('succeeded');
     expect(kindsOf(keys)).toContain('collection-run');
   });
 
   it('build-pack stores the pack of the month before, Object-Locked', async () => {
-    const schedule = scheduleOf('BuildPack');
     const period = previousMonth(new Date());
     let outcome: Outcome | undefined;
     const keys = await writtenBy(async () => {
-      outcome = await invoke(schedule.functionId as string, schedule.input);
+      outcome = await runOnSchedule('BuildPack');
     });
     const result = succeeded(outcome as Outcome);
     expect(result.period).toBe(period);
@@ -521,6 +543,70 @@ describe('a fan-out whose GitHub budget runs out', () => {
       for (const wait of waits) expect(wait.result.reason).toMatch(/budget/);
     } finally {
       await Promise.all([...onLimited.values()].map((c) => c.close()));
+      await limited.close();
+    }
+  }, 300_000);
+});
+
+describe('a single-function job whose GitHub budget runs out', () => {
+  it('snapshot-protection waits in its state machine until the reset GitHub announced, then resumes with the repositories left', async () => {
+    const WINDOW_SECONDS = 8;
+    const limited = await startEmulator({
+      world: await loadWorld(WORLD),
+      tls: certificate,
+      enterpriseServerPaths: true,
+      tokens: { [TOKEN]: 'cm01-collector' },
+      rateLimits: { core: 8 },
+      rateWindowSeconds: WINDOW_SECONDS,
+    });
+    let container: LambdaContainer | undefined;
+    try {
+      const schedule = scheduleOf('SnapshotProtection');
+      const job = fn('SnapshotProtectionJob');
+      container = coldContainer({
+        ...job,
+        environment: { ...job.environment, CM01_GITHUB_API_URL: limited.url },
+      });
+      const waited: string[] = [];
+      const returned: { payload: unknown; result: Record<string, unknown>; at: number }[] = [];
+      const execution = await runStateMachine(
+        definitionOf(schedule.stateMachineId as string),
+        { period: '2026-10' },
+        async (functionId, payload) => {
+          expect(functionId).toBe(job.logicalId);
+          const outcome = await (container as LambdaContainer).invoke(payload);
+          if (outcome.errorType === undefined)
+            returned.push({ payload, result: outcome.result as Record<string, unknown>, at: Date.now() });
+          return outcome;
+        },
+        undefined,
+        {
+          wait: async (timestamp) => {
+            waited.push(timestamp);
+            const ms = Date.parse(timestamp) - Date.now();
+            if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+          },
+        },
+      );
+      expect(execution).toMatchObject({ status: 'SUCCEEDED' });
+      const waits = returned.filter((r) => r.result.resumeAt !== null);
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      expect(waited).toEqual(waits.map((w) => w.result.resumeAt));
+      for (const wait of waits) {
+        // Had the function slept until the reset, the reset would lie behind its answer.
+        expect(Date.parse(wait.result.resumeAt as string)).toBeGreaterThan(wait.at);
+        expect(wait.result.reason).toMatch(/budget/);
+      }
+      // A resumed call carries the execution's input and what is left, nothing else.
+      const resumed = returned.filter((r) => (r.payload as { resume?: unknown }).resume !== undefined);
+      expect(resumed.length).toBe(waits.length);
+      for (const { payload } of resumed) {
+        expect(Object.keys(payload as object).sort()).toEqual(['input', 'resume']);
+        expect((payload as { input: unknown }).input).toEqual({ period: '2026-10' });
+      }
+      expect(returned.at(-1)?.result).toMatchObject({ status: 'succeeded', resumeAt: null });
+    } finally {
+      await container?.close();
       await limited.close();
     }
   }, 300_000);

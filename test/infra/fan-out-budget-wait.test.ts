@@ -20,8 +20,11 @@ let timeoutSeconds: unknown;
 
 beforeAll(() => {
   app = synthesizeEvidenceApp();
-  const [machine] = resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine');
-  if (!machine) throw new Error('no state machine');
+  // The fan-out's machine (the single-function jobs that read GitHub have one each too).
+  const machine = resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine').find(([id]) =>
+    id.startsWith('CollectDeployments'),
+  );
+  if (!machine) throw new Error('no fan-out state machine');
   definition = stateMachineDefinition(machine[1]);
   timeoutSeconds = (definition as unknown as { TimeoutSeconds?: unknown }).TimeoutSeconds;
 }, 300_000);

@@ -41,7 +41,26 @@ describe('the standard jobs', () => {
       (job) => job.name,
     );
     expect(fannedOut).toEqual(['collect-pull-requests', 'collect-deployments']);
-    expect(resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine')).toHaveLength(fannedOut.length);
+    const machines = resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
+    for (const job of ['CollectPullRequests', 'CollectDeployments'])
+      expect(
+        machines.filter((id) => id.startsWith(`${job}StateMachine`)),
+        job,
+      ).toHaveLength(1);
+  });
+
+  it('run every other job through a state machine that waits for GitHub’s rate-limit reset', () => {
+    const single = STANDARD_JOBS.filter((job) => job.listRepositoriesEntry === undefined).map(
+      (job) => job.name,
+    );
+    expect(single).toEqual(['snapshot-protection', 'collect-overrides', 'build-pack']);
+    const machines = resourcesOfType(app.resources, 'AWS::StepFunctions::StateMachine').map(([id]) => id);
+    for (const job of ['SnapshotProtection', 'CollectOverrides', 'BuildPack'])
+      expect(
+        machines.filter((id) => id.startsWith(`${job}StateMachine`)),
+        job,
+      ).toHaveLength(1);
+    expect(machines).toHaveLength(STANDARD_JOBS.length);
   });
 
   it('bundle the pack job with the PDF fonts and the PDF/A colour profile', () => {

@@ -76,6 +76,7 @@ describe('job handlers', () => {
   it('build the month’s pack on the monthly schedule, re-collecting the month first', async () => {
     const deps = await depsOn();
     const result = await buildPackHandler(deps)({ schedule: 'monthly', profile: 'clicki' });
+    if (result.resumeAt !== null) throw new Error(`the pack job waited: ${result.reason}`);
     expect(result.period).toBe('2026-10');
     expect(result.profile).toBe('clicki');
     // The demo's October population, as its expected verdicts list it (53 changes).

@@ -57,6 +57,7 @@ async function packWith(settle: SettleTime | undefined): Promise<string> {
     ...(settle ? { settle } : {}),
   };
   const result = await buildPackHandler(async () => deps)({ period: '2026-10', profile: 'clicki' });
+  if (result.resumeAt !== null) throw new Error(`the pack job waited: ${result.reason}`);
   const population = result.files.find((file) => file.key.endsWith('population.csv'))!;
   return new TextDecoder().decode((await store.get(population.key, population.versionId)).body);
 }

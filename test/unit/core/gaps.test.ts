@@ -247,14 +247,19 @@ describe('collector failures and healed gaps', () => {
   function run(
     id: string,
     finishedAt: string,
-    fields: { kinds?: string[]; gaps?: GapInput[]; errors?: { repo: string | null; message: string }[] },
+    fields: {
+      kinds?: string[];
+      gaps?: GapInput[];
+      errors?: { repo: string | null; message: string }[];
+      status?: 'partial' | 'failed';
+    },
   ) {
     return doc('collection-run', id, finishedAt, {
       runId: id,
       collector: 'collect',
       window: { from: OCTOBER.from, to: OCTOBER.to },
       repos: [REPO],
-      status: 'partial',
+      status: fields.status ?? 'partial',
       ...(fields.kinds ? { kinds: fields.kinds } : {}),
       startedAt: finishedAt,
       finishedAt,
@@ -297,6 +302,50 @@ describe('collector failures and healed gaps', () => {
         .map((gap) => gap.withholds)
         .sort(),
     ).toEqual(['audit-log', 'deployments']);
+  });
+
+  describe('a later run’s account of a gap’s window replaces the gap', () => {
+    const deferred = (withholds: WithheldEvidence): GapInput => ({
+      withholds,
+      repo: REPO,
+      reason: `the collection was deferred: GitHub's core budget ran out`,
+    });
+
+    it('a whole-month gap gives way to the later run’s narrower gap of the same type, which stands', () => {
+      const first = run('first', '2026-11-02T06:00:00.000Z', {
+        kinds: ['overrides'],
+        gaps: [deferred('rule-suites')],
+      });
+      const reachBack: GapInput = {
+        withholds: 'rule-suites',
+        repo: REPO,
+        window: { from: OCTOBER.from, to: '2026-10-03T06:00:00.000Z' },
+        reason: 'rule suites reach back one month',
+      };
+      const resumed = run('resumed', '2026-11-03T07:00:00.000Z', { kinds: ['overrides'], gaps: [reachBack] });
+      expect(standingGaps({ runs: [first, resumed] })).toEqual([reachBack]);
+    });
+
+    it('a run that ran out of budget again (status failed) heals what it read, and its own deferrals stand', () => {
+      const first = run('first', '2026-11-02T06:00:00.000Z', {
+        kinds: ['pull-requests', 'deployments'],
+        gaps: [deferred('pull-requests'), deferred('deployments')],
+        status: 'failed',
+      });
+      const resumed = run('resumed', '2026-11-02T07:00:00.000Z', {
+        kinds: ['pull-requests', 'deployments'],
+        gaps: [deferred('deployments')],
+        status: 'failed',
+      });
+      expect(standingGaps({ runs: [first, resumed] }).map((gap) => gap.withholds)).toEqual(['deployments']);
+      // A later run that did not ask for the kind heals nothing of it.
+      const other = run('other', '2026-11-02T08:00:00.000Z', { kinds: ['protection'] });
+      expect(
+        standingGaps({ runs: [first, other] })
+          .map((gap) => gap.withholds)
+          .sort(),
+      ).toEqual(['deployments', 'pull-requests']);
+    });
   });
 });
 
