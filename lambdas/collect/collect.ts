@@ -222,38 +222,39 @@ async function collectWith(
     }
     addCost(costByKind, 'overrides', before, deps.github.cost);
   }
-  // Rule-suite bypasses too, once for the organisation when the run covers several repositories
-  // (one repository's own listing costs the same and needs no organisation permission).
-  let ruleSuites: OrganisationRuleSuites | undefined;
-  if (kinds.includes('overrides') && repos.length > 1 && !budgetRun.exhausted) {
+  // Readings made once for the organisation in a run of several repositories instead of once per
+  // repository; undefined when not made or not usable: each repository then reads its own, and
+  // meets (and records) any failure there. A bad credential, bad input or a failing store stops
+  // the run; a spent budget defers what is left.
+  const onceForOrganisation = async <T>(
+    kind: CollectKind,
+    read: () => Promise<T | undefined>,
+  ): Promise<T | undefined> => {
+    if (!kinds.includes(kind) || repos.length <= 1 || budgetRun.exhausted) return undefined;
     const before = deps.github.cost;
     try {
-      ruleSuites = await readOrganisationRuleSuites(ctx, deps.org, request.window);
-    } catch (error) {
-      if (error instanceof GitHubAuthError || error instanceof StoreError) throw error;
-      if (error instanceof GitHubBudgetExhaustedError) budgetRun.exhausted = error;
-      // Anything else: each repository lists its own suites, and meets (and records) any failure there.
-    }
-    addCost(costByKind, 'overrides', before, deps.github.cost);
-  }
-  // The emergency trail's candidates likewise: one search of the organisation instead of one per
-  // repository, over the same tail each repository would search (it is given `readFrom: window.from`).
-  let emergencyCandidates: OrganisationEmergencyCandidates | undefined;
-  if (kinds.includes('pull-requests') && repos.length > 1 && !budgetRun.exhausted) {
-    const before = deps.github.cost;
-    try {
-      emergencyCandidates = await readOrganisationEmergencyCandidates(ctx, deps.org, request.window, {
-        readFrom: request.window.from,
-        ...(request.emergencyLabel ? { label: request.emergencyLabel } : {}),
-      });
+      return await read();
     } catch (error) {
       if (error instanceof GitHubAuthError || error instanceof InputError || error instanceof StoreError)
         throw error;
       if (error instanceof GitHubBudgetExhaustedError) budgetRun.exhausted = error;
-      // Anything else: each repository searches its own, and meets (and records) any failure there.
+      return undefined;
+    } finally {
+      addCost(costByKind, kind, before, deps.github.cost);
     }
-    addCost(costByKind, 'pull-requests', before, deps.github.cost);
-  }
+  };
+  // Rule-suite bypasses (one repository's own listing costs the same and needs no organisation
+  // permission), and the emergency trail's candidates over the tail each repository would search
+  // (it is given `readFrom: window.from`).
+  const ruleSuites = await onceForOrganisation('overrides', () =>
+    readOrganisationRuleSuites(ctx, deps.org, request.window),
+  );
+  const emergencyCandidates = await onceForOrganisation('pull-requests', () =>
+    readOrganisationEmergencyCandidates(ctx, deps.org, request.window, {
+      readFrom: request.window.from,
+      ...(request.emergencyLabel ? { label: request.emergencyLabel } : {}),
+    }),
+  );
 
   for (const [i, repo] of repos.entries()) {
     if (budgetRun.exhausted) {
