@@ -16,38 +16,35 @@ const CANDIDATE_FIELDS = `number
           nodes { __typename ... on LabeledEvent { label { name } } }
         }`;
 
-/** One repository's candidates: `repo:ORG/NAME is:pr is:merged base:BRANCH merged:A..B`. */
-export const EMERGENCY_CANDIDATES_QUERY = `query EmergencyCandidates($searchQuery: String!, $after: String) {
+/** A search of candidates, 100 a page; `fields` are asked of each PR beside the candidate's own. */
+function candidatesQuery(operation: string, fields: string): string {
+  return `query ${operation}($searchQuery: String!, $after: String) {
   search(type: ISSUE, query: $searchQuery, first: 100, after: $after) {
     issueCount
     pageInfo { hasNextPage endCursor }
     nodes {
       ... on PullRequest {
-        ${CANDIDATE_FIELDS}
+        ${fields}${CANDIDATE_FIELDS}
       }
     }
   }
   rateLimit { cost }
 }`;
+}
+
+/** One repository's candidates: `repo:ORG/NAME is:pr is:merged base:BRANCH merged:A..B`. */
+export const EMERGENCY_CANDIDATES_QUERY = candidatesQuery('EmergencyCandidates', '');
 
 /**
  * The organisation's candidates in one search, `org:ORG is:pr is:merged merged:A..B`: each PR
  * also names its repository and base branch, so every repository of a run takes its own.
  */
-export const ORGANISATION_EMERGENCY_CANDIDATES_QUERY = `query OrganisationEmergencyCandidates($searchQuery: String!, $after: String) {
-  search(type: ISSUE, query: $searchQuery, first: 100, after: $after) {
-    issueCount
-    pageInfo { hasNextPage endCursor }
-    nodes {
-      ... on PullRequest {
-        repository { nameWithOwner }
+export const ORGANISATION_EMERGENCY_CANDIDATES_QUERY = candidatesQuery(
+  'OrganisationEmergencyCandidates',
+  `repository { nameWithOwner }
         baseRefName
-        ${CANDIDATE_FIELDS}
-      }
-    }
-  }
-  rateLimit { cost }
-}`;
+        `,
+);
 
 /** GitHub search answers at most this many results per query; longer windows are split. */
 export const SEARCH_RESULT_CAP = 1000;
